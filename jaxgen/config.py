@@ -1,0 +1,147 @@
+"""The configuration contract: every key an experiment may set, its defaults, and validation.
+
+Config files in ``configs/`` start from :func:`base_config` and change what they need.
+:func:`validate` checks a config (types, ranges, names) before anything is compiled and
+raises :class:`ConfigError` with one line that says what is wrong and how to fix it.
+"""
+from __future__ import annotations
+
+import numbers
+
+import ml_collections
+
+MODELS = ("ae", "vae")
+NETS = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+class ConfigError(ValueError):
+  """A configuration value is missing, unknown, of the wrong type or out of range."""
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """All keys with their defaults. Config files override; they never add new keys."""
+  c = ml_collections.ConfigDict()
+  c.seed = 0
+  c.num_steps = 10_000
+  c.batch_size = 128
+  c.learning_rate = 1e-3
+  c.log_every = 100
+  c.eval_every = 1_000
+  c.checkpoint_every = 1_000
+  c.keep_checkpoints = 3
+  c.progress = True              # tqdm progress bar
+
+  c.dataset = ml_collections.ConfigDict()
+  c.dataset.name = "mnist_subset"
+  c.dataset.data_dir = ""        # tfds data_dir ('' = tfds default)
+  c.dataset.download = False     # let tfds download and prepare (needs internet)
+  c.dataset.train_split = "train"
+  c.dataset.test_split = "test"
+  c.dataset.image_key = "image"
+  c.dataset.label_key = "label"
+  c.dataset.preprocess = "dynamic_binarize"   # training batches
+  c.dataset.eval_preprocess = "threshold"     # the test split
+
+  c.model = ml_collections.ConfigDict()
+  c.model.name = "vae"
+  c.model.net = "mlp"
+  c.model.hidden = (400,)        # mlp: hidden widths (decoder mirrors); conv: (dense width,)
+  c.model.latent_dim = 20
+  c.model.likelihood = "bernoulli"   # p(x|z): 'bernoulli' (logits) or 'gaussian' (learned scalar variance)
+  c.model.beta = 1.0             # weight of the KL term
+  c.model.num_samples = 1        # Monte-Carlo samples L in the training ELBO
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.batch_size = 250        # test examples per evaluation call
+  c.eval.nll_samples = 1000      # K of the importance-weighted NLL in eval.json
+  c.eval.nll_samples_during_training = 0   # K at periodic evaluations (0: skip the NLL there)
+  c.eval.nll_chunk = 100         # importance samples drawn at a time (bounds memory)
+  c.eval.num_images = 64         # pictures per grid
+  return c
+
+
+def _check_keys(config, reference, prefix=""):
+  for key in config.keys():
+    if key not in reference:
+      known = ", ".join(sorted(reference.keys()))
+      raise ConfigError(f"unknown config key '{prefix}{key}'; known keys here: {known}")
+    if isinstance(config[key], ml_collections.ConfigDict):
+      if not isinstance(reference[key], ml_collections.ConfigDict):
+        raise ConfigError(f"config key '{prefix}{key}' must be a value, not a group")
+      _check_keys(config[key], reference[key], prefix=f"{prefix}{key}.")
+
+
+def _int(config, path, minimum=1):
+  value = config
+  for part in path.split("."):
+    value = value[part]
+  if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    raise ConfigError(f"config.{path} must be an integer, got {value!r}")
+  if value < minimum:
+    raise ConfigError(f"config.{path} must be >= {minimum}, got {value}; "
+                      f"set --config.{path}=<integer >= {minimum}>")
+  return int(value)
+
+
+def _positive_float(config, path):
+  value = config
+  for part in path.split("."):
+    value = value[part]
+  if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+    raise ConfigError(f"config.{path} must be a positive number, got {value!r}")
+  return float(value)
+
+
+def _choice(config, path, choices):
+  value = config
+  for part in path.split("."):
+    value = value[part]
+  if value not in choices:
+    raise ConfigError(f"config.{path}={value!r} is not one of {', '.join(map(repr, choices))}")
+  return value
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Checks a config before any data is loaded or anything compiled; raises ConfigError."""
+  from jaxgen.data.preprocess import PREPROCESSORS
+  _check_keys(config, base_config())
+  _int(config, "seed", minimum=0)
+  for key in ("num_steps", "batch_size", "log_every", "eval_every", "checkpoint_every",
+              "keep_checkpoints", "eval.batch_size", "eval.nll_samples", "eval.nll_chunk",
+              "eval.num_images", "model.latent_dim", "model.num_samples"):
+    _int(config, key)
+  _int(config, "eval.nll_samples_during_training", minimum=0)
+  _positive_float(config, "learning_rate")
+  if isinstance(config.model.beta, bool) or not isinstance(config.model.beta, numbers.Real) \
+      or config.model.beta < 0:
+    raise ConfigError(f"config.model.beta must be a number >= 0, got {config.model.beta!r}")
+  _choice(config, "model.name", MODELS)
+  _choice(config, "model.net", NETS)
+  _choice(config, "model.likelihood", LIKELIHOODS)
+  _choice(config, "dataset.preprocess", PREPROCESSORS)
+  _choice(config, "dataset.eval_preprocess", PREPROCESSORS)
+  hidden = config.model.hidden
+  if not isinstance(hidden, (tuple, list)) or not hidden or not all(
+      isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0 for h in hidden):
+    raise ConfigError(f"config.model.hidden must be a non-empty tuple of positive integers, "
+                      f"got {hidden!r}")
+  if not isinstance(config.dataset.name, str) or not config.dataset.name:
+    raise ConfigError("config.dataset.name must be a dataset name, e.g. mnist_subset")
+  if config.model.likelihood == "bernoulli" and config.dataset.preprocess == "symmetric":
+    raise ConfigError("a Bernoulli decoder needs data in [0, 1]: use --config.dataset.preprocess="
+                      "dynamic_binarize/static_binarize/threshold/unit, or "
+                      "--config.model.likelihood=gaussian")
+
+
+def validate_against_data(config: ml_collections.ConfigDict, dataset) -> None:
+  """Checks what depends on the loaded data (still before any compilation)."""
+  n = dataset.train.shape[0]
+  if config.batch_size > n:
+    raise ConfigError(f"config.batch_size={config.batch_size} is larger than the training split "
+                      f"of {dataset.name!r} ({n} examples); use --config.batch_size<={n}")
+  if dataset.kind == "image" and config.model.net == "conv":
+    h, w = dataset.example_shape[:2]
+    if h % 4 or w % 4:
+      raise ConfigError(f"the conv nets need image sides divisible by 4, {dataset.name!r} has "
+                        f"{h}x{w}; use --config.model.net=mlp")

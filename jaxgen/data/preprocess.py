@@ -1,0 +1,45 @@
+"""Preprocessing of uint8 images, applied on the device to each batch.
+
+* ``dynamic_binarize``: a fresh Bernoulli(pixel / 255) draw each time, from the given key;
+* ``threshold``: pixel / 255 > 0.5 (the usual fixed binarization of test digits);
+* ``unit``: pixel / 255 in [0, 1];
+* ``symmetric``: pixel / 127.5 - 1 in [-1, 1];
+* ``none``: float32 cast (for points).
+
+``static_binarize`` is a dataset-level choice: one Bernoulli draw per image, made once
+when the split is loaded (see :func:`static_binarize`), then treated as ``unit``.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+PREPROCESSORS = ("dynamic_binarize", "static_binarize", "threshold", "unit", "symmetric", "none")
+
+
+def preprocess(x: jax.Array, key: jax.Array, mode: str) -> jax.Array:
+  """Maps a raw batch to float32 model input; ``key`` is used by ``dynamic_binarize`` only."""
+  if mode == "none":
+    return x.astype(jnp.float32)
+  u = x.astype(jnp.float32) / 255.0
+  if mode == "dynamic_binarize":
+    return jax.random.bernoulli(key, u).astype(jnp.float32)
+  if mode == "threshold":
+    return (u > 0.5).astype(jnp.float32)
+  if mode in ("unit", "static_binarize"):
+    return u
+  if mode == "symmetric":
+    return u * 2.0 - 1.0
+  raise ValueError(f"unknown preprocessing {mode!r}; choose one of {PREPROCESSORS}")
+
+
+def static_binarize(images: np.ndarray, seed: int) -> np.ndarray:
+  """One fixed Bernoulli(pixel / 255) draw per image (uint8 0/255), reproducible by ``seed``."""
+  rng = np.random.RandomState(seed)
+  return np.where(rng.uniform(size=images.shape) < images / 255.0, 255, 0).astype(np.uint8)
+
+
+def output_range(mode: str) -> tuple[float, float]:
+  """The value range of preprocessed data (for turning model outputs back into pictures)."""
+  return (-1.0, 1.0) if mode == "symmetric" else (0.0, 1.0)

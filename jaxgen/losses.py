@@ -1,0 +1,106 @@
+"""Objectives on top of :mod:`jaxgen.distributions`: ELBO and IWAE bounds, GAN losses.
+
+The latent-variable bounds are written against two callables so that they do not know
+about networks:
+
+* ``encode(x) -> (mean, logvar)`` — the Gaussian q(z|x), one row per example;
+* ``log_likelihood(z, x) -> log p(x|z)`` — one number per example, broadcasting over a
+  leading sample axis of ``z``.
+
+The prior is N(0, I).
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxgen import distributions as D
+
+Array = jax.Array
+Encode = Callable[[Array], tuple[Array, Array]]
+LogLikelihood = Callable[[Array, Array], Array]
+
+
+class ElboTerms(NamedTuple):
+  """Per-example pieces of the ELBO (each of shape ``[batch]``)."""
+  elbo: Array            # recon - beta * kl
+  recon: Array           # Monte-Carlo estimate of E_q log p(x|z)
+  kl: Array              # closed-form KL(q(z|x) || p(z))
+
+
+def elbo(key: Array, x: Array, encode: Encode, log_likelihood: LogLikelihood,
+         num_samples: int = 1, beta: float = 1.0) -> ElboTerms:
+  """The (beta-weighted) evidence lower bound with ``num_samples`` Monte-Carlo samples.
+
+  ELBO(x) = E_{q(z|x)}[log p(x|z)] - beta * KL(q(z|x) || N(0, I)); the expectation is
+  estimated with ``num_samples`` reparameterized draws, the KL is exact.
+  """
+  mean, logvar = encode(x)
+  eps_shape = (num_samples,) + mean.shape
+  z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(key, eps_shape, mean.dtype)
+  recon = jnp.mean(log_likelihood(z, x), axis=0)
+  kl = D.gaussian_kl(mean, logvar)
+  return ElboTerms(recon - beta * kl, recon, kl)
+
+
+def _largest_divisor_at_most(n: int, cap: int) -> int:
+  for d in range(min(n, cap), 0, -1):
+    if n % d == 0:
+      return d
+  return 1
+
+
+def iwae_bound(key: Array, x: Array, encode: Encode, log_likelihood: LogLikelihood,
+               num_samples: int, chunk_size: int = 100) -> Array:
+  """Importance-weighted bound log (1/K) sum_k p(x, z_k) / q(z_k|x), z_k ~ q(z|x).
+
+  Returns one value per example. With K = ``num_samples`` it is a lower bound on
+  log p(x) that tightens as K grows (Burda et al., 2016) and equals the ELBO at K = 1.
+  The K samples are drawn ``chunk_size`` at a time inside ``lax.scan`` with a running
+  log-sum-exp, so memory stays bounded whatever K is (``chunk_size`` is lowered to the
+  largest divisor of K that does not exceed it).
+  """
+  mean, logvar = encode(x)
+  chunk = _largest_divisor_at_most(num_samples, chunk_size)
+  num_chunks = num_samples // chunk
+
+  def body(carry, i):
+    running_max, running_sum = carry
+    eps = jax.random.normal(jax.random.fold_in(key, i), (chunk,) + mean.shape, mean.dtype)
+    z = mean + jnp.exp(0.5 * logvar) * eps
+    log_w = (log_likelihood(z, x) + D.standard_normal_log_prob(z)
+             - D.gaussian_log_prob(z, mean, logvar))                       # [chunk, batch]
+    new_max = jnp.maximum(running_max, jnp.max(log_w, axis=0))
+    running_sum = (running_sum * jnp.exp(running_max - new_max)
+                   + jnp.sum(jnp.exp(log_w - new_max), axis=0))
+    return (new_max, running_sum), None
+
+  init = (jnp.full(mean.shape[:-1], -jnp.inf, mean.dtype), jnp.zeros(mean.shape[:-1], mean.dtype))
+  (m, s), _ = jax.lax.scan(body, init, jnp.arange(num_chunks))
+  return m + jnp.log(s) - jnp.log(float(num_samples))
+
+
+# ----------------------------------------------------------------------------- GAN losses
+# D(x) = sigmoid(logit).  log D = log_sigmoid(l) = -softplus(-l);  log(1 - D) = -softplus(l).
+
+def discriminator_loss(real_logits: Array, fake_logits: Array) -> Array:
+  """-E log D(x) - E log(1 - D(G(z))), from logits (the standard binary cross-entropy)."""
+  return jnp.mean(jax.nn.softplus(-real_logits)) + jnp.mean(jax.nn.softplus(fake_logits))
+
+
+def generator_loss_saturating(fake_logits: Array) -> Array:
+  """E log(1 - D(G(z))): the minimax generator objective, to be *minimized* by G."""
+  return -jnp.mean(jax.nn.softplus(fake_logits))
+
+
+def generator_loss_non_saturating(fake_logits: Array) -> Array:
+  """-E log D(G(z)): the non-saturating generator loss, to be minimized by G."""
+  return jnp.mean(jax.nn.softplus(-fake_logits))
+
+
+GENERATOR_LOSSES = {
+    "saturating": generator_loss_saturating,
+    "non_saturating": generator_loss_non_saturating,
+}

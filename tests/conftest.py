@@ -1,0 +1,57 @@
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+  sys.path.insert(0, ROOT)
+
+
+def load_config(name: str):
+  """``get_config()`` of ``configs/<name>.py``."""
+  import importlib.util
+  spec = importlib.util.spec_from_file_location(f"cfg_{name}", os.path.join(ROOT, "configs", f"{name}.py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config()
+
+
+def tiny(config, **overrides):
+  """Shrinks a config to a few seconds of CPU work."""
+  config.model.hidden = (32,)
+  config.model.latent_dim = 4
+  config.batch_size = 50
+  config.num_steps = 20
+  config.log_every = 10
+  config.eval_every = 20
+  config.checkpoint_every = 10
+  config.eval.nll_samples = 20
+  config.eval.num_images = 16
+  config.progress = False
+  for k, v in overrides.items():
+    target = config
+    *path, last = k.split(".")
+    for p in path:
+      target = target[p]
+    target[last] = v
+  return config
+
+
+@pytest.fixture
+def vae_config():
+  return tiny(load_config("vae_mnist"))
+
+
+@pytest.fixture
+def ae_config():
+  return tiny(load_config("ae_mnist"))
+
+
+def x64():
+  """Context manager for float64 (jax.enable_x64 in new JAX, jax.experimental in old)."""
+  import jax
+  if hasattr(jax, "enable_x64"):
+    return jax.enable_x64(True)
+  from jax.experimental import enable_x64  # pragma: no cover - older JAX
+  return enable_x64()
