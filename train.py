@@ -8,6 +8,7 @@ reported in one line on stderr with exit code 2, before anything is compiled.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from absl import app, flags, logging
@@ -48,14 +49,48 @@ def main(argv):
     sys.exit(1)
 
 
+def _explain_flag_error(error: Exception, argv: list[str]) -> str:
+  """One line for a flag that could not be parsed; names an unknown config key if any."""
+  from jaxgen.config import base_config
+  known = base_config()
+  for arg in argv[1:]:
+    if arg.startswith("--config."):
+      path = arg[len("--config."):].split("=", 1)[0]
+      node = known
+      for i, part in enumerate(path.split(".")):
+        if not hasattr(node, "keys") or part not in node:
+          group = ".".join(path.split(".")[:i]) or "top level"
+          choices = ", ".join(sorted(node.keys())) if hasattr(node, "keys") else ""
+          return (f"unknown config key '{path}' (from {arg}); keys at the {group}: {choices}")
+        node = node[part]
+  lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+  if any(line.startswith("Traceback") for line in lines):   # an error inside a config file
+    return f"{lines[0].split(' Traceback')[0]} {lines[-1]}"
+  return " ".join(lines)[:400] or type(error).__name__
+
+
+def _config_path(argv: list[str]):
+  for i, arg in enumerate(argv):
+    if arg in ("--config", "-config") and i + 1 < len(argv):
+      return argv[i + 1]
+    if arg.startswith(("--config=", "-config=")):
+      return arg.split("=", 1)[1]
+  return None
+
+
 def run():
   """Parses flags (turning flag errors into one line, exit 2) and runs :func:`main`."""
+  path = _config_path(sys.argv)
+  if path is None:
+    _fail("--config is required, e.g. --config configs/vae_mnist.py")
+  if not os.path.isfile(path.split(":")[0]):
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
+    names = ", ".join(sorted(f for f in os.listdir(here) if f.endswith(".py") and f[0] != "_"))
+    _fail(f"config file {path!r} not found; the shipped configs are in {here}: {names}")
   try:
     argv = FLAGS(sys.argv)
-  except flags.Error as e:
-    _fail(str(e).splitlines()[0])
-  if FLAGS.config is None:
-    _fail("--config is required, e.g. --config configs/vae_mnist.py")
+  except (flags.Error, KeyError, AttributeError, ValueError, TypeError) as e:
+    _fail(_explain_flag_error(e, sys.argv))
   app.run(main, argv=argv)
 
 

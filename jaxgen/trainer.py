@@ -194,9 +194,11 @@ def _fmt(values: dict[str, float]) -> str:
 
 
 # ----------------------------------------------------------------------------- entry points
-def train(config, workdir: str, log: Callable[[str], None] = print) -> dict:
-  """Trains ``config`` in ``workdir`` (resuming from its latest checkpoint if any) and
-  returns the final evaluation, also written to ``workdir/eval.json``."""
+def train(config, workdir: str, log: Callable[[str], None] = print) -> tuple[Any, dict]:
+  """Trains ``config`` in ``workdir`` (resuming from its latest checkpoint if any).
+
+  Returns the final state and the final evaluation (also written to ``workdir/eval.json``).
+  """
   from tqdm import tqdm
   dataset, model = prepare(config, workdir)
   with open(os.path.join(workdir, "config.json"), "w") as f:
@@ -263,7 +265,7 @@ def train(config, workdir: str, log: Callable[[str], None] = print) -> dict:
     json.dump(result, f, indent=2)
   log(f"final evaluation (step {result['step']}): "
       + _fmt({k: v for k, v in result.items() if k != 'step'}))
-  return result
+  return state, result
 
 
 def evaluate(config, workdir: str, log: Callable[[str], None] = print) -> dict:

@@ -1,0 +1,56 @@
+"""train.py end to end, as a user runs it, and its one-line errors for bad input."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMALL = ["--config.num_steps=40", "--config.log_every=20", "--config.eval_every=40",
+         "--config.checkpoint_every=20", "--config.eval.nll_samples=10",
+         "--config.model.hidden=(64,)", "--config.progress=False"]
+
+
+def run(*args, timeout=300):
+  return subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), *args],
+                        capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def test_train_then_evaluate(tmp_path):
+  work = str(tmp_path / "vae")
+  p = run("--config", "configs/vae_mnist.py", "--workdir", work, *SMALL)
+  assert p.returncode == 0, p.stderr[-2000:]
+  assert sorted(os.listdir(work)) == ["checkpoints", "config.json", "eval.json", "metrics.jsonl",
+                                      "samples", "tensorboard"]
+  cfg = json.load(open(os.path.join(work, "config.json")))
+  assert cfg["num_steps"] == 40 and cfg["model"]["hidden"] == [64]
+  result = json.load(open(os.path.join(work, "eval.json")))
+  assert result["nll_num_samples"] == 10 and 0 < result["nll"] < 550
+  p = run("--config", "configs/vae_mnist.py", "--workdir", work, "--mode", "evaluate", *SMALL)
+  assert p.returncode == 0, p.stderr[-2000:]
+  assert json.load(open(os.path.join(work, "eval.json"))) == result
+
+
+def test_autoencoder_draws_random_codes(tmp_path):
+  work = str(tmp_path / "ae")
+  p = run("--config", "configs/ae_mnist.py", "--workdir", work, *SMALL)
+  assert p.returncode == 0, p.stderr[-2000:]
+  assert "random_codes_0000040.png" in os.listdir(os.path.join(work, "samples"))
+
+
+@pytest.mark.parametrize("override,needle", [
+    ("--config.dataset.name=nope", "unknown dataset 'nope'"),
+    ("--config.no_such_key=1", "no_such_key"),
+    ("--config.batch_size=0", "batch_size"),
+    ("--config.num_steps=-5", "num_steps"),
+    ("--config.batch_size=4001", "larger than the training split"),
+    ("--config.learning_rate=0", "learning_rate"),
+    ("--config.model.name=flow", "model.name"),
+])
+def test_bad_input_is_one_line_with_exit_code_2(tmp_path, override, needle):
+  p = run("--config", "configs/vae_mnist.py", "--workdir", str(tmp_path / "w"), override)
+  assert p.returncode == 2, (p.returncode, p.stderr[-2000:])
+  lines = [l for l in p.stderr.splitlines() if l.strip()]
+  assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], p.stderr
+  assert "Traceback" not in p.stderr
