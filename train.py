@@ -2,6 +2,7 @@
 
     python train.py --config configs/vae_mnist.py --workdir runs/vae [--config.KEY=VALUE ...]
     python train.py --config configs/vae_mnist.py --workdir runs/vae --mode evaluate
+    python train.py --config configs/gan_ring.py --workdir runs/ring --mode sample
 
 Bad input (unknown dataset or config key, values out of range, unwritable workdir) is
 reported in one line on stderr with exit code 2, before anything is compiled.
@@ -14,7 +15,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-MODES = ("train", "evaluate")
+MODES = ("train", "evaluate", "sample")
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Path to a config file in configs/.",
@@ -40,8 +41,10 @@ def main(argv):
   try:
     if FLAGS.mode == "train":
       trainer.train(FLAGS.config, FLAGS.workdir)
-    else:
+    elif FLAGS.mode == "evaluate":
       trainer.evaluate(FLAGS.config, FLAGS.workdir)
+    else:
+      trainer.sample(FLAGS.config, FLAGS.workdir)
   except (ConfigError, DataError) as e:
     _fail(str(e))
   except trainer.TrainingError as e:

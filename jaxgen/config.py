@@ -10,8 +10,10 @@ import numbers
 
 import ml_collections
 
-MODELS = ("ae", "vae")
-NETS = ("mlp", "conv")
+MODELS = ("ae", "vae", "gan")
+NETS = ("mlp", "conv", "dcgan")
+GENERATOR_LOSSES = ("saturating", "non_saturating")
+MINIBATCH = ("none", "discrimination", "stddev")
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
@@ -31,6 +33,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.checkpoint_every = 1_000
   c.keep_checkpoints = 3
   c.progress = True              # tqdm progress bar
+  c.num_seeds = 1                # >1: train seeds seed..seed+N-1 at once (vmap), report mean ± std
+  c.seed_batching = "map"        # num_seeds > 1: 'map' (lax.map: each seed bit-identical to its
+                                 # single-seed run) or 'vmap' (jax.vmap: faster on accelerators)
+  c.num_samples = 1000           # --mode sample: how many samples to write
 
   c.dataset = ml_collections.ConfigDict()
   c.dataset.name = "mnist_subset"
@@ -52,12 +58,27 @@ def base_config() -> ml_collections.ConfigDict:
   c.model.beta = 1.0             # weight of the KL term
   c.model.num_samples = 1        # Monte-Carlo samples L in the training ELBO
 
+  c.gan = ml_collections.ConfigDict()
+  c.gan.generator_loss = "non_saturating"   # or 'saturating' (the minimax game as written)
+  c.gan.d_steps = 1              # discriminator updates per generator update
+  c.gan.d_hidden = (400,)        # mlp discriminator widths
+  c.gan.maxout_pieces = 1        # >1: maxout hidden units in the mlp discriminator
+  c.gan.features = 64            # dcgan base channel count
+  c.gan.minibatch = "none"       # 'discrimination' (Salimans et al.) or 'stddev' (Karras et al.)
+  c.gan.mb_kernels = 100         # minibatch discrimination B
+  c.gan.mb_dims = 5              # minibatch discrimination C
+  c.gan.g_optimizer = ml_collections.ConfigDict(
+      {"learning_rate": 0.0, "b1": 0.5, "b2": 0.999})   # learning_rate 0: use config.learning_rate
+  c.gan.d_optimizer = ml_collections.ConfigDict(
+      {"learning_rate": 0.0, "b1": 0.5, "b2": 0.999})
+
   c.eval = ml_collections.ConfigDict()
   c.eval.batch_size = 250        # test examples per evaluation call
   c.eval.nll_samples = 1000      # K of the importance-weighted NLL in eval.json
   c.eval.nll_samples_during_training = 0   # K at periodic evaluations (0: skip the NLL there)
   c.eval.nll_chunk = 100         # importance samples drawn at a time (bounds memory)
   c.eval.num_images = 64         # pictures per grid
+  c.eval.num_mode_samples = 2500  # GAN samples for the mode-collapse metrics (2-D mixtures)
   return c
 
 
@@ -109,26 +130,45 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _int(config, "seed", minimum=0)
   for key in ("num_steps", "batch_size", "log_every", "eval_every", "checkpoint_every",
               "keep_checkpoints", "eval.batch_size", "eval.nll_samples", "eval.nll_chunk",
-              "eval.num_images", "model.latent_dim", "model.num_samples"):
+              "eval.num_images", "model.latent_dim", "model.num_samples", "num_seeds",
+              "num_samples", "gan.d_steps", "gan.features", "gan.mb_kernels", "gan.mb_dims",
+              "gan.maxout_pieces", "eval.num_mode_samples"):
     _int(config, key)
   _int(config, "eval.nll_samples_during_training", minimum=0)
   _positive_float(config, "learning_rate")
   if isinstance(config.model.beta, bool) or not isinstance(config.model.beta, numbers.Real) \
       or config.model.beta < 0:
     raise ConfigError(f"config.model.beta must be a number >= 0, got {config.model.beta!r}")
+  for opt in ("g_optimizer", "d_optimizer"):
+    for k in ("learning_rate", "b1", "b2"):
+      v = config.gan[opt][k]
+      if isinstance(v, bool) or not isinstance(v, numbers.Real) or v < 0 or (k != "learning_rate" and v >= 1):
+        raise ConfigError(f"config.gan.{opt}.{k} must be a number in "
+                          f"{'[0, inf)' if k == 'learning_rate' else '[0, 1)'}, got {v!r}")
+  _choice(config, "seed_batching", ("map", "vmap"))
   _choice(config, "model.name", MODELS)
+  _choice(config, "gan.generator_loss", GENERATOR_LOSSES)
+  _choice(config, "gan.minibatch", MINIBATCH)
   _choice(config, "model.net", NETS)
   _choice(config, "model.likelihood", LIKELIHOODS)
   _choice(config, "dataset.preprocess", PREPROCESSORS)
   _choice(config, "dataset.eval_preprocess", PREPROCESSORS)
-  hidden = config.model.hidden
-  if not isinstance(hidden, (tuple, list)) or not hidden or not all(
-      isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0 for h in hidden):
-    raise ConfigError(f"config.model.hidden must be a non-empty tuple of positive integers, "
-                      f"got {hidden!r}")
+  for key in ("model.hidden", "gan.d_hidden"):
+    group, name = key.split(".")
+    hidden = config[group][name]
+    if not isinstance(hidden, (tuple, list)) or not hidden or not all(
+        isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0 for h in hidden):
+      raise ConfigError(f"config.{key} must be a non-empty tuple of positive integers, "
+                        f"got {hidden!r}")
+  if (config.model.name == "gan") != (config.model.net == "dcgan") and config.model.net != "mlp":
+    raise ConfigError(f"config.model.net={config.model.net!r} does not fit model "
+                      f"{config.model.name!r}: AE/VAE use 'mlp' or 'conv', GANs 'mlp' or 'dcgan'")
+  if config.num_seeds > 1 and config.model.name != "gan":
+    raise ConfigError("config.num_seeds > 1 is supported for GANs only; run one seed at a time")
   if not isinstance(config.dataset.name, str) or not config.dataset.name:
     raise ConfigError("config.dataset.name must be a dataset name, e.g. mnist_subset")
-  if config.model.likelihood == "bernoulli" and config.dataset.preprocess == "symmetric":
+  if (config.model.name != "gan" and config.model.likelihood == "bernoulli"
+      and config.dataset.preprocess == "symmetric"):
     raise ConfigError("a Bernoulli decoder needs data in [0, 1]: use --config.dataset.preprocess="
                       "dynamic_binarize/static_binarize/threshold/unit, or "
                       "--config.model.likelihood=gaussian")
@@ -137,9 +177,21 @@ def validate(config: ml_collections.ConfigDict) -> None:
 def validate_against_data(config: ml_collections.ConfigDict, dataset) -> None:
   """Checks what depends on the loaded data (still before any compilation)."""
   n = dataset.train.shape[0]
+  if dataset.kind == "points":
+    if config.dataset.preprocess != "none" or config.dataset.eval_preprocess != "none":
+      raise ConfigError(f"{dataset.name!r} holds 2-D points: set --config.dataset.preprocess=none "
+                        f"and --config.dataset.eval_preprocess=none")
+    if config.model.name != "gan" or config.model.net != "mlp":
+      raise ConfigError(f"{dataset.name!r} holds 2-D points: use model.name='gan' with "
+                        f"model.net='mlp'")
   if config.batch_size > n:
     raise ConfigError(f"config.batch_size={config.batch_size} is larger than the training split "
                       f"of {dataset.name!r} ({n} examples); use --config.batch_size<={n}")
+  if dataset.kind == "image" and config.model.net == "dcgan":
+    h, w = dataset.example_shape[:2]
+    if h != w or h % 4:
+      raise ConfigError(f"the DCGAN nets need square images with sides divisible by 4, "
+                        f"{dataset.name!r} has {h}x{w}; use --config.model.net=mlp")
   if dataset.kind == "image" and config.model.net == "conv":
     h, w = dataset.example_shape[:2]
     if h % 4 or w % 4:

@@ -41,32 +41,53 @@ def run_keys(seed: int) -> dict[str, jax.Array]:
 
 # ----------------------------------------------------------------------------- the step loop
 def make_train_chunk(model, config, num_train: int, chunk: int) -> Callable:
-  """``fn(state, train_x, train_key, data_key) -> (state, metrics[chunk])``, not yet jitted.
+  """``fn(state, train_x, train_key, data_key, start) -> (state, metrics[chunk])``, not jitted.
 
-  Runs ``chunk`` consecutive steps starting at ``state.step``: each reads its batch from
-  the on-device ``train_x`` through the epoch permutation, preprocesses it with its own key
-  and calls ``model.train_step``.
+  Runs ``chunk`` consecutive steps ``start, start + 1, ...`` (``start`` must equal
+  ``state.step``): each reads its batch from the on-device ``train_x`` through the epoch
+  permutation, preprocesses it with its own key and calls ``model.train_step``. ``start``
+  is a separate scalar so that under ``jax.vmap`` over seeds the step counter stays
+  unbatched and the epoch permutation is computed only at epoch boundaries.
   """
   batch_size = int(config.batch_size)
   mode = config.dataset.preprocess
   spe = pipeline.steps_per_epoch(num_train, batch_size)
 
-  def train_chunk(state, train_x, train_key, data_key):
-    perm0 = pipeline.epoch_permutation(data_key, state.step // spe, num_train)
+  def train_chunk(state, train_x, train_key, data_key, start):
+    perm0 = pipeline.epoch_permutation(data_key, start // spe, num_train)
 
-    def body(carry, _):
+    def body(carry, t):
       state, perm = carry
-      t = state.step
       perm = pipeline.next_permutation(data_key, perm, t, num_train, batch_size)
       raw = pipeline.batch_at(train_x, perm, t, batch_size)
       k_prep, k_model = jax.random.split(jax.random.fold_in(train_key, t))
       state, metrics = model.train_step(state, preprocess(raw, k_prep, mode), k_model)
       return (state, perm), metrics
 
-    (state, _), metrics = jax.lax.scan(body, (state, perm0), None, length=chunk)
+    steps = start + jnp.arange(chunk, dtype=jnp.int32)
+    (state, _), metrics = jax.lax.scan(body, (state, perm0), steps)
     return state, metrics
 
   return train_chunk
+
+
+def over_seeds(train_chunk: Callable, how: str) -> Callable:
+  """Runs ``train_chunk`` for states stacked along a leading seed axis, in one program.
+
+  ``vmap`` batches the seeds (``jax.vmap`` over the whole state): fastest on accelerators,
+  and each seed's result is the same for any number of seeds >= 2, but XLA's batched
+  kernels round differently from the unbatched ones, so a seed differs in the last bits
+  from its single-seed run (and chaotic GAN dynamics then amplify that). ``map`` runs the
+  unbatched step for each seed in turn (``lax.map``) inside the same compiled call: every
+  seed is bit-identical to its single-seed run, at about the same speed on CPU.
+  """
+  if how == "vmap":
+    return jax.vmap(train_chunk, in_axes=(0, None, 0, 0, None))
+
+  def mapped(state, train_x, train_key, data_key, start):
+    return jax.lax.map(lambda a: train_chunk(a[0], train_x, a[1], a[2], start),
+                       (state, train_key, data_key))
+  return mapped
 
 
 def chunk_length(config) -> int:
@@ -91,7 +112,11 @@ def map_batches(fn: Callable, x: jax.Array, batch_size: int, key: jax.Array) -> 
 
 
 class Evaluator:
-  """Test-split metrics and pictures for any model (jitted once per quantity)."""
+  """Test-split metrics and pictures for any model (jitted once per quantity).
+
+  ``key`` is the evaluation key of one seed; with several seeds, pass each seed's state
+  and key to the methods (``key=None`` uses the one given here).
+  """
 
   def __init__(self, model, config, test_x: jax.Array, key: jax.Array):
     self.model, self.config, self.test_x, self.key = model, config, test_x, key
@@ -99,48 +124,87 @@ class Evaluator:
     self._pictures = jax.jit(model.pictures)
     self._nll = {}
 
-  def summary(self, state) -> dict[str, float]:
-    """Means over the whole test split of ``model.eval_batch``'s per-example values."""
+  def summary(self, state, key: Optional[jax.Array] = None) -> dict[str, float]:
+    """Means over the whole test split of ``model.eval_batch``'s per-example values, plus
+    the model's sample metrics (e.g. mode coverage) where it has them."""
+    key = self.key if key is None else key
     out = map_batches(lambda xb, k: self._eval(state, xb, k), self.test_x,
-                      self.config.eval.batch_size, jax.random.fold_in(self.key, 0))
-    return {k: float(jnp.mean(v)) for k, v in out.items()}
+                      self.config.eval.batch_size, jax.random.fold_in(key, 0))
+    result = {k: float(jnp.mean(v)) for k, v in out.items()}
+    if hasattr(self.model, "sample_metrics"):
+      result.update(self.model.sample_metrics(state, jax.random.fold_in(key, 3)))
+    return result
 
-  def nll(self, state, num_samples: int) -> Optional[float]:
+  def nll(self, state, num_samples: int, key: Optional[jax.Array] = None) -> Optional[float]:
     """Mean importance-weighted -log p(x) over the test split (None if the model has none)."""
     if not hasattr(self.model, "nll_batch"):
       return None
+    key = self.key if key is None else key
     if num_samples not in self._nll:
       self._nll[num_samples] = jax.jit(
           lambda s, xb, k: self.model.nll_batch(s, xb, k, num_samples))
     fn = self._nll[num_samples]
     out = map_batches(lambda xb, k: fn(state, xb, k), self.test_x,
-                      self.config.eval.batch_size, jax.random.fold_in(self.key, 1))
+                      self.config.eval.batch_size, jax.random.fold_in(key, 1))
     return float(jnp.mean(out))
 
-  def pictures(self, state) -> dict[str, np.ndarray]:
+  def pictures(self, state, key: Optional[jax.Array] = None) -> dict[str, np.ndarray]:
+    key = self.key if key is None else key
     n = min(self.config.eval.num_images, self.test_x.shape[0])
-    pics = self._pictures(state, jax.random.fold_in(self.key, 2), self.test_x[:n])
+    pics = self._pictures(state, jax.random.fold_in(key, 2), self.test_x[:n])
     return {k: np.asarray(v) for k, v in pics.items()}
 
-  def final(self, state) -> dict:
+  def periodic(self, state, key: Optional[jax.Array] = None) -> dict[str, float]:
+    """What is logged at each evaluation step."""
+    values = self.summary(state, key)
+    k = self.config.eval.nll_samples_during_training
+    if k and hasattr(self.model, "nll_batch"):
+      values["nll"] = self.nll(state, k, key)
+    return values
+
+  def final(self, state, key: Optional[jax.Array] = None) -> dict:
     """The numbers of ``eval.json``."""
-    result = {"step": int(state.step), **self.summary(state)}
+    result = {"step": int(state.step), **self.summary(state, key)}
     k = int(self.config.eval.nll_samples)
-    nll = self.nll(state, k)
+    nll = self.nll(state, k, key)
     if nll is not None:
       result.update(nll=nll, nll_num_samples=k)
     result["num_test_examples"] = int(self.test_x.shape[0])
     return result
 
 
+def seed_slice(tree, i: int):
+  """Seed ``i`` of a state stacked over seeds."""
+  return jax.tree.map(lambda a: a[i], tree)
+
+
+def across_seeds(per_seed: list[dict]) -> dict:
+  """Mean and (population) std over seeds of every numeric entry; keeps the per-seed rows."""
+  if len(per_seed) == 1:
+    return dict(per_seed[0])
+  out = {}
+  for k, v in per_seed[0].items():
+    if isinstance(v, (int, float)) and k not in ("step", "num_test_examples", "nll_num_samples"):
+      vals = np.array([row[k] for row in per_seed], np.float64)
+      with np.errstate(invalid="ignore"):      # inf entries (e.g. reverse KL with no modes hit)
+        out[k] = float(vals.mean())
+        out[f"{k}_std"] = float(vals.std()) if np.all(np.isfinite(vals)) else float("nan")
+    else:
+      out[k] = v
+  out["num_seeds"] = len(per_seed)
+  out["per_seed"] = per_seed
+  return out
+
+
 # ----------------------------------------------------------------------------- outputs
 class MetricsWriter:
   """``metrics.jsonl`` (one JSON object per line) plus TensorBoard scalars and images."""
 
-  def __init__(self, workdir: str):
+  def __init__(self, workdir: str, data_info: Optional[dict] = None):
     from tensorboardX import SummaryWriter
     self.path = os.path.join(workdir, "metrics.jsonl")
     self.samples_dir = os.path.join(workdir, "samples")
+    self.info = data_info or {}
     self.tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
 
   def scalars(self, step: int, values: dict[str, float]) -> None:
@@ -150,13 +214,26 @@ class MetricsWriter:
       self.tb.add_scalar(k, v, step)
 
   def images(self, step: int, pictures: dict[str, np.ndarray]) -> None:
-    from jaxgen.plotting import save_image_grid
     for name, imgs in pictures.items():
-      grid = save_image_grid(os.path.join(self.samples_dir, f"{name}_{step:07d}.png"), imgs)
+      path = os.path.join(self.samples_dir, f"{name}_{step:07d}.png")
+      grid = save_picture(path, imgs, self.info, title=f"{name}, step {step}")
       self.tb.add_image(name, grid, step, dataformats="HWC")
 
   def close(self):
     self.tb.close()
+
+
+def save_picture(path: str, data: np.ndarray, info: dict, title: str = "") -> np.ndarray:
+  """Images [N, H, W, C] in [0, 1] become a grid PNG; 2-D points [N, 2] a scatter plot
+  over the true modes (where ``info`` has them). Returns the picture as [H, W, C]."""
+  from jaxgen.plotting import save_image_grid
+  data = np.asarray(data)
+  if data.ndim == 2 and data.shape[1] == 2:
+    import matplotlib.pyplot as plt
+    from jaxgen.evaluation.mode_collapse import scatter_plot
+    scatter_plot(path, data, info.get("modes", np.zeros((0, 2))), info.get("std", 0.0), title)
+    return plt.imread(path)[..., :3]
+  return save_image_grid(path, data)
 
 
 # ----------------------------------------------------------------------------- setup
@@ -189,49 +266,77 @@ def device_splits(config, dataset, keys):
   return train_x, test_x
 
 
+def seed_keys(config) -> list[dict[str, jax.Array]]:
+  """The keys of seeds ``config.seed``, ..., ``config.seed + num_seeds - 1``."""
+  return [run_keys(config.seed + i) for i in range(config.num_seeds)]
+
+
+def init_state(model, config, keys: list[dict]):
+  """One state, or (num_seeds > 1) states stacked along a leading seed axis."""
+  if len(keys) == 1:
+    return model.init(keys[0]["init"])
+  return jax.vmap(model.init)(jnp.stack([k["init"] for k in keys]))
+
+
+def _stack(keys: list[dict], name: str) -> jax.Array:
+  return keys[0][name] if len(keys) == 1 else jnp.stack([k[name] for k in keys])
+
+
 def _fmt(values: dict[str, float]) -> str:
-  return " ".join(f"{k}={v:.4g}" for k, v in values.items())
+  return " ".join(f"{k}={v:.4g}" for k, v in values.items() if isinstance(v, (int, float)))
+
+
+def _evaluate_seeds(evaluator, state, keys, method: str) -> list[dict]:
+  if len(keys) == 1:
+    return [getattr(evaluator, method)(state, keys[0]["eval"])]
+  return [getattr(evaluator, method)(seed_slice(state, i), k["eval"]) for i, k in enumerate(keys)]
 
 
 # ----------------------------------------------------------------------------- entry points
 def train(config, workdir: str, log: Callable[[str], None] = print) -> tuple[Any, dict]:
   """Trains ``config`` in ``workdir`` (resuming from its latest checkpoint if any).
 
-  Returns the final state and the final evaluation (also written to ``workdir/eval.json``).
+  With ``config.num_seeds`` = N > 1, seeds seed..seed+N-1 train at once under
+  ``jax.vmap``; each is the same computation as its single-seed run. Returns the final
+  state and the final evaluation (also written to ``workdir/eval.json``).
   """
   from tqdm import tqdm
   dataset, model = prepare(config, workdir)
   with open(os.path.join(workdir, "config.json"), "w") as f:
     f.write(config.to_json_best_effort(indent=2, sort_keys=True))
-  keys = run_keys(config.seed)
-  train_x, test_x = device_splits(config, dataset, keys)
+  keys = seed_keys(config)
+  train_x, test_x = device_splits(config, dataset, keys[0])
 
-  state = model.init(keys["init"])
+  state = init_state(model, config, keys)
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
   if ckpt.latest_step() is not None:
     state = ckpt.restore(state)
-    log(f"resumed from the checkpoint of step {int(state.step)} in {ckpt.directory}")
+    log(f"resumed from the checkpoint of step {int(np.max(state.step))} in {ckpt.directory}")
 
   chunk = chunk_length(config)
-  train_chunk = jax.jit(make_train_chunk(model, config, train_x.shape[0], chunk),
-                        donate_argnums=0)
-  evaluator = Evaluator(model, config, test_x, keys["eval"])
-  writer = MetricsWriter(workdir)
-  step = int(state.step)
+  fn = make_train_chunk(model, config, train_x.shape[0], chunk)
+  if len(keys) > 1:
+    fn = over_seeds(fn, config.seed_batching)
+  train_chunk = jax.jit(fn, donate_argnums=0)
+  train_key, data_key = _stack(keys, "train"), _stack(keys, "data")
+  evaluator = Evaluator(model, config, test_x, keys[0]["eval"])
+  writer = MetricsWriter(workdir, dataset.info)
+  step = int(np.max(state.step))
   pending = []          # per-chunk metrics, still on device
+  desc = f"{config.model.name}:{dataset.name}" + (f" x{len(keys)} seeds" if len(keys) > 1 else "")
   bar = tqdm(total=config.num_steps, initial=step, disable=not config.progress,
-             dynamic_ncols=True, unit="step", desc=f"{config.model.name}:{dataset.name}")
+             dynamic_ncols=True, unit="step", desc=desc)
   t_log, s_log = time.perf_counter(), step
   try:
     while step < config.num_steps:
-      state, metrics = train_chunk(state, train_x, keys["train"], keys["data"])
+      state, metrics = train_chunk(state, train_x, train_key, data_key, jnp.int32(step))
       step += chunk
       pending.append(metrics)
       bar.update(chunk)
       if step % config.log_every == 0 or step == config.num_steps:
         stacked = jax.device_get(pending)
         pending = []
-        values = {f"train/{k}": float(np.mean(np.concatenate([m[k] for m in stacked])))
+        values = {f"train/{k}": float(np.mean(np.stack([m[k] for m in stacked])))
                   for k in stacked[0]}
         bad = [k for k, v in values.items() if not np.isfinite(v)]
         if bad:
@@ -242,25 +347,25 @@ def train(config, workdir: str, log: Callable[[str], None] = print) -> tuple[Any
         values["train/steps_per_sec"] = (step - s_log) / max(now - t_log, 1e-9)
         t_log, s_log = now, step
         writer.scalars(step, values)
-        bar.set_postfix(loss=f"{values['train/loss']:.4g}")
+        shown = [k for k in ("loss", "d_loss", "g_loss") if f"train/{k}" in values]
+        bar.set_postfix({k: f"{values['train/' + k]:.4g}" for k in shown})
       if step % config.eval_every == 0 or step == config.num_steps:
-        values = {f"eval/{k}": v for k, v in evaluator.summary(state).items()}
-        k = config.eval.nll_samples_during_training
-        if k:
-          nll = evaluator.nll(state, k)
-          if nll is not None:
-            values["eval/nll"] = nll
+        evals = across_seeds(_evaluate_seeds(evaluator, state, keys, "periodic"))
+        values = {f"eval/{k}": v for k, v in evals.items() if isinstance(v, (int, float))}
         writer.scalars(step, values)
-        writer.images(step, evaluator.pictures(state))
+        writer.images(step, evaluator.pictures(state if len(keys) == 1 else seed_slice(state, 0),
+                                               keys[0]["eval"]))
         bar.write(f"step {step}: {_fmt(values)}")
       if step % config.checkpoint_every == 0 or step == config.num_steps:
         ckpt.save(step, state)
+      if step % config.eval_every == 0 or step % config.checkpoint_every == 0:
+        t_log, s_log = time.perf_counter(), step   # steps/s counts training time only
   finally:
     bar.close()
     writer.close()
     ckpt.close()
 
-  result = evaluator.final(state)
+  result = across_seeds(_evaluate_seeds(evaluator, state, keys, "final"))
   with open(os.path.join(workdir, "eval.json"), "w") as f:
     json.dump(result, f, indent=2)
   log(f"final evaluation (step {result['step']}): "
@@ -268,20 +373,43 @@ def train(config, workdir: str, log: Callable[[str], None] = print) -> tuple[Any
   return state, result
 
 
-def evaluate(config, workdir: str, log: Callable[[str], None] = print) -> dict:
-  """Restores the latest checkpoint in ``workdir`` and writes ``workdir/eval.json``."""
+def _restore(config, workdir: str):
   dataset, model = prepare(config, workdir)
-  keys = run_keys(config.seed)
-  _, test_x = device_splits(config, dataset, keys)
+  keys = seed_keys(config)
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
   if ckpt.latest_step() is None:
     raise config_lib.ConfigError(f"no checkpoint in {ckpt.directory}: train first with "
                                  f"--mode train and the same --workdir")
-  state = ckpt.restore(model.init(keys["init"]))
+  state = ckpt.restore(init_state(model, config, keys))
   ckpt.close()
-  result = Evaluator(model, config, test_x, keys["eval"]).final(state)
+  return dataset, model, keys, state
+
+
+def evaluate(config, workdir: str, log: Callable[[str], None] = print) -> dict:
+  """Restores the latest checkpoint in ``workdir`` and writes ``workdir/eval.json``."""
+  dataset, model, keys, state = _restore(config, workdir)
+  _, test_x = device_splits(config, dataset, keys[0])
+  evaluator = Evaluator(model, config, test_x, keys[0]["eval"])
+  result = across_seeds(_evaluate_seeds(evaluator, state, keys, "final"))
   with open(os.path.join(workdir, "eval.json"), "w") as f:
     json.dump(result, f, indent=2)
   log(f"evaluation of step {result['step']}: "
       + _fmt({k: v for k, v in result.items() if k != 'step'}))
   return result
+
+
+def sample(config, workdir: str, log: Callable[[str], None] = print) -> np.ndarray:
+  """Restores the latest checkpoint and writes ``config.num_samples`` samples (of the first
+  seed) to ``workdir/samples.npy`` plus a picture ``workdir/samples.png``."""
+  dataset, model, keys, state = _restore(config, workdir)
+  if len(keys) > 1:
+    state = seed_slice(state, 0)
+  key = jax.random.fold_in(keys[0]["eval"], 4)
+  out = np.asarray(jax.jit(model.generate, static_argnums=2)(state, key, config.num_samples))
+  np.save(os.path.join(workdir, "samples.npy"), out)
+  save_picture(os.path.join(workdir, "samples.png"),
+               out if out.ndim == 2 else out[:config.eval.num_images], dataset.info,
+               title=f"{config.model.name} samples, step {int(state.step)}")
+  log(f"wrote {out.shape[0]} samples of shape {out.shape[1:]} to "
+      f"{os.path.join(workdir, 'samples.npy')} and a picture to samples.png")
+  return out

@@ -21,8 +21,8 @@ def test_step_compiles_once(vae_config):
   fn = chex.assert_max_traces(trainer.make_train_chunk(model, vae_config, train_x.shape[0], 5), n=1)
   run = jax.jit(fn, donate_argnums=0)
   state = model.init(keys["init"])
-  for _ in range(4):                     # crosses an epoch boundary-free range, new buffers each call
-    state, metrics = run(state, train_x, keys["train"], keys["data"])
+  for i in range(4):                     # new buffers and a new start step each call
+    state, metrics = run(state, train_x, keys["train"], keys["data"], jax.numpy.int32(5 * i))
   assert int(state.step) == 20
   chex.assert_shape(metrics["loss"], (5,))
 
@@ -35,11 +35,11 @@ def test_chunk_equals_single_steps(vae_config):
   n = train_x.shape[0]
   four = jax.jit(trainer.make_train_chunk(model, vae_config, n, 4))
   one = jax.jit(trainer.make_train_chunk(model, vae_config, n, 1))
-  s4, m4 = four(model.init(keys["init"]), train_x, keys["train"], keys["data"])
+  s4, m4 = four(model.init(keys["init"]), train_x, keys["train"], keys["data"], 0)
   s1 = model.init(keys["init"])
   losses = []
-  for _ in range(4):
-    s1, m = one(s1, train_x, keys["train"], keys["data"])
+  for i in range(4):
+    s1, m = one(s1, train_x, keys["train"], keys["data"], i)
     losses.append(float(m["loss"][0]))
   np.testing.assert_allclose(m4["loss"], losses, rtol=1e-6)
   chex.assert_trees_all_close(s4.params, s1.params, rtol=1e-5, atol=1e-6)

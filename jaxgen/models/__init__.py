@@ -23,4 +23,7 @@ def build(config, dataset):
   if name == "ae":
     from jaxgen.models.ae import Autoencoder
     return Autoencoder(config, dataset.example_shape)
+  if name == "gan":
+    from jaxgen.models.gan import GAN
+    return GAN(config, dataset.example_shape, dataset.kind, dataset.info)
   raise ValueError(f"unknown model {name!r}")

@@ -1,0 +1,1 @@
+"""Evaluation metrics: density, anomaly, mode coverage and sample quality."""

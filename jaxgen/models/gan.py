@@ -1,0 +1,185 @@
+"""Generative adversarial network (Goodfellow et al., 2014): the two-player game.
+
+The state holds two sub-states — generator and discriminator — each with its own params,
+optax state and batch statistics. One ``train_step`` makes ``config.gan.d_steps``
+discriminator updates (descent on -E log D(x) - E log(1 - D(G(z))), i.e. ascent on its
+objective) and then one generator update against the *updated* discriminator, with the
+``saturating`` loss E log(1 - D(G(z))) or the ``non_saturating`` loss -E log D(G(z)).
+Real and generated batches go through D in separate calls, so BatchNorm and the
+minibatch layers see one kind of batch at a time.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxgen import gan_nets, losses
+
+
+@flax.struct.dataclass
+class NetState:
+  """One player: parameters, optimizer state, BatchNorm statistics ({} if none)."""
+  params: Any
+  opt_state: Any
+  batch_stats: Any
+
+
+@flax.struct.dataclass
+class GANState:
+  step: jax.Array
+  generator: NetState
+  discriminator: NetState
+
+
+def make_optimizer(opt_config, default_lr: float) -> optax.GradientTransformation:
+  """Adam from a ``gan.g_optimizer``/``gan.d_optimizer`` group (learning_rate 0 = default)."""
+  lr = opt_config.learning_rate or default_lr
+  return optax.adam(lr, b1=opt_config.b1, b2=opt_config.b2)
+
+
+class GAN:
+  """A GAN as pure functions of (state, batch, key); see :mod:`jaxgen.models`."""
+
+  def __init__(self, config, example_shape: tuple[int, ...], data_kind: str = "image",
+               data_info: dict | None = None):
+    m, g = config.model, config.gan
+    self.example_shape = tuple(example_shape)
+    self.kind = data_kind
+    self.info = data_info or {}
+    self.noise_dim = int(m.latent_dim)
+    self.d_steps = int(g.d_steps)
+    self.generator_loss = losses.GENERATOR_LOSSES[g.generator_loss]
+    self.preprocess = config.dataset.eval_preprocess
+    if data_kind == "points":
+      output = "linear"
+    else:
+      output = "tanh" if self.preprocess == "symmetric" else "sigmoid"
+    if m.net == "dcgan":
+      self.G = gan_nets.DCGANGenerator(features=g.features, out_shape=self.example_shape)
+      self.D = gan_nets.DCGANDiscriminator(features=g.features, minibatch=g.minibatch,
+                                           mb_kernels=g.mb_kernels, mb_dims=g.mb_dims)
+    else:
+      self.G = gan_nets.MLPGenerator(tuple(m.hidden), self.example_shape, output=output)
+      self.D = gan_nets.MLPDiscriminator(tuple(g.d_hidden), minibatch=g.minibatch,
+                                         mb_kernels=g.mb_kernels, mb_dims=g.mb_dims,
+                                         maxout_pieces=g.maxout_pieces)
+    self.g_tx = make_optimizer(g.g_optimizer, config.learning_rate)
+    self.d_tx = make_optimizer(g.d_optimizer, config.learning_rate)
+    self.num_mode_samples = int(config.eval.num_mode_samples)
+
+  # ------------------------------------------------------------------ parameters
+  def init(self, key: jax.Array) -> GANState:
+    k_g, k_d = jax.random.split(key)
+    z = jnp.zeros((2, self.noise_dim), jnp.float32)
+    x = jnp.zeros((2,) + self.example_shape, jnp.float32)
+    gv = self.G.init(k_g, z, train=False)
+    dv = self.D.init(k_d, x, train=False)
+
+    def player(variables, tx):
+      return NetState(variables["params"], tx.init(variables["params"]),
+                      variables.get("batch_stats", {}))
+
+    return GANState(jnp.zeros((), jnp.int32), player(gv, self.g_tx), player(dv, self.d_tx))
+
+  @staticmethod
+  def _apply(module, params, batch_stats, x, train: bool):
+    """Applies ``module``; returns (output, batch_stats after the call)."""
+    if not batch_stats:
+      return module.apply({"params": params}, x, train=train), batch_stats
+    variables = {"params": params, "batch_stats": batch_stats}
+    if not train:
+      return module.apply(variables, x, train=False), batch_stats
+    out, updated = module.apply(variables, x, train=True, mutable=["batch_stats"])
+    return out, updated["batch_stats"]
+
+  def noise(self, key: jax.Array, n: int) -> jax.Array:
+    return jax.random.normal(key, (n, self.noise_dim), jnp.float32)
+
+  # ------------------------------------------------------------------ the game
+  def discriminator_step(self, state: GANState, real: jax.Array, key: jax.Array):
+    """One discriminator update; the generator's sub-state is returned untouched."""
+    gen, disc = state.generator, state.discriminator
+    fake, _ = self._apply(self.G, gen.params, gen.batch_stats,
+                          self.noise(key, real.shape[0]), train=True)
+    fake = jax.lax.stop_gradient(fake)
+
+    def loss_fn(params):
+      real_logits, stats = self._apply(self.D, params, disc.batch_stats, real, train=True)
+      fake_logits, stats = self._apply(self.D, params, stats, fake, train=True)
+      return losses.discriminator_loss(real_logits, fake_logits), (stats, real_logits, fake_logits)
+
+    (loss, (stats, rl, fl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(disc.params)
+    updates, opt_state = self.d_tx.update(grads, disc.opt_state, disc.params)
+    disc = NetState(optax.apply_updates(disc.params, updates), opt_state, stats)
+    metrics = {"d_loss": loss, "d_real": jnp.mean(jax.nn.sigmoid(rl)),
+               "d_fake": jnp.mean(jax.nn.sigmoid(fl))}
+    return state.replace(discriminator=disc), metrics
+
+  def generator_step(self, state: GANState, batch_size: int, key: jax.Array):
+    """One generator update against the current discriminator (left untouched)."""
+    gen, disc = state.generator, state.discriminator
+    z = self.noise(key, batch_size)
+
+    def loss_fn(params):
+      fake, stats = self._apply(self.G, params, gen.batch_stats, z, train=True)
+      logits, _ = self._apply(self.D, disc.params, disc.batch_stats, fake, train=True)
+      return self.generator_loss(logits), stats
+
+    (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(gen.params)
+    updates, opt_state = self.g_tx.update(grads, gen.opt_state, gen.params)
+    gen = NetState(optax.apply_updates(gen.params, updates), opt_state, stats)
+    return state.replace(generator=gen), {"g_loss": loss}
+
+  def train_step(self, state: GANState, batch: jax.Array, key: jax.Array):
+    """``d_steps`` discriminator updates, then one generator update."""
+    k_d, k_g = jax.random.split(key)
+    for i in range(self.d_steps):
+      state, d_metrics = self.discriminator_step(state, batch, jax.random.fold_in(k_d, i))
+    state, g_metrics = self.generator_step(state, batch.shape[0], k_g)
+    return state.replace(step=state.step + 1), {**d_metrics, **g_metrics}
+
+  # ------------------------------------------------------------------ using G alone
+  def sample(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
+    """n samples of G in the data's own space (eval-mode BatchNorm)."""
+    gen = state.generator
+    out, _ = self._apply(self.G, gen.params, gen.batch_stats, self.noise(key, n), train=False)
+    return out
+
+  def generate(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
+    """n samples: images mapped to [0, 1], points as they are."""
+    x = self.sample(state, key, n)
+    if self.kind == "image" and self.preprocess == "symmetric":
+      x = (x + 1.0) / 2.0
+    return x
+
+  # ------------------------------------------------------------------ evaluation
+  def eval_batch(self, state: GANState, x: jax.Array, key: jax.Array) -> dict:
+    """Per-example D(x) on test data and D(G(z)) on as many samples (eval-mode nets)."""
+    disc = state.discriminator
+    real_logits, _ = self._apply(self.D, disc.params, disc.batch_stats, x, train=False)
+    fake = self.sample(state, key, x.shape[0])
+    fake_logits, _ = self._apply(self.D, disc.params, disc.batch_stats, fake, train=False)
+    return {"d_real": jax.nn.sigmoid(real_logits), "d_fake": jax.nn.sigmoid(fake_logits)}
+
+  def sample_metrics(self, state: GANState, key: jax.Array) -> dict:
+    """Mode-collapse metrics on ``eval.num_mode_samples`` samples (2-D mixtures only)."""
+    if self.kind != "points" or "modes" not in self.info:
+      return {}
+    from jaxgen.evaluation.mode_collapse import mode_metrics
+    samples = np.asarray(self._jit_sample(state, key))
+    return mode_metrics(samples, self.info["modes"], self.info["std"])
+
+  def _jit_sample(self, state, key):
+    if not hasattr(self, "_sample_fn"):
+      self._sample_fn = jax.jit(lambda s, k: self.sample(s, k, self.num_mode_samples))
+    return self._sample_fn(state, key)
+
+  def pictures(self, state: GANState, key: jax.Array, x: jax.Array) -> dict:
+    """A grid of samples (images) or a sample cloud to scatter (points)."""
+    n = self.num_mode_samples if self.kind == "points" else x.shape[0]
+    return {"samples": self.generate(state, key, n)}

@@ -1,0 +1,51 @@
+"""Config validation: every bad value is refused with a message that names it."""
+import pytest
+from conftest import load_config
+
+from jaxgen.config import ConfigError, base_config, validate, validate_against_data
+from jaxgen.data import load_dataset
+
+
+@pytest.mark.parametrize("name", ["vae_mnist", "ae_mnist", "vae_conv_mnist"])
+def test_shipped_configs_are_valid(name):
+  validate(load_config(name))
+
+
+@pytest.mark.parametrize("key,value,needle", [
+    ("num_steps", 0, "num_steps"), ("batch_size", -1, "batch_size"),
+    ("batch_size", 2.5, "integer"), ("learning_rate", -1e-3, "learning_rate"),
+    ("model.name", "flow", "model.name"), ("model.net", "transformer", "model.net"),
+    ("dataset.preprocess", "blur", "dataset.preprocess"), ("model.hidden", (), "hidden"),
+    ("model.beta", -1.0, "beta"), ("eval.nll_samples", 0, "nll_samples"), ("seed", -1, "seed"),
+])
+def test_bad_values(key, value, needle):
+  c = base_config()
+  *path, last = key.split(".")
+  target = c
+  for p in path:
+    target = target[p]
+  with target.ignore_type():
+    target[last] = value
+  with pytest.raises(ConfigError, match=needle):
+    validate(c)
+
+
+def test_unknown_key_in_a_config_file():
+  c = base_config()
+  c.model.laten_dim = 3
+  with pytest.raises(ConfigError, match="unknown config key 'model.laten_dim'"):
+    validate(c)
+
+
+def test_bernoulli_needs_unit_data():
+  c = base_config()
+  c.dataset.preprocess = "symmetric"
+  with pytest.raises(ConfigError, match="Bernoulli"):
+    validate(c)
+
+
+def test_batch_larger_than_split():
+  c = base_config()
+  c.batch_size = 4001
+  with pytest.raises(ConfigError, match="larger than the training split"):
+    validate_against_data(c, load_dataset(c.dataset))
