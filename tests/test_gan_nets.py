@@ -342,3 +342,22 @@ def test_dcgan_init_normal_002():
   dk = _np(dv["params"]["Conv_2"]["kernel"])  # 4x4x16x32 = 8k weights
   assert abs(dk.std() - 0.02) < 0.002
   assert "bias" not in dv["params"]["Conv_2"]
+
+
+def test_minibatch_similarity_backward_matches_autodiff():
+  from jaxgen.gan_nets import minibatch_similarity
+
+  def plain(m):
+    c = jnp.exp(-jnp.sum(jnp.abs(m[:, None] - m[None, :]), -1))
+    return jnp.einsum("ijb,ij->ib", c, 1.0 - jnp.eye(m.shape[0], dtype=m.dtype))
+
+  from conftest import x64
+  with x64():
+    m = jnp.asarray(np.random.default_rng(1).normal(size=(20, 10, 5)) * 0.3, jnp.float64)
+    r = jnp.asarray(np.random.default_rng(0).normal(size=(20, 10)), jnp.float64)
+    np.testing.assert_allclose(minibatch_similarity(m), plain(m), rtol=1e-12)
+    a = jax.grad(lambda x: jnp.sum(r * plain(x)))(m)
+    b = jax.grad(lambda x: jnp.sum(r * minibatch_similarity(x)))(m)
+    np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    from jax.test_util import check_grads
+    check_grads(minibatch_similarity, (m[:6, :3, :2],), order=1, modes=["rev"])
