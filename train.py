@@ -10,6 +10,7 @@ reported in one line on stderr with exit code 2, before anything is compiled.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from absl import app, flags, logging
@@ -22,6 +23,8 @@ config_flags.DEFINE_config_file("config", None, "Path to a config file in config
                                 lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and pictures.")
 flags.DEFINE_enum("mode", "train", MODES, "What to do.")
+flags.DEFINE_bool("allow_config_change", False,
+                  "Resume a workdir whose checkpoints were written with a different config.")
 
 
 def _fail(message: str) -> None:
@@ -35,21 +38,29 @@ def main(argv):
   if FLAGS.workdir is None:
     _fail("--workdir is required, e.g. --workdir runs/vae_mnist")
   logging.set_verbosity(logging.WARNING)
+  if bool(FLAGS.config.get("deterministic", True)) and "jax" not in sys.modules:
+    # Must happen before JAX initializes its GPU backend.
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                               " --xla_gpu_deterministic_ops=true").strip()
   from jaxgen import trainer
+  from jaxgen.checkpoint import CheckpointError
   from jaxgen.config import ConfigError
   from jaxgen.data import DataError
   try:
     if FLAGS.mode == "train":
-      trainer.train(FLAGS.config, FLAGS.workdir)
+      trainer.train(FLAGS.config, FLAGS.workdir, allow_config_change=FLAGS.allow_config_change)
     elif FLAGS.mode == "evaluate":
       trainer.evaluate(FLAGS.config, FLAGS.workdir)
     else:
       trainer.sample(FLAGS.config, FLAGS.workdir)
   except (ConfigError, DataError) as e:
     _fail(str(e))
-  except trainer.TrainingError as e:
+  except (trainer.TrainingError, CheckpointError) as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
+  except trainer.Preempted as e:
+    print(str(e), file=sys.stderr)
+    sys.exit(130 if e.signum == signal.SIGINT else 0)
 
 
 def _explain_flag_error(error: Exception, argv: list[str]) -> str:

@@ -20,8 +20,8 @@ def get_config():
   c.gan.d_hidden = (64, 64, 64)
   c.gan.generator_loss = "non_saturating"
   c.gan.minibatch = "none"
-  c.gan.mb_kernels = 16          # used by the _mbd variant (CPU-sized; PacGAN configs use 100)
-  c.gan.mb_dims = 4
+  c.gan.mb_kernels = 8           # used by the _mbd variant (CPU-sized; PacGAN configs use 100)
+  c.gan.mb_dims = 3
   c.learning_rate = 1e-3
   c.batch_size = 64
   c.num_steps = 10_000

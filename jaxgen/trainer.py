@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
+import threading
 import time
 from typing import Any, Callable, Optional
 
@@ -29,6 +31,54 @@ from jaxgen.data.preprocess import static_binarize
 
 class TrainingError(RuntimeError):
   """Training cannot go on (e.g. a non-finite loss); the message names step and quantity."""
+
+
+class Preempted(Exception):
+  """SIGTERM or SIGINT arrived; a checkpoint of ``step`` was saved before stopping."""
+
+  def __init__(self, step: int, signum: int, directory: str):
+    self.step, self.signum, self.directory = step, signum, directory
+    name = signal.Signals(signum).name
+    super().__init__(f"stopped by {name} at step {step}; checkpoint saved in {directory}: "
+                     f"run the same command again to resume")
+
+
+class _SignalCatcher:
+  """Turns SIGTERM/SIGINT into a flag checked between compiled chunks (main thread only)."""
+
+  def __init__(self):
+    self.signum = None
+    self._previous = {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for sig in (signal.SIGTERM, signal.SIGINT):
+        self._previous[sig] = signal.signal(sig, self._catch)
+    return self
+
+  def _catch(self, signum, frame):
+    del frame
+    self.signum = signum
+
+  def __exit__(self, *exc):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+
+
+# Keys that may change between a run and its resumption: they do not change the math.
+RESUMABLE_CHANGES = ("num_steps", "progress", "keep_checkpoints", "num_samples")
+
+
+def config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+  """'key: old -> new' for every differing leaf of two config dicts (JSON form)."""
+  out = []
+  for k in sorted(set(old) | set(new)):
+    a, b = old.get(k, "<missing>"), new.get(k, "<missing>")
+    if isinstance(a, dict) and isinstance(b, dict):
+      out += config_differences(a, b, f"{prefix}{k}.")
+    elif a != b and f"{prefix}{k}" not in RESUMABLE_CHANGES:
+      out.append(f"{prefix}{k}: {a!r} -> {b!r}")
+  return out
 
 
 # ----------------------------------------------------------------------------- keys
@@ -293,25 +343,42 @@ def _evaluate_seeds(evaluator, state, keys, method: str) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- entry points
-def train(config, workdir: str, log: Callable[[str], None] = print) -> tuple[Any, dict]:
-  """Trains ``config`` in ``workdir`` (resuming from its latest checkpoint if any).
+def train(config, workdir: str, log: Callable[[str], None] = print,
+          allow_config_change: bool = False) -> tuple[Any, dict]:
+  """Trains ``config`` in ``workdir`` (resuming from its latest readable checkpoint if any).
 
-  With ``config.num_seeds`` = N > 1, seeds seed..seed+N-1 train at once under
-  ``jax.vmap``; each is the same computation as its single-seed run. Returns the final
-  state and the final evaluation (also written to ``workdir/eval.json``).
+  With ``config.num_seeds`` = N > 1, seeds seed..seed+N-1 train in one program (see
+  :func:`over_seeds`). Returns the final state and the final evaluation (also written to
+  ``workdir/eval.json``).
+
+  A workdir that holds checkpoints of a different config is refused (ConfigError) unless
+  ``allow_config_change``; only the keys in ``RESUMABLE_CHANGES`` may differ. SIGTERM or
+  SIGINT saves a checkpoint at the end of the current chunk and raises :class:`Preempted`.
   """
   from tqdm import tqdm
   dataset, model = prepare(config, workdir)
-  with open(os.path.join(workdir, "config.json"), "w") as f:
-    f.write(config.to_json_best_effort(indent=2, sort_keys=True))
+  config_path = os.path.join(workdir, "config.json")
+  ckpt_dir = os.path.join(workdir, "checkpoints")
+  has_checkpoints = os.path.isdir(ckpt_dir) and any(n.isdigit() for n in os.listdir(ckpt_dir))
+  if has_checkpoints and os.path.exists(config_path) and not allow_config_change:
+    with open(config_path) as f:
+      diffs = config_differences(json.load(f), json.loads(config.to_json_best_effort()))
+    if diffs:
+      raise config_lib.ConfigError(
+          f"workdir {workdir!r} holds checkpoints of a different config ({'; '.join(diffs[:3])}"
+          f"{'; ...' if len(diffs) > 3 else ''}); use another --workdir, or pass "
+          f"--allow_config_change to resume anyway")
   keys = seed_keys(config)
   train_x, test_x = device_splits(config, dataset, keys[0])
 
   state = init_state(model, config, keys)
-  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
+  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints, log=log)
   if ckpt.latest_step() is not None:
     state = ckpt.restore(state)
     log(f"resumed from the checkpoint of step {int(np.max(state.step))} in {ckpt.directory}")
+  with open(config_path + ".tmp", "w") as f:      # only once the run can go on
+    f.write(config.to_json_best_effort(indent=2, sort_keys=True))
+  os.replace(config_path + ".tmp", config_path)
 
   chunk = chunk_length(config)
   fn = make_train_chunk(model, config, train_x.shape[0], chunk)
@@ -327,7 +394,9 @@ def train(config, workdir: str, log: Callable[[str], None] = print) -> tuple[Any
   bar = tqdm(total=config.num_steps, initial=step, disable=not config.progress,
              dynamic_ncols=True, unit="step", desc=desc)
   t_log, s_log = time.perf_counter(), step
+  catcher = _SignalCatcher()
   try:
+    catcher.__enter__()
     while step < config.num_steps:
       state, metrics = train_chunk(state, train_x, train_key, data_key, jnp.int32(step))
       step += chunk
@@ -338,11 +407,7 @@ def train(config, workdir: str, log: Callable[[str], None] = print) -> tuple[Any
         pending = []
         values = {f"train/{k}": float(np.mean(np.stack([m[k] for m in stacked])))
                   for k in stacked[0]}
-        bad = [k for k, v in values.items() if not np.isfinite(v)]
-        if bad:
-          raise TrainingError(f"non-finite {bad[0]} at step {step}; the last good checkpoint "
-                              f"(step {ckpt.latest_step()}) is kept: lower "
-                              f"--config.learning_rate and rerun")
+        _check_finite(stacked, step, ckpt)
         now = time.perf_counter()
         values["train/steps_per_sec"] = (step - s_log) / max(now - t_log, 1e-9)
         t_log, s_log = now, step
@@ -357,10 +422,16 @@ def train(config, workdir: str, log: Callable[[str], None] = print) -> tuple[Any
                                                keys[0]["eval"]))
         bar.write(f"step {step}: {_fmt(values)}")
       if step % config.checkpoint_every == 0 or step == config.num_steps:
+        _check_finite(jax.device_get(pending), step, ckpt)   # never save a diverged state
         ckpt.save(step, state)
       if step % config.eval_every == 0 or step % config.checkpoint_every == 0:
         t_log, s_log = time.perf_counter(), step   # steps/s counts training time only
+      if catcher.signum is not None:
+        _check_finite(jax.device_get(pending), step, ckpt)
+        ckpt.save(step, state)
+        raise Preempted(step, catcher.signum, ckpt.directory)
   finally:
+    catcher.__exit__()
     bar.close()
     writer.close()
     ckpt.close()
@@ -371,6 +442,17 @@ def train(config, workdir: str, log: Callable[[str], None] = print) -> tuple[Any
   log(f"final evaluation (step {result['step']}): "
       + _fmt({k: v for k, v in result.items() if k != 'step'}))
   return state, result
+
+
+def _check_finite(chunks: list, step: int, ckpt: Checkpointer) -> None:
+  """Raises TrainingError naming the first non-finite metric in per-step ``chunks``."""
+  for m in chunks:
+    for k, v in m.items():
+      v = np.asarray(v)
+      if not np.all(np.isfinite(v)):
+        raise TrainingError(f"non-finite train/{k} by step {step}; "
+                            f"the last good checkpoint (step {ckpt.latest_step()}) stays the "
+                            f"latest: lower --config.learning_rate and rerun")
 
 
 def _restore(config, workdir: str):

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,6 +31,12 @@ def test_train_then_evaluate(tmp_path):
   p = run("--config", "configs/vae_mnist.py", "--workdir", work, "--mode", "evaluate", *SMALL)
   assert p.returncode == 0, p.stderr[-2000:]
   assert json.load(open(os.path.join(work, "eval.json"))) == result
+  p = run("--config", "configs/vae_mnist.py", "--workdir", work, "--mode", "sample", *SMALL,
+          "--config.num_samples=12")
+  assert p.returncode == 0, p.stderr[-2000:]
+  samples = np.load(os.path.join(work, "samples.npy"))
+  assert samples.shape == (12, 28, 28, 1) and 0 <= samples.min() and samples.max() <= 1
+  assert os.path.getsize(os.path.join(work, "samples.png")) > 1000
 
 
 def test_autoencoder_draws_random_codes(tmp_path):

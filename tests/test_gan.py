@@ -157,3 +157,17 @@ def test_vmapped_seeds_do_not_depend_on_the_number_of_seeds(ring_config):
       trainer.seed_slice(state, 2), train_x, keys[2]["train"], keys[2]["data"], jnp.int32(0))
   chex.assert_trees_all_close(trainer.seed_slice(three, 2), one, rtol=1e-4, atol=1e-6)
   np.testing.assert_allclose(m3["d_loss"][2], m1["d_loss"], rtol=1e-4)
+
+
+def test_gan_chunk_compiles_once(ring_config):
+  dataset, model = trainer.prepare(ring_config)
+  keys = trainer.run_keys(0)
+  train_x, _ = trainer.device_splits(ring_config, dataset, keys)
+  fn = chex.assert_max_traces(trainer.make_train_chunk(model, ring_config, train_x.shape[0], 5), n=1)
+  run = jax.jit(fn, donate_argnums=0)
+  state = model.init(keys["init"])
+  for i in range(3):
+    state, metrics = run(state, train_x, keys["train"], keys["data"], jnp.int32(5 * i))
+  assert int(state.step) == 15
+  assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake"}
+  chex.assert_tree_all_finite(metrics)
