@@ -33,6 +33,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.checkpoint_every = 1_000
   c.keep_checkpoints = 3
   c.progress = True              # tqdm progress bar
+  c.skip_nonfinite = False       # True: skip updates with NaN/Inf gradients instead of stopping
   c.deterministic = True         # GPU: XLA's deterministic ops (set by train.py before JAX starts)
   c.num_seeds = 1                # >1: train seeds seed..seed+N-1 at once (vmap), report mean ± std
   c.seed_batching = "map"        # num_seeds > 1: 'map' (lax.map: each seed bit-identical to its

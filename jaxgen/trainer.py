@@ -407,7 +407,8 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
         pending = []
         values = {f"train/{k}": float(np.mean(np.stack([m[k] for m in stacked])))
                   for k in stacked[0]}
-        _check_finite(stacked, step, ckpt)
+        if not config.skip_nonfinite:
+          _check_finite(stacked, step, ckpt)
         now = time.perf_counter()
         values["train/steps_per_sec"] = (step - s_log) / max(now - t_log, 1e-9)
         t_log, s_log = now, step
@@ -422,12 +423,14 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
                                                keys[0]["eval"]))
         bar.write(f"step {step}: {_fmt(values)}")
       if step % config.checkpoint_every == 0 or step == config.num_steps:
-        _check_finite(jax.device_get(pending), step, ckpt)   # never save a diverged state
+        if not config.skip_nonfinite:     # never save a diverged state
+          _check_finite(jax.device_get(pending), step, ckpt)
         ckpt.save(step, state)
       if step % config.eval_every == 0 or step % config.checkpoint_every == 0:
         t_log, s_log = time.perf_counter(), step   # steps/s counts training time only
       if catcher.signum is not None:
-        _check_finite(jax.device_get(pending), step, ckpt)
+        if not config.skip_nonfinite:
+          _check_finite(jax.device_get(pending), step, ckpt)
         ckpt.save(step, state)
         raise Preempted(step, catcher.signum, ckpt.directory)
   finally:

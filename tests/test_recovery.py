@@ -103,3 +103,22 @@ def test_different_config_is_refused(tmp_path, vae_config):
   with pytest.raises(trainer.config_lib.ConfigError, match="model.latent_dim: 4 -> 5"):
     trainer.train(vae_config, work, log=lambda s: None)
   assert json.load(open(os.path.join(work, "config.json")))["model"]["latent_dim"] == 4
+
+
+def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(tmp_path, vae_config):
+  work = str(tmp_path / "run")
+  vae_config.num_steps = 10
+  trainer.train(vae_config, work, log=lambda s: None)           # a good checkpoint at 10
+  vae_config.num_steps = 40
+  vae_config.learning_rate = 1e30                               # diverges at once
+  with pytest.raises(trainer.TrainingError, match=r"non-finite train/\w+ by step 20"):
+    trainer.train(vae_config, work, log=lambda s: None, allow_config_change=True)
+  assert Checkpointer(os.path.join(work, "checkpoints")).latest_step() == 10
+
+
+def test_skip_nonfinite_updates(tmp_path, vae_config):
+  vae_config.learning_rate = 1e30
+  vae_config.skip_nonfinite = True
+  state, result = trainer.train(vae_config, str(tmp_path / "run"), log=lambda s: None)
+  assert int(state.step) == 20
+  assert all(np.all(np.isfinite(np.asarray(a))) for a in jax.tree.leaves(state.params))

@@ -14,7 +14,7 @@ import optax
 from jaxgen import distributions as D
 from jaxgen import nets
 from jaxgen.data.preprocess import output_range
-from jaxgen.models.state import TrainState
+from jaxgen.models.state import TrainState, guard_nonfinite
 from jaxgen.models.vae import interleave_rows
 
 
@@ -28,7 +28,7 @@ class Autoencoder:
     self.likelihood = m.likelihood
     self.encoder = nets.make_encoder(m.net, m.hidden, self.latent_dim)
     self.decoder = nets.make_decoder(m.net, m.hidden, self.example_shape)
-    self.tx = optax.adam(config.learning_rate)
+    self.tx = guard_nonfinite(optax.adam(config.learning_rate), config)
     self.data_range = output_range(config.dataset.eval_preprocess)
 
   def init(self, key: jax.Array) -> TrainState:

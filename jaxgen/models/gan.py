@@ -19,6 +19,7 @@ import numpy as np
 import optax
 
 from jaxgen import gan_nets, losses
+from jaxgen.models.state import guard_nonfinite
 
 
 @flax.struct.dataclass
@@ -68,8 +69,8 @@ class GAN:
       self.D = gan_nets.MLPDiscriminator(tuple(g.d_hidden), minibatch=g.minibatch,
                                          mb_kernels=g.mb_kernels, mb_dims=g.mb_dims,
                                          maxout_pieces=g.maxout_pieces)
-    self.g_tx = make_optimizer(g.g_optimizer, config.learning_rate)
-    self.d_tx = make_optimizer(g.d_optimizer, config.learning_rate)
+    self.g_tx = guard_nonfinite(make_optimizer(g.g_optimizer, config.learning_rate), config)
+    self.d_tx = guard_nonfinite(make_optimizer(g.d_optimizer, config.learning_rate), config)
     self.num_mode_samples = int(config.eval.num_mode_samples)
 
   # ------------------------------------------------------------------ parameters

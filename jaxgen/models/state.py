@@ -24,3 +24,11 @@ class TrainState:
     updates, opt_state = tx.update(grads, self.opt_state, self.params)
     return self.replace(step=self.step + 1, params=optax.apply_updates(self.params, updates),
                         opt_state=opt_state)
+
+
+def guard_nonfinite(tx: optax.GradientTransformation, config) -> optax.GradientTransformation:
+  """With ``config.skip_nonfinite``, an update whose gradients hold a NaN or Inf is skipped
+  (``optax.apply_if_finite``) instead of being applied; the run then goes on."""
+  if config.get("skip_nonfinite", False):
+    return optax.apply_if_finite(tx, max_consecutive_errors=1_000_000)
+  return tx

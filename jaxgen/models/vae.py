@@ -15,7 +15,7 @@ import optax
 from jaxgen import distributions as D
 from jaxgen import losses, nets
 from jaxgen.data.preprocess import output_range
-from jaxgen.models.state import TrainState
+from jaxgen.models.state import TrainState, guard_nonfinite
 
 
 class VAE:
@@ -30,7 +30,7 @@ class VAE:
     self.num_samples = int(m.num_samples)
     self.encoder = nets.make_encoder(m.net, m.hidden, 2 * self.latent_dim)
     self.decoder = nets.make_decoder(m.net, m.hidden, self.example_shape)
-    self.tx = optax.adam(config.learning_rate)
+    self.tx = guard_nonfinite(optax.adam(config.learning_rate), config)
     self.data_range = output_range(config.dataset.eval_preprocess)
     self.nll_chunk = int(config.eval.nll_chunk)
 
