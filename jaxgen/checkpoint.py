@@ -41,7 +41,7 @@ class Checkpointer:
 
     Without ``step``: the latest checkpoint that can be read. A damaged one (truncated or
     corrupted files) is reported through ``log`` and skipped for the one before it; it is
-    never deleted. Raises ``RuntimeError`` if none can be read.
+    never deleted. Raises :class:`CheckpointError` if none can be read.
     """
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
     steps = [step] if step is not None else sorted(self._manager.all_steps(), reverse=True)

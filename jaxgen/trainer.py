@@ -50,7 +50,7 @@ class _SignalCatcher:
     self.signum = None
     self._previous = {}
 
-  def __enter__(self):
+  def install(self) -> "_SignalCatcher":
     if threading.current_thread() is threading.main_thread():
       for sig in (signal.SIGTERM, signal.SIGINT):
         self._previous[sig] = signal.signal(sig, self._catch)
@@ -60,7 +60,7 @@ class _SignalCatcher:
     del frame
     self.signum = signum
 
-  def __exit__(self, *exc):
+  def restore(self) -> None:
     for sig, handler in self._previous.items():
       signal.signal(sig, handler)
 
@@ -394,9 +394,8 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   bar = tqdm(total=config.num_steps, initial=step, disable=not config.progress,
              dynamic_ncols=True, unit="step", desc=desc)
   t_log, s_log = time.perf_counter(), step
-  catcher = _SignalCatcher()
+  catcher = _SignalCatcher().install()
   try:
-    catcher.__enter__()
     while step < config.num_steps:
       state, metrics = train_chunk(state, train_x, train_key, data_key, jnp.int32(step))
       step += chunk
@@ -434,7 +433,7 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
         ckpt.save(step, state)
         raise Preempted(step, catcher.signum, ckpt.directory)
   finally:
-    catcher.__exit__()
+    catcher.restore()
     bar.close()
     writer.close()
     ckpt.close()

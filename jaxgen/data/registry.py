@@ -50,11 +50,7 @@ def available_datasets() -> list[str]:
 
 def _import_builtins():
   # Importing the modules registers their datasets.
-  from jaxgen.data import mnist_subset  # noqa: F401
-  try:
-    from jaxgen.data import mixtures  # noqa: F401
-  except ImportError:
-    pass
+  from jaxgen.data import mixtures, mnist_subset  # noqa: F401
 
 
 def load_dataset(dataset_config) -> Dataset:
