@@ -15,6 +15,7 @@ NETS = ("mlp", "conv", "dcgan")
 GENERATOR_LOSSES = ("saturating", "non_saturating")
 MINIBATCH = ("none", "discrimination", "stddev")
 LIKELIHOODS = ("bernoulli", "gaussian")
+LR_SCHEDULES = ("constant", "cosine", "linear")
 
 
 class ConfigError(ValueError):
@@ -28,6 +29,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.num_steps = 10_000
   c.batch_size = 128
   c.learning_rate = 1e-3
+  c.lr_schedule = "constant"     # 'constant', or 'cosine'/'linear': decay over num_steps
+  c.lr_final_fraction = 0.0      # decayed schedules end at learning_rate * this
   c.log_every = 100
   c.eval_every = 1_000
   c.checkpoint_every = 1_000
@@ -148,6 +151,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise ConfigError(f"config.gan.{opt}.{k} must be a number in "
                           f"{'[0, inf)' if k == 'learning_rate' else '[0, 1)'}, got {v!r}")
   _choice(config, "seed_batching", ("map", "vmap"))
+  _choice(config, "lr_schedule", LR_SCHEDULES)
+  frac = config.lr_final_fraction
+  if isinstance(frac, bool) or not isinstance(frac, numbers.Real) or not 0 <= frac <= 1:
+    raise ConfigError(f"config.lr_final_fraction must be a number in [0, 1], got {frac!r}")
   _choice(config, "model.name", MODELS)
   _choice(config, "gan.generator_loss", GENERATOR_LOSSES)
   _choice(config, "gan.minibatch", MINIBATCH)

@@ -16,7 +16,8 @@ class Dataset:
   """Host-side arrays of one dataset.
 
   ``train``/``test`` hold uint8 NHWC images (``kind == "image"``) or float32 points of
-  shape [N, dim] (``kind == "points"``). Labels are int32 or None.
+  shape [N, dim] (``kind == "points"``). Labels are int32 or None. The arrays are checked
+  when the dataset is built; a wrong shape or dtype raises :class:`DataError`.
   """
   name: str
   kind: str
@@ -25,6 +26,21 @@ class Dataset:
   train_labels: Optional[np.ndarray] = None
   test_labels: Optional[np.ndarray] = None
   info: dict = dataclasses.field(default_factory=dict)
+
+  def __post_init__(self):
+    from jaxgen.data.checks import check_split
+    check_split(self.train, self.kind, self.name, "the train split")
+    check_split(self.test, self.kind, self.name, "the test split")
+    if self.train.shape[1:] != self.test.shape[1:]:
+      raise DataError(f"dataset {self.name!r}: train examples have shape "
+                      f"{list(self.train.shape[1:])} but test examples "
+                      f"{list(self.test.shape[1:])}; both splits need the same example shape")
+    for split, labels in (("train", self.train_labels), ("test", self.test_labels)):
+      n = getattr(self, split).shape[0]
+      if labels is not None and np.shape(labels)[:1] != (n,):
+        raise DataError(f"dataset {self.name!r}: {split}_labels has shape "
+                        f"{list(np.shape(labels))}, expected [{n}] (one label per example) "
+                        f"or None")
 
   @property
   def example_shape(self) -> tuple[int, ...]:

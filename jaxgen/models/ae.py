@@ -14,7 +14,8 @@ import optax
 from jaxgen import distributions as D
 from jaxgen import nets
 from jaxgen.data.preprocess import output_range
-from jaxgen.models.state import TrainState, guard_nonfinite
+from jaxgen.data.checks import check_batch
+from jaxgen.models.state import TrainState, guard_nonfinite, learning_rate
 from jaxgen.models.vae import interleave_rows
 
 
@@ -28,7 +29,7 @@ class Autoencoder:
     self.likelihood = m.likelihood
     self.encoder = nets.make_encoder(m.net, m.hidden, self.latent_dim)
     self.decoder = nets.make_decoder(m.net, m.hidden, self.example_shape)
-    self.tx = guard_nonfinite(optax.adam(config.learning_rate), config)
+    self.tx = guard_nonfinite(optax.adam(learning_rate(config.learning_rate, config)), config)
     self.data_range = output_range(config.dataset.eval_preprocess)
 
   def init(self, key: jax.Array) -> TrainState:
@@ -40,6 +41,7 @@ class Autoencoder:
     return TrainState.create(params, self.tx)
 
   def encode(self, params, x):
+    check_batch(x, self.example_shape, "Autoencoder.encode")
     return self.encoder.apply({"params": params["encoder"]}, x)
 
   def decode(self, params, z):
@@ -47,6 +49,7 @@ class Autoencoder:
 
   def recon_loss(self, params, x) -> jax.Array:
     """Per-example reconstruction loss (nats for the Bernoulli case)."""
+    check_batch(x, self.example_shape, "Autoencoder.recon_loss")
     out = self.decode(params, self.encode(params, x))
     flat_out, flat_x = out.reshape(x.shape[0], -1), x.reshape(x.shape[0], -1)
     if self.likelihood == "bernoulli":
@@ -61,11 +64,13 @@ class Autoencoder:
     return jnp.clip((out - lo) / (hi - lo), 0.0, 1.0)
 
   def train_step(self, state: TrainState, batch: jax.Array, key: jax.Array):
+    check_batch(batch, self.example_shape, "Autoencoder.train_step")
     del key  # deterministic model
     loss, grads = jax.value_and_grad(lambda p: jnp.mean(self.recon_loss(p, batch)))(state.params)
     return state.apply_gradients(grads, self.tx), {"loss": loss}
 
   def eval_batch(self, state: TrainState, x: jax.Array, key: jax.Array) -> dict:
+    check_batch(x, self.example_shape, "Autoencoder.eval_batch")
     del key
     codes = self.encode(state.params, x)
     return {"recon": self.recon_loss(state.params, x),
@@ -77,6 +82,7 @@ class Autoencoder:
 
   def pictures(self, state: TrainState, key: jax.Array, x: jax.Array) -> dict:
     """Test reconstructions, and decoded random N(0, I) codes."""
+    check_batch(x, self.example_shape, "Autoencoder.pictures")
     recon = self.mean_image(state.params, self.encode(state.params, x))
     lo, hi = self.data_range
     return {"reconstructions": interleave_rows((x - lo) / (hi - lo), recon),

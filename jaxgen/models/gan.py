@@ -19,7 +19,8 @@ import numpy as np
 import optax
 
 from jaxgen import gan_nets, losses
-from jaxgen.models.state import guard_nonfinite
+from jaxgen.data.checks import check_batch
+from jaxgen.models.state import guard_nonfinite, learning_rate
 
 
 @flax.struct.dataclass
@@ -37,10 +38,12 @@ class GANState:
   discriminator: NetState
 
 
-def make_optimizer(opt_config, default_lr: float) -> optax.GradientTransformation:
-  """Adam from a ``gan.g_optimizer``/``gan.d_optimizer`` group (learning_rate 0 = default)."""
-  lr = opt_config.learning_rate or default_lr
-  return optax.adam(lr, b1=opt_config.b1, b2=opt_config.b2)
+def make_optimizer(opt_config, config, updates_per_step: int = 1) -> optax.GradientTransformation:
+  """Adam from a ``gan.g_optimizer``/``gan.d_optimizer`` group (learning_rate 0 = the
+  config's ``learning_rate``), on the config's ``lr_schedule``."""
+  lr = opt_config.learning_rate or config.learning_rate
+  return optax.adam(learning_rate(lr, config, updates_per_step), b1=opt_config.b1,
+                    b2=opt_config.b2)
 
 
 class GAN:
@@ -69,8 +72,8 @@ class GAN:
       self.D = gan_nets.MLPDiscriminator(tuple(g.d_hidden), minibatch=g.minibatch,
                                          mb_kernels=g.mb_kernels, mb_dims=g.mb_dims,
                                          maxout_pieces=g.maxout_pieces)
-    self.g_tx = guard_nonfinite(make_optimizer(g.g_optimizer, config.learning_rate), config)
-    self.d_tx = guard_nonfinite(make_optimizer(g.d_optimizer, config.learning_rate), config)
+    self.g_tx = guard_nonfinite(make_optimizer(g.g_optimizer, config), config)
+    self.d_tx = guard_nonfinite(make_optimizer(g.d_optimizer, config, g.d_steps), config)
     self.num_mode_samples = int(config.eval.num_mode_samples)
 
   # ------------------------------------------------------------------ parameters
@@ -104,6 +107,7 @@ class GAN:
   # ------------------------------------------------------------------ the game
   def discriminator_step(self, state: GANState, real: jax.Array, key: jax.Array):
     """One discriminator update; the generator's sub-state is returned untouched."""
+    check_batch(real, self.example_shape, "GAN.discriminator_step")
     gen, disc = state.generator, state.discriminator
     fake, _ = self._apply(self.G, gen.params, gen.batch_stats,
                           self.noise(key, real.shape[0]), train=True)
@@ -138,6 +142,7 @@ class GAN:
 
   def train_step(self, state: GANState, batch: jax.Array, key: jax.Array):
     """``d_steps`` discriminator updates, then one generator update."""
+    check_batch(batch, self.example_shape, "GAN.train_step")
     k_d, k_g = jax.random.split(key)
     for i in range(self.d_steps):
       state, d_metrics = self.discriminator_step(state, batch, jax.random.fold_in(k_d, i))
@@ -161,6 +166,7 @@ class GAN:
   # ------------------------------------------------------------------ evaluation
   def eval_batch(self, state: GANState, x: jax.Array, key: jax.Array) -> dict:
     """Per-example D(x) on test data and D(G(z)) on as many samples (eval-mode nets)."""
+    check_batch(x, self.example_shape, "GAN.eval_batch")
     disc = state.discriminator
     real_logits, _ = self._apply(self.D, disc.params, disc.batch_stats, x, train=False)
     fake = self.sample(state, key, x.shape[0])

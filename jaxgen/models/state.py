@@ -26,6 +26,26 @@ class TrainState:
                         opt_state=opt_state)
 
 
+def learning_rate(peak: float, config, updates_per_step: int = 1) -> optax.ScalarOrSchedule:
+  """``peak``, or a schedule decaying from it to ``peak * config.lr_final_fraction`` over
+  ``config.num_steps * updates_per_step`` optimizer updates (``config.lr_schedule``:
+  'cosine' or 'linear'; a GAN's discriminator makes ``gan.d_steps`` updates per step).
+
+  The schedule reads the update count kept in the optimizer state, so a resumed run
+  continues it exactly. Changing ``num_steps`` on resume changes the schedule.
+  """
+  kind = config.get("lr_schedule", "constant")
+  if kind == "constant":
+    return peak
+  end = peak * float(config.get("lr_final_fraction", 0.0))
+  steps = int(config.num_steps) * int(updates_per_step)
+  if kind == "cosine":
+    return optax.cosine_decay_schedule(peak, steps, alpha=end / peak if peak else 0.0)
+  if kind == "linear":
+    return optax.linear_schedule(peak, end, steps)
+  raise ValueError(f"unknown lr_schedule {kind!r}; use 'constant', 'cosine' or 'linear'")
+
+
 def guard_nonfinite(tx: optax.GradientTransformation, config) -> optax.GradientTransformation:
   """With ``config.skip_nonfinite``, an update whose gradients hold a NaN or Inf is skipped
   (``optax.apply_if_finite``) instead of being applied; the run then goes on."""

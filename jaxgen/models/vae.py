@@ -15,7 +15,8 @@ import optax
 from jaxgen import distributions as D
 from jaxgen import losses, nets
 from jaxgen.data.preprocess import output_range
-from jaxgen.models.state import TrainState, guard_nonfinite
+from jaxgen.data.checks import check_batch
+from jaxgen.models.state import TrainState, guard_nonfinite, learning_rate
 
 
 class VAE:
@@ -30,7 +31,7 @@ class VAE:
     self.num_samples = int(m.num_samples)
     self.encoder = nets.make_encoder(m.net, m.hidden, 2 * self.latent_dim)
     self.decoder = nets.make_decoder(m.net, m.hidden, self.example_shape)
-    self.tx = guard_nonfinite(optax.adam(config.learning_rate), config)
+    self.tx = guard_nonfinite(optax.adam(learning_rate(config.learning_rate, config)), config)
     self.data_range = output_range(config.dataset.eval_preprocess)
     self.nll_chunk = int(config.eval.nll_chunk)
 
@@ -48,6 +49,7 @@ class VAE:
   # ------------------------------------------------------------------ the model
   def encode(self, params, x: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Mean and log-variance of q(z|x), each [batch, latent_dim]."""
+    check_batch(x, self.example_shape, "VAE.encode")
     h = self.encoder.apply({"params": params["encoder"]}, x)
     mean, logvar = jnp.split(h, 2, axis=-1)
     return mean, logvar
@@ -74,6 +76,7 @@ class VAE:
     return jnp.clip((out - lo) / (hi - lo), 0.0, 1.0)
 
   def elbo_terms(self, params, x, key, num_samples=None) -> losses.ElboTerms:
+    check_batch(x, self.example_shape, "VAE.elbo_terms")
     return losses.elbo(key, x, functools.partial(self.encode, params),
                        functools.partial(self.log_likelihood, params),
                        num_samples=num_samples or self.num_samples, beta=self.beta)
@@ -81,6 +84,7 @@ class VAE:
   # ------------------------------------------------------------------ training
   def train_step(self, state: TrainState, batch: jax.Array, key: jax.Array):
     """One Adam step on -ELBO (beta-weighted, L Monte-Carlo samples)."""
+    check_batch(batch, self.example_shape, "VAE.train_step")
     def loss_fn(params):
       t = self.elbo_terms(params, batch, key)
       return -jnp.mean(t.elbo), t
@@ -92,12 +96,14 @@ class VAE:
   # ------------------------------------------------------------------ evaluation
   def eval_batch(self, state: TrainState, x: jax.Array, key: jax.Array) -> dict:
     """Per-example -ELBO (beta = 1, one sample), reconstruction term and KL."""
+    check_batch(x, self.example_shape, "VAE.eval_batch")
     t = losses.elbo(key, x, functools.partial(self.encode, state.params),
                     functools.partial(self.log_likelihood, state.params), num_samples=1)
     return {"neg_elbo": -t.elbo, "recon": -t.recon, "kl": t.kl}
 
   def nll_batch(self, state: TrainState, x: jax.Array, key: jax.Array, num_samples: int):
     """Per-example importance-weighted estimate of -log p(x) with K = ``num_samples``."""
+    check_batch(x, self.example_shape, "VAE.nll_batch")
     return -losses.iwae_bound(key, x, functools.partial(self.encode, state.params),
                               functools.partial(self.log_likelihood, state.params),
                               num_samples=num_samples, chunk_size=self.nll_chunk)
@@ -109,6 +115,7 @@ class VAE:
 
   def pictures(self, state: TrainState, key: jax.Array, x: jax.Array) -> dict:
     """Test reconstructions (originals on odd rows, reconstructions below) and prior samples."""
+    check_batch(x, self.example_shape, "VAE.pictures")
     n = x.shape[0]
     mean, _ = self.encode(state.params, x)
     recon = self.mean_image(state.params, mean)
