@@ -15,12 +15,16 @@ class CheckpointError(RuntimeError):
 class Checkpointer:
   """Saves and restores a state pytree under ``directory/<step>``."""
 
-  def __init__(self, directory: str, max_to_keep: int = 3, log=print):
+  def __init__(self, directory: str, max_to_keep: int = 3, log=print, cleanup: bool = False):
+    """``cleanup=True`` (the training process, the only writer) first removes orbax
+    temporary directories left by writes that were cut short (e.g. by SIGKILL): they never
+    became checkpoints. Readers keep the default, so they never touch a write in progress."""
     self.directory = os.path.abspath(directory)
     self.log = log
     self.restored_step = None
     options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
-                                           enable_async_checkpointing=False)
+                                           enable_async_checkpointing=False,
+                                           cleanup_tmp_directories=cleanup)
     self._manager = ocp.CheckpointManager(self.directory, options=options)
 
   def latest_step(self) -> Optional[int]:

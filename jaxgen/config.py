@@ -72,6 +72,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.gan.minibatch = "none"       # 'discrimination' (Salimans et al.) or 'stddev' (Karras et al.)
   c.gan.mb_kernels = 100         # minibatch discrimination B
   c.gan.mb_dims = 5              # minibatch discrimination C
+  c.gan.mb_normalize = False     # True: divide o by (batch - 1), the mean instead of the sum
   c.gan.g_optimizer = ml_collections.ConfigDict(
       {"learning_rate": 0.0, "b1": 0.5, "b2": 0.999})   # learning_rate 0: use config.learning_rate
   c.gan.d_optimizer = ml_collections.ConfigDict(

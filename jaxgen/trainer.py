@@ -65,18 +65,22 @@ class _SignalCatcher:
       signal.signal(sig, handler)
 
 
-# Keys that may change between a run and its resumption: they do not change the math.
+# Keys that may change between a run and its resumption: they do not change the math
+# (num_steps only while the learning rate is constant: a decay schedule spans num_steps).
 RESUMABLE_CHANGES = ("num_steps", "progress", "keep_checkpoints", "num_samples")
 
 
 def config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
   """'key: old -> new' for every differing leaf of two config dicts (JSON form)."""
+  free = set(RESUMABLE_CHANGES)
+  if any(c.get("lr_schedule", "constant") != "constant" for c in (old, new)):
+    free.discard("num_steps")
   out = []
   for k in sorted(set(old) | set(new)):
     a, b = old.get(k, "<missing>"), new.get(k, "<missing>")
     if isinstance(a, dict) and isinstance(b, dict):
       out += config_differences(a, b, f"{prefix}{k}.")
-    elif a != b and f"{prefix}{k}" not in RESUMABLE_CHANGES:
+    elif a != b and f"{prefix}{k}" not in free:
       out.append(f"{prefix}{k}: {a!r} -> {b!r}")
   return out
 
@@ -372,7 +376,8 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   train_x, test_x = device_splits(config, dataset, keys[0])
 
   state = init_state(model, config, keys)
-  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints, log=log)
+  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints, log=log,
+                    cleanup=True)
   if ckpt.latest_step() is not None:
     state = ckpt.restore(state)
     log(f"resumed from the checkpoint of step {int(np.max(state.step))} in {ckpt.directory}")

@@ -122,3 +122,87 @@ def test_skip_nonfinite_updates(tmp_path, vae_config):
   state, result = trainer.train(vae_config, str(tmp_path / "run"), log=lambda s: None)
   assert int(state.step) == 20
   assert all(np.all(np.isfinite(np.asarray(a))) for a in jax.tree.leaves(state.params))
+
+
+# Runs train.py (arguments after the first three) and SIGKILLs itself while a checkpoint is
+# being written: once the write of the `nth` checkpoint of this process (or a later one) has
+# put at least `min_entries` files and folders into orbax's temporary directory.
+_KILL_DURING_SAVE = r"""
+import os, runpy, signal, sys, threading, time
+work, nth, min_entries = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ckpt = os.path.join(work, "checkpoints")
+def entries(path):
+  return sum(len(d) + len(f) for _, d, f in os.walk(path))
+def watch():
+  seen = []
+  while True:
+    try:
+      tmp = [n for n in os.listdir(ckpt) if "orbax-checkpoint-tmp" in n]
+    except FileNotFoundError:
+      tmp = []
+    seen += [n for n in tmp if n not in seen]
+    for n in seen[nth - 1:]:
+      if n in tmp and entries(os.path.join(ckpt, n)) >= min_entries:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.0002)
+threading.Thread(target=watch, daemon=True).start()
+sys.argv = sys.argv[4:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_sigkill_anywhere_then_resume_is_bit_identical(tmp_path, vae_config):
+  """SIGKILL during a checkpoint write (twice, at different points of the write), and
+  between checkpoints; each rerun of the same command resumes from the latest complete
+  checkpoint, and the final state equals an uninterrupted run's bit for bit."""
+  work = str(tmp_path / "run")
+  steps = 60
+  cmd = _cmd(work, steps, "--config.checkpoint_every=10", "--config.keep_checkpoints=10")
+  ckpt_dir = os.path.join(work, "checkpoints")
+
+  def killed_during_save(nth, min_entries):
+    p = subprocess.run([sys.executable, "-c", _KILL_DURING_SAVE, work, str(nth),
+                        str(min_entries), *cmd[1:]], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr[-2000:])
+    partial = [n for n in os.listdir(ckpt_dir) if "orbax-checkpoint-tmp" in n]
+    assert partial, "the kill did not land during a checkpoint write"
+    return Checkpointer(ckpt_dir).all_steps(), p.stdout
+
+  complete, _ = killed_during_save(nth=2, min_entries=0)        # step 20's write just begun
+  assert complete == [10]
+  complete, out = killed_during_save(nth=2, min_entries=4)      # step 30's write under way
+  assert "resumed from the checkpoint of step 10" in out
+  assert complete == [10, 20]
+
+  # SIGKILL from outside between checkpoints: after step 40's checkpoint is complete
+  p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       text=True)
+  deadline = time.time() + 120
+  while 40 not in Checkpointer(ckpt_dir).all_steps():
+    assert time.time() < deadline and p.poll() is None, "training did not reach step 40"
+    time.sleep(0.05)
+  p.kill()
+  p.wait(timeout=60)
+  assert p.returncode == -signal.SIGKILL
+
+  r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert r.returncode == 0, r.stderr[-2000:]
+  assert "resumed from the checkpoint of step " in r.stdout
+  assert not [n for n in os.listdir(ckpt_dir) if "orbax-checkpoint-tmp" in n]  # cleaned up
+  c = vae_config
+  c.model.hidden, c.model.latent_dim, c.batch_size = (32,), 4, 50
+  c.num_steps, c.log_every, c.eval_every, c.checkpoint_every = steps, 10, 1_000_000, 1_000_000
+  c.eval.nll_samples = 5
+  ref, _ = trainer.train(c, str(tmp_path / "ref"), log=lambda s: None)
+  for a, b in zip(_params(work, steps), jax.tree.leaves(ref)):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_num_steps_may_change_on_resume_only_with_a_constant_learning_rate():
+  old = {"num_steps": 100, "lr_schedule": "constant", "model": {"latent_dim": 4}}
+  assert trainer.config_differences(old, {**old, "num_steps": 200}) == []
+  old["lr_schedule"] = "cosine"                  # the schedule spans num_steps: refused
+  assert trainer.config_differences(old, {**old, "num_steps": 200}) == ["num_steps: 100 -> 200"]
+  assert trainer.config_differences(old, {**old, "model": {"latent_dim": 5}}) == [
+      "model.latent_dim: 4 -> 5"]

@@ -66,11 +66,13 @@ class GAN:
     if m.net == "dcgan":
       self.G = gan_nets.DCGANGenerator(features=g.features, out_shape=self.example_shape)
       self.D = gan_nets.DCGANDiscriminator(features=g.features, minibatch=g.minibatch,
-                                           mb_kernels=g.mb_kernels, mb_dims=g.mb_dims)
+                                           mb_kernels=g.mb_kernels, mb_dims=g.mb_dims,
+                                           mb_normalize=g.mb_normalize)
     else:
       self.G = gan_nets.MLPGenerator(tuple(m.hidden), self.example_shape, output=output)
       self.D = gan_nets.MLPDiscriminator(tuple(g.d_hidden), minibatch=g.minibatch,
                                          mb_kernels=g.mb_kernels, mb_dims=g.mb_dims,
+                                         mb_normalize=g.mb_normalize,
                                          maxout_pieces=g.maxout_pieces)
     self.g_tx = guard_nonfinite(make_optimizer(g.g_optimizer, config), config)
     self.d_tx = guard_nonfinite(make_optimizer(g.d_optimizer, config, g.d_steps), config)
