@@ -15,8 +15,10 @@ def get_config():
   c.gan.maxout_pieces = 5
   c.gan.mb_kernels = 100
   c.gan.mb_dims = 5
+  c.gan.mb_normalize = False     # the paper's sum
   c.gan.g_optimizer.b1 = c.gan.d_optimizer.b1 = 0.8
   c.learning_rate = 1e-4
+  c.lr_schedule = "constant"
   c.batch_size = 100
   c.num_steps = 400_000
   c.log_every = 10_000

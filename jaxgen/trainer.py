@@ -13,6 +13,7 @@ import json
 import math
 import os
 import signal
+import sys
 import threading
 import time
 from typing import Any, Callable, Optional
@@ -384,6 +385,7 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   with open(config_path + ".tmp", "w") as f:      # only once the run can go on
     f.write(config.to_json_best_effort(indent=2, sort_keys=True))
   os.replace(config_path + ".tmp", config_path)
+  write_environment(os.path.join(workdir, "environment.json"))
 
   chunk = chunk_length(config)
   fn = make_train_chunk(model, config, train_x.shape[0], chunk)
@@ -449,6 +451,30 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   log(f"final evaluation (step {result['step']}): "
       + _fmt({k: v for k, v in result.items() if k != 'step'}))
   return state, result
+
+
+def environment() -> dict:
+  """What a bit-for-bit result depends on besides (config, seed): package versions, the
+  backend and its devices, and the XLA flags in force."""
+  import importlib.metadata as md
+  versions = {}
+  for pkg in ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy"):
+    try:
+      versions[pkg] = md.version(pkg)
+    except md.PackageNotFoundError:
+      versions[pkg] = None
+  devices = jax.devices()
+  return {"versions": versions, "python": sys.version.split()[0], "backend": jax.default_backend(),
+          "devices": [d.device_kind for d in devices], "device_count": len(devices),
+          "xla_flags": os.environ.get("XLA_FLAGS", ""),
+          "gpu_deterministic_ops": "--xla_gpu_deterministic_ops=true" in os.environ.get("XLA_FLAGS", "")}
+
+
+def write_environment(path: str) -> None:
+  """Writes :func:`environment` as JSON to ``path`` (replaced atomically)."""
+  with open(path + ".tmp", "w") as f:
+    json.dump(environment(), f, indent=2, sort_keys=True)
+  os.replace(path + ".tmp", path)
 
 
 def _check_finite(chunks: list, step: int, ckpt: Checkpointer) -> None:

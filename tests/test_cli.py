@@ -22,8 +22,10 @@ def test_train_then_evaluate(tmp_path):
   work = str(tmp_path / "vae")
   p = run("--config", "configs/vae_mnist.py", "--workdir", work, *SMALL)
   assert p.returncode == 0, p.stderr[-2000:]
-  assert sorted(os.listdir(work)) == ["checkpoints", "config.json", "eval.json", "metrics.jsonl",
-                                      "samples", "tensorboard"]
+  assert sorted(os.listdir(work)) == ["checkpoints", "config.json", "environment.json",
+                                      "eval.json", "metrics.jsonl", "samples", "tensorboard"]
+  env = json.load(open(os.path.join(work, "environment.json")))
+  assert env["gpu_deterministic_ops"] and env["backend"] == "cpu" and env["versions"]["jax"]
   cfg = json.load(open(os.path.join(work, "config.json")))
   assert cfg["num_steps"] == 40 and cfg["model"]["hidden"] == [64]
   result = json.load(open(os.path.join(work, "eval.json")))
@@ -41,9 +43,13 @@ def test_train_then_evaluate(tmp_path):
 
 def test_autoencoder_draws_random_codes(tmp_path):
   work = str(tmp_path / "ae")
-  p = run("--config", "configs/ae_mnist.py", "--workdir", work, *SMALL)
+  p = run("--config", "configs/ae_mnist.py", "--workdir", work, *SMALL,
+          "--config.deterministic=False")
   assert p.returncode == 0, p.stderr[-2000:]
   assert "random_codes_0000040.png" in os.listdir(os.path.join(work, "samples"))
+  # deterministic=False leaves XLA's GPU flags alone (train.py sets them otherwise)
+  env = json.load(open(os.path.join(work, "environment.json")))
+  assert not env["gpu_deterministic_ops"]
 
 
 @pytest.mark.parametrize("override,needle", [

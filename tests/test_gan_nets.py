@@ -189,6 +189,12 @@ def test_minibatch_discrimination_identical_samples():
   # Gradients stay finite although every |M_i - M_j| sits at the kink of abs.
   grads = jax.jit(jax.grad(lambda p, x: layer.apply(p, x).sum(), argnums=(0, 1)))(params, f)
   chex.assert_tree_all_finite(grads)
+  # normalize=True divides by n - 1: the mean similarity, 1 for identical samples.
+  mean_layer = gan_nets.MinibatchDiscrimination(num_kernels=10, kernel_dims=5, normalize=True)
+  np.testing.assert_array_equal(_apply(mean_layer, params, f)[:, 6:], np.ones((n, 10)))
+  g = _normal((n, 6))
+  np.testing.assert_allclose(_apply(mean_layer, params, g)[:, 6:],
+                             _apply(layer, params, g)[:, 6:] / (n - 1), rtol=1e-6)
 
 
 def test_minibatch_stddev_vectors():
