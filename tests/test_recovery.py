@@ -156,7 +156,7 @@ def test_sigkill_anywhere_then_resume_is_bit_identical(tmp_path, vae_config):
   between checkpoints; each rerun of the same command resumes from the latest complete
   checkpoint, and the final state equals an uninterrupted run's bit for bit."""
   work = str(tmp_path / "run")
-  steps = 60
+  steps = 80
   cmd = _cmd(work, steps, "--config.checkpoint_every=10", "--config.keep_checkpoints=10")
   ckpt_dir = os.path.join(work, "checkpoints")
 
@@ -169,22 +169,24 @@ def test_sigkill_anywhere_then_resume_is_bit_identical(tmp_path, vae_config):
     assert partial, "the kill did not land during a checkpoint write"
     return Checkpointer(ckpt_dir).all_steps(), p.stdout
 
-  complete, _ = killed_during_save(nth=2, min_entries=0)        # step 20's write just begun
-  assert complete == [10]
-  complete, out = killed_during_save(nth=2, min_entries=4)      # step 30's write under way
-  assert "resumed from the checkpoint of step 10" in out
-  assert complete == [10, 20]
+  # (Under heavy load a write may finish between two looks of the watcher; the kill then
+  # lands in a later write, so the exact steps are not asserted.)
+  first, _ = killed_during_save(nth=2, min_entries=0)           # a write just begun
+  assert first and max(first) < steps
+  second, out = killed_during_save(nth=2, min_entries=4)        # a write half done
+  assert f"resumed from the checkpoint of step {max(first)}" in out
+  assert set(first) < set(second) and max(second) < steps
 
-  # SIGKILL from outside between checkpoints: after step 40's checkpoint is complete
+  # SIGKILL from outside between checkpoints, once one more checkpoint is complete
   p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                        text=True)
   deadline = time.time() + 120
-  while 40 not in Checkpointer(ckpt_dir).all_steps():
-    assert time.time() < deadline and p.poll() is None, "training did not reach step 40"
+  while max(Checkpointer(ckpt_dir).all_steps()) <= max(second):
+    assert time.time() < deadline and p.poll() is None, "training made no new checkpoint"
     time.sleep(0.05)
   p.kill()
   p.wait(timeout=60)
-  assert p.returncode == -signal.SIGKILL
+  assert p.returncode == -signal.SIGKILL, "the run finished before it could be killed"
 
   r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert r.returncode == 0, r.stderr[-2000:]
