@@ -36,6 +36,17 @@ def _params(work, step):
   return jax.tree.leaves(state)
 
 
+def _assert_equals_uninterrupted(work, steps, vae_config, ref_dir):
+  """The checkpoint of ``steps`` in ``work`` equals an uninterrupted run of ARGS, bit for bit."""
+  c = vae_config
+  c.model.hidden, c.model.latent_dim, c.batch_size = (32,), 4, 50
+  c.num_steps, c.log_every, c.eval_every, c.checkpoint_every = steps, 10, 1_000_000, 1_000_000
+  c.eval.nll_samples = 5
+  ref, _ = trainer.train(c, ref_dir, log=lambda s: None)
+  for a, b in zip(_params(work, steps), jax.tree.leaves(ref)):
+    np.testing.assert_array_equal(a, b)
+
+
 def _start_and_signal(work, sig):
   steps = 100_000
   p = subprocess.Popen(_cmd(work, steps), cwd=ROOT, stderr=subprocess.PIPE, text=True)
@@ -67,13 +78,7 @@ def test_sigterm_saves_a_checkpoint_and_resume_is_exact(tmp_path, vae_config):
   target = stopped + 20
   r = subprocess.run(_cmd(work, target), cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert r.returncode == 0 and "resumed from the checkpoint of step" in r.stdout, r.stderr[-2000:]
-  c = vae_config
-  c.model.hidden, c.model.latent_dim, c.batch_size = (32,), 4, 50
-  c.num_steps, c.log_every, c.eval_every, c.checkpoint_every = target, 10, 1_000_000, 1_000_000
-  c.eval.nll_samples = 5
-  ref, _ = trainer.train(c, str(tmp_path / "ref"), log=lambda s: None)
-  for a, b in zip(_params(work, target), jax.tree.leaves(ref)):
-    np.testing.assert_array_equal(a, b)
+  _assert_equals_uninterrupted(work, target, vae_config, str(tmp_path / "ref"))
 
 
 def test_damaged_latest_checkpoint_is_skipped(tmp_path, vae_config):
@@ -192,13 +197,7 @@ def test_sigkill_anywhere_then_resume_is_bit_identical(tmp_path, vae_config):
   assert r.returncode == 0, r.stderr[-2000:]
   assert "resumed from the checkpoint of step " in r.stdout
   assert not [n for n in os.listdir(ckpt_dir) if "orbax-checkpoint-tmp" in n]  # cleaned up
-  c = vae_config
-  c.model.hidden, c.model.latent_dim, c.batch_size = (32,), 4, 50
-  c.num_steps, c.log_every, c.eval_every, c.checkpoint_every = steps, 10, 1_000_000, 1_000_000
-  c.eval.nll_samples = 5
-  ref, _ = trainer.train(c, str(tmp_path / "ref"), log=lambda s: None)
-  for a, b in zip(_params(work, steps), jax.tree.leaves(ref)):
-    np.testing.assert_array_equal(a, b)
+  _assert_equals_uninterrupted(work, steps, vae_config, str(tmp_path / "ref"))
 
 
 def test_num_steps_may_change_on_resume_only_with_a_constant_learning_rate():

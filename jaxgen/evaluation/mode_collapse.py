@@ -71,12 +71,14 @@ def scatter_plot(path: str, samples, modes, std: float, title: Optional[str] = N
   modes = np.asarray(modes, np.float64).reshape(-1, 2)
   fig = Figure(figsize=(5, 5), dpi=100)
   ax = fig.add_subplot(1, 1, 1)
-  ax.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.4, color="tab:blue",
-             linewidths=0, label="samples")
-  ax.scatter(modes[:, 0], modes[:, 1], s=30, marker="x", color="tab:red", label="modes")
+  # Modes underneath, small, so that samples landing on them stay visible.
+  ax.scatter(modes[:, 0], modes[:, 1], s=10, marker="x", color="tab:red", linewidths=0.6,
+             label="modes", zorder=1)
   for m in modes:
     ax.add_patch(Circle(tuple(m), HIGH_QUALITY_STDS * std, fill=False, color="tab:red",
-                        linewidth=0.8))
+                        linewidth=0.6, zorder=1))
+  ax.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.5, color="tab:blue",
+             linewidths=0, label="samples", zorder=2)
   # Frame the true modes with a margin; far-off samples are clipped, not zoomed out to.
   lo, hi = modes.min(0), modes.max(0)
   margin = 0.25 * max(float((hi - lo).max()), 1e-6) + HIGH_QUALITY_STDS * std
