@@ -24,7 +24,7 @@ job() {  # name, then train.py arguments
   done
   echo "$name deterministic twice: $(python3 benchmarks/compare_runs.py $R/$name.a $R/$name.b)"
   echo "$name deterministic vs not: $(python3 benchmarks/compare_runs.py $R/$name.a $R/$name.nondet)"
-  grep -h '"backend"\|"devices"\|gpu_deterministic' $R/$name.a/environment.json | tr -d '\n'; echo
+  python3 -c "import json; d = json.load(open('$R/$name.a/environment.json')); print('  ', d['backend'], d['devices'], 'jax', d['versions']['jax'], 'deterministic ops:', d['gpu_deterministic_ops'])"
 }
 {
 job vae --config configs/vae_mnist.py --config.num_steps=${VAE_STEPS:-2000} --config.eval_every=1000000 --config.eval.nll_samples=100
