@@ -288,6 +288,8 @@ def save_picture(path: str, data: np.ndarray, info: dict, title: str = "") -> np
     from jaxgen.evaluation.mode_collapse import scatter_plot
     scatter_plot(path, data, info.get("modes", np.zeros((0, 2))), info.get("std", 0.0), title)
     return plt.imread(path)[..., :3]
+  # A diverging model may emit NaN/Inf pixels: draw them black/white instead of failing.
+  data = np.clip(np.nan_to_num(data.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0), 0, 1)
   return save_image_grid(path, data)
 
 
