@@ -16,7 +16,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxgen.nets import ConvTranspose, Dense
+from jaxgen.nets import Conv, ConvTranspose, Dense
 
 Array = jax.Array
 
@@ -269,7 +269,7 @@ class DCGANDiscriminator(nn.Module):
     x = x.astype(self.dtype)
     block, size = 0, min(x.shape[1], x.shape[2])
     while block == 0 or size > 4:
-      x = nn.Conv(self.features * 2 ** min(block, 3), (4, 4), strides=(2, 2),
+      x = Conv(self.features * 2 ** min(block, 3), (4, 4), strides=(2, 2),
                   padding=((1, 1), (1, 1)), use_bias=False, kernel_init=dcgan_kernel_init,
                   dtype=self.dtype)(x)
       if block > 0:

@@ -13,11 +13,16 @@ from jaxgen import nets
 
 @pytest.mark.parametrize("strides,padding,shape", [
     ((2, 2), "SAME", (3, 7, 7, 4)), ((2, 2), "VALID", (2, 5, 5, 3)),
-    ((1, 1), "VALID", (2, 1, 1, 6)), ((2, 2), ((1, 2), (1, 2)), (2, 4, 4, 2))])
+    ((1, 1), "VALID", (2, 1, 1, 6)), ((2, 2), ((1, 2), (1, 2)), (2, 4, 4, 2)),
+    ((3, 3), "SAME", (2, 3, 3, 2)), ((1, 1), "SAME", (2, 5, 5, 2))])
 def test_conv_transpose_gradients_match_autodiff(strides, padding, shape):
   with x64():
     x = jax.random.normal(jax.random.PRNGKey(0), shape, jnp.float64)
     k = jax.random.normal(jax.random.PRNGKey(1), (4, 4, shape[-1], 5), jnp.float64)
+    np.testing.assert_allclose(                       # our forward is lax.conv_transpose
+        nets._conv_transpose(x, k, strides, padding),
+        jax.lax.conv_transpose(x, k, strides, padding, dimension_numbers=("NHWC", "HWIO", "NHWC")),
+        rtol=1e-12, atol=1e-12)
     plain = lambda x, k: jnp.sum(jnp.sin(nets._conv_transpose(x, k, strides, padding)))
     custom = lambda x, k: jnp.sum(jnp.sin(nets.conv_transpose(x, k, strides, padding)))
     np.testing.assert_allclose(custom(x, k), plain(x, k), rtol=1e-12)
@@ -34,6 +39,36 @@ def test_conv_transpose_module_matches_flax():
   params = ours.init(jax.random.PRNGKey(1), x)
   chex.assert_trees_all_equal_shapes(params, theirs.init(jax.random.PRNGKey(1), x))
   np.testing.assert_allclose(ours.apply(params, x), theirs.apply(params, x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("strides,padding,shape,kernel", [
+    ((2, 2), "SAME", (3, 8, 8, 2), (4, 4)), ((2, 3), "VALID", (2, 9, 11, 3), (3, 2)),
+    ((1, 1), "SAME", (2, 6, 6, 3), (5, 5)), ((2, 2), ((1, 2), (0, 1)), (2, 9, 9, 2), (4, 4)),
+    ((2, 2), "SAME", (2, 7, 7, 1), (4, 4))])
+def test_conv2d_gradients_match_autodiff(strides, padding, shape, kernel):
+  with x64():
+    x = jax.random.normal(jax.random.PRNGKey(0), shape, jnp.float64)
+    k = jax.random.normal(jax.random.PRNGKey(1), kernel + (shape[-1], 4), jnp.float64)
+    pads = nets._explicit_pads(shape, k.shape, strides, padding)
+    plain = lambda x, k: jnp.sum(jnp.sin(jax.lax.conv_general_dilated(
+        x, k, strides, pads, dimension_numbers=("NHWC", "HWIO", "NHWC"))))
+    custom = lambda x, k: jnp.sum(jnp.sin(nets.conv2d(x, k, strides, padding)))
+    np.testing.assert_allclose(custom(x, k), plain(x, k), rtol=1e-12)
+    chex.assert_trees_all_close(jax.grad(custom, (0, 1))(x, k), jax.grad(plain, (0, 1))(x, k),
+                                rtol=1e-10, atol=1e-10)
+    check_grads(lambda x, k: nets.conv2d(x, k, strides, padding), (x, k), order=1,
+                modes=["rev"])
+
+
+def test_conv_module_matches_flax():
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 3))
+  for kwargs in ({"padding": "SAME"}, {"padding": ((1, 1), (1, 1)), "use_bias": False}):
+    ours = nets.Conv(5, (4, 4), strides=(2, 2), **kwargs)
+    theirs = nn.Conv(5, (4, 4), strides=(2, 2), **kwargs)
+    params = ours.init(jax.random.PRNGKey(1), x)
+    chex.assert_trees_all_equal_shapes(params, theirs.init(jax.random.PRNGKey(1), x))
+    np.testing.assert_allclose(ours.apply(params, x), theirs.apply(params, x), rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_dense_matches_flax_and_bias_gradient_is_exact():
