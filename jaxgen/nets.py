@@ -66,6 +66,21 @@ def _explicit_pads(x_shape, k_shape, strides, padding) -> tuple[tuple[int, int],
   return tuple((int(lo), int(hi)) for lo, hi in padding)
 
 
+def _rotated(kernel: Array) -> Array:
+  """The kernel rotated by 180 degrees with I and O swapped: [KH, KW, O, I], canonical."""
+  return jnp.transpose(kernel[::-1, ::-1], (0, 1, 3, 2))
+
+
+def _kernel_grad(x: Array, g: Array, pads, lhs_dilation=(1, 1), rhs_dilation=(1, 1)) -> Array:
+  """Kernel gradient [KH, KW, I, O] as one canonical convolution: the input with batch and
+  channel axes swapped ([I, H, W, N]) convolved with the output gradient as the kernel
+  ([OH, OW, N, O]), dilated as the forward convolution's input or stride requires."""
+  dk = jax.lax.conv_general_dilated(jnp.transpose(x, (3, 1, 2, 0)), jnp.transpose(g, (1, 2, 0, 3)),
+                                    (1, 1), pads, lhs_dilation=lhs_dilation,
+                                    rhs_dilation=rhs_dilation, dimension_numbers=_NHWC)
+  return jnp.transpose(dk, (1, 2, 0, 3))
+
+
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
 def conv2d(x: Array, kernel: Array, strides: tuple[int, int], padding) -> Array:
   """A 2-D convolution (NHWC input, HWIO kernel, no dilation) with a hand-written backward.
@@ -97,14 +112,9 @@ def _conv2d_bwd(strides, padding, residuals, g):
     span = (out - 1) * s + 1                        # the output gradient, stride-dilated
     dx_pads.append((k - 1 - lo, size - span + lo))
     dk_pads.append((lo, k - 1 + span - size - lo))
-  rotated = jnp.transpose(kernel[::-1, ::-1], (0, 1, 3, 2))
-  dx = jax.lax.conv_general_dilated(g, rotated, (1, 1), dx_pads, lhs_dilation=strides,
+  dx = jax.lax.conv_general_dilated(g, _rotated(kernel), (1, 1), dx_pads, lhs_dilation=strides,
                                     dimension_numbers=_NHWC)
-  dk = jax.lax.conv_general_dilated(jnp.transpose(x, (3, 1, 2, 0)),     # [I, H, W, N]
-                                    jnp.transpose(g, (1, 2, 0, 3)),     # [OH, OW, N, O]
-                                    (1, 1), dk_pads, rhs_dilation=strides,
-                                    dimension_numbers=_NHWC)            # [I, KH, KW, O]
-  return dx, jnp.transpose(dk, (1, 2, 0, 3))
+  return dx, _kernel_grad(x, g, dk_pads, rhs_dilation=strides)
 
 
 conv2d.defvjp(_conv2d_fwd, _conv2d_bwd)
@@ -127,10 +137,13 @@ class Conv(nn.Module):
                         tuple(self.kernel_size) + (x.shape[-1], self.features))
     dtype = self.dtype or x.dtype
     padding = self.padding if isinstance(self.padding, str) else tuple(map(tuple, self.padding))
-    y = conv2d(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), padding)
+    y = self._op(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), padding)
     if self.use_bias:
       y = y + self.param("bias", self.bias_init, (self.features,)).astype(dtype)
     return y
+
+  def _op(self, x, kernel, strides, padding):
+    return conv2d(x, kernel, strides, padding)
 
 
 def _transpose_pads(k_shape, strides, padding) -> tuple[tuple[int, int], ...]:
@@ -181,39 +194,19 @@ def _conv_transpose_bwd(strides, padding, residuals, g):
   for d in range(2):
     size, k, s, (lo, _), out = x.shape[1 + d], kernel.shape[d], strides[d], pads[d], g.shape[1 + d]
     dx_pads.append((k - 1 - lo, (size - 1) * s + lo + 1 - out))
-  rotated = jnp.transpose(kernel[::-1, ::-1], (0, 1, 3, 2))
-  dx = jax.lax.conv_general_dilated(g, rotated, strides, dx_pads, dimension_numbers=_NHWC)
-  dk = jax.lax.conv_general_dilated(jnp.transpose(x, (3, 1, 2, 0)),     # [I, H, W, N]
-                                    jnp.transpose(g, (1, 2, 0, 3)),     # [OH, OW, N, O]
-                                    (1, 1), pads, lhs_dilation=strides,
-                                    dimension_numbers=_NHWC)            # [I, KH, KW, O]
-  return dx, jnp.transpose(dk, (1, 2, 0, 3))
+  dx = jax.lax.conv_general_dilated(g, _rotated(kernel), strides, dx_pads,
+                                    dimension_numbers=_NHWC)
+  return dx, _kernel_grad(x, g, pads, lhs_dilation=strides)
 
 
 conv_transpose.defvjp(_conv_transpose_fwd, _conv_transpose_bwd)
 
 
-class ConvTranspose(nn.Module):
+class ConvTranspose(Conv):
   """``nn.ConvTranspose`` (same parameters and default inits) on :func:`conv_transpose`."""
-  features: int
-  kernel_size: tuple[int, int]
-  strides: tuple[int, int] = (1, 1)
-  padding: Any = "SAME"
-  use_bias: bool = True
-  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
-  bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
-  dtype: Any = None
 
-  @nn.compact
-  def __call__(self, x: Array) -> Array:
-    kernel = self.param("kernel", self.kernel_init,
-                        tuple(self.kernel_size) + (x.shape[-1], self.features))
-    dtype = self.dtype or x.dtype
-    padding = self.padding if isinstance(self.padding, str) else tuple(map(tuple, self.padding))
-    y = conv_transpose(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), padding)
-    if self.use_bias:
-      y = y + self.param("bias", self.bias_init, (self.features,)).astype(dtype)
-    return y
+  def _op(self, x, kernel, strides, padding):
+    return conv_transpose(x, kernel, strides, padding)
 
 
 class MLP(nn.Module):

@@ -11,25 +11,42 @@ from jax.test_util import check_grads
 from jaxgen import nets
 
 
-@pytest.mark.parametrize("strides,padding,shape", [
-    ((2, 2), "SAME", (3, 7, 7, 4)), ((2, 2), "VALID", (2, 5, 5, 3)),
-    ((1, 1), "VALID", (2, 1, 1, 6)), ((2, 2), ((1, 2), (1, 2)), (2, 4, 4, 2)),
-    ((3, 3), "SAME", (2, 3, 3, 2)), ((1, 1), "SAME", (2, 5, 5, 2))])
-def test_conv_transpose_gradients_match_autodiff(strides, padding, shape):
+_DN = ("NHWC", "HWIO", "NHWC")
+
+
+def _lax_conv(x, k, strides, padding):
+  return jax.lax.conv_general_dilated(x, k, strides, nets._explicit_pads(x.shape, k.shape, strides,
+                                                                         padding), dimension_numbers=_DN)
+
+
+def _lax_conv_transpose(x, k, strides, padding):
+  return jax.lax.conv_transpose(x, k, strides, padding, dimension_numbers=_DN)
+
+
+@pytest.mark.parametrize("op,reference,strides,padding,shape,kernel", [
+    (nets.conv2d, _lax_conv, (2, 2), "SAME", (3, 8, 8, 2), (4, 4)),
+    (nets.conv2d, _lax_conv, (2, 3), "VALID", (2, 9, 11, 3), (3, 2)),
+    (nets.conv2d, _lax_conv, (1, 1), "SAME", (2, 6, 6, 3), (5, 5)),
+    (nets.conv2d, _lax_conv, (2, 2), ((1, 2), (0, 1)), (2, 9, 9, 2), (4, 4)),
+    (nets.conv2d, _lax_conv, (2, 2), "SAME", (2, 7, 7, 1), (4, 4)),
+    (nets.conv_transpose, _lax_conv_transpose, (2, 2), "SAME", (3, 7, 7, 4), (4, 4)),
+    (nets.conv_transpose, _lax_conv_transpose, (2, 2), "VALID", (2, 5, 5, 3), (4, 4)),
+    (nets.conv_transpose, _lax_conv_transpose, (1, 1), "VALID", (2, 1, 1, 6), (4, 4)),
+    (nets.conv_transpose, _lax_conv_transpose, (2, 2), ((1, 2), (1, 2)), (2, 4, 4, 2), (4, 4)),
+    (nets.conv_transpose, _lax_conv_transpose, (3, 3), "SAME", (2, 3, 3, 2), (4, 4)),
+    (nets.conv_transpose, _lax_conv_transpose, (1, 1), "SAME", (2, 5, 5, 2), (3, 3))])
+def test_conv_gradients_match_autodiff(op, reference, strides, padding, shape, kernel):
+  """Values equal lax's; gradients equal autodiff's of lax's and pass check_grads."""
   with x64():
     x = jax.random.normal(jax.random.PRNGKey(0), shape, jnp.float64)
-    k = jax.random.normal(jax.random.PRNGKey(1), (4, 4, shape[-1], 5), jnp.float64)
-    np.testing.assert_allclose(                       # our forward is lax.conv_transpose
-        nets._conv_transpose(x, k, strides, padding),
-        jax.lax.conv_transpose(x, k, strides, padding, dimension_numbers=("NHWC", "HWIO", "NHWC")),
-        rtol=1e-12, atol=1e-12)
-    plain = lambda x, k: jnp.sum(jnp.sin(nets._conv_transpose(x, k, strides, padding)))
-    custom = lambda x, k: jnp.sum(jnp.sin(nets.conv_transpose(x, k, strides, padding)))
-    np.testing.assert_allclose(custom(x, k), plain(x, k), rtol=1e-12)
+    k = jax.random.normal(jax.random.PRNGKey(1), kernel + (shape[-1], 5), jnp.float64)
+    plain = lambda x, k: jnp.sum(jnp.sin(reference(x, k, strides, padding)))
+    custom = lambda x, k: jnp.sum(jnp.sin(op(x, k, strides, padding)))
+    np.testing.assert_allclose(op(x, k, strides, padding), reference(x, k, strides, padding),
+                               rtol=1e-12, atol=1e-12)
     chex.assert_trees_all_close(jax.grad(custom, (0, 1))(x, k), jax.grad(plain, (0, 1))(x, k),
                                 rtol=1e-10, atol=1e-10)
-    check_grads(lambda x, k: nets.conv_transpose(x, k, strides, padding), (x, k), order=1,
-                modes=["rev"])
+    check_grads(lambda x, k: op(x, k, strides, padding), (x, k), order=1, modes=["rev"])
 
 
 def test_conv_transpose_module_matches_flax():
@@ -39,25 +56,6 @@ def test_conv_transpose_module_matches_flax():
   params = ours.init(jax.random.PRNGKey(1), x)
   chex.assert_trees_all_equal_shapes(params, theirs.init(jax.random.PRNGKey(1), x))
   np.testing.assert_allclose(ours.apply(params, x), theirs.apply(params, x), rtol=1e-5, atol=1e-6)
-
-
-@pytest.mark.parametrize("strides,padding,shape,kernel", [
-    ((2, 2), "SAME", (3, 8, 8, 2), (4, 4)), ((2, 3), "VALID", (2, 9, 11, 3), (3, 2)),
-    ((1, 1), "SAME", (2, 6, 6, 3), (5, 5)), ((2, 2), ((1, 2), (0, 1)), (2, 9, 9, 2), (4, 4)),
-    ((2, 2), "SAME", (2, 7, 7, 1), (4, 4))])
-def test_conv2d_gradients_match_autodiff(strides, padding, shape, kernel):
-  with x64():
-    x = jax.random.normal(jax.random.PRNGKey(0), shape, jnp.float64)
-    k = jax.random.normal(jax.random.PRNGKey(1), kernel + (shape[-1], 4), jnp.float64)
-    pads = nets._explicit_pads(shape, k.shape, strides, padding)
-    plain = lambda x, k: jnp.sum(jnp.sin(jax.lax.conv_general_dilated(
-        x, k, strides, pads, dimension_numbers=("NHWC", "HWIO", "NHWC"))))
-    custom = lambda x, k: jnp.sum(jnp.sin(nets.conv2d(x, k, strides, padding)))
-    np.testing.assert_allclose(custom(x, k), plain(x, k), rtol=1e-12)
-    chex.assert_trees_all_close(jax.grad(custom, (0, 1))(x, k), jax.grad(plain, (0, 1))(x, k),
-                                rtol=1e-10, atol=1e-10)
-    check_grads(lambda x, k: nets.conv2d(x, k, strides, padding), (x, k), order=1,
-                modes=["rev"])
 
 
 def test_conv_module_matches_flax():
