@@ -38,10 +38,10 @@ def main(argv):
   if FLAGS.workdir is None:
     _fail("--workdir is required, e.g. --workdir runs/vae_mnist")
   logging.set_verbosity(logging.WARNING)
-  flags = os.environ.get("XLA_FLAGS", "")
-  if bool(FLAGS.config.get("deterministic", True)) and "xla_gpu_deterministic_ops" not in flags:
+  xla_flags = os.environ.get("XLA_FLAGS", "")
+  if bool(FLAGS.config.get("deterministic", True)) and "xla_gpu_deterministic_ops" not in xla_flags:
     # Read when JAX initializes its backend, at the first computation: nothing has run yet.
-    os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
+    os.environ["XLA_FLAGS"] = (xla_flags + " --xla_gpu_deterministic_ops=true").strip()
   from jaxgen import trainer
   from jaxgen.checkpoint import CheckpointError
   from jaxgen.config import ConfigError
