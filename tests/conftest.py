@@ -45,6 +45,23 @@ def tiny(config, **overrides):
   return config
 
 
+def run_chunks_compiling_once(config, chunk: int, calls: int):
+  """Runs ``calls`` compiled training chunks of ``chunk`` steps, each with new buffers and a
+  new start step, asserting that the chunk is traced (so compiled) only once."""
+  import chex
+  import jax
+  from jaxgen import trainer
+  dataset, model = trainer.prepare(config)
+  keys = trainer.run_keys(0)
+  train_x, _ = trainer.device_splits(config, dataset, keys)
+  fn = chex.assert_max_traces(trainer.make_train_chunk(model, config, train_x.shape[0], chunk), n=1)
+  run = jax.jit(fn, donate_argnums=0)
+  state = model.init(keys["init"])
+  for i in range(calls):
+    state, metrics = run(state, train_x, keys["train"], keys["data"], jax.numpy.int32(chunk * i))
+  return state, metrics
+
+
 @pytest.fixture
 def vae_config():
   return tiny(load_config("vae_mnist"))

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import load_config, x64
+from conftest import load_config, run_chunks_compiling_once, x64
 from jax.test_util import check_grads
 
 from jaxgen import losses, models, trainer
@@ -160,14 +160,7 @@ def test_vmapped_seeds_do_not_depend_on_the_number_of_seeds(ring_config):
 
 
 def test_gan_chunk_compiles_once(ring_config):
-  dataset, model = trainer.prepare(ring_config)
-  keys = trainer.run_keys(0)
-  train_x, _ = trainer.device_splits(ring_config, dataset, keys)
-  fn = chex.assert_max_traces(trainer.make_train_chunk(model, ring_config, train_x.shape[0], 5), n=1)
-  run = jax.jit(fn, donate_argnums=0)
-  state = model.init(keys["init"])
-  for i in range(3):
-    state, metrics = run(state, train_x, keys["train"], keys["data"], jnp.int32(5 * i))
+  state, metrics = run_chunks_compiling_once(ring_config, chunk=5, calls=3)
   assert int(state.step) == 15
   assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake"}
   chex.assert_tree_all_finite(metrics)

@@ -6,6 +6,8 @@ import chex
 import jax
 import numpy as np
 
+from conftest import run_chunks_compiling_once
+
 from jaxgen import trainer
 from jaxgen.checkpoint import Checkpointer
 
@@ -15,14 +17,7 @@ def _leaves_equal(a, b):
 
 
 def test_step_compiles_once(vae_config):
-  dataset, model = trainer.prepare(vae_config)
-  keys = trainer.run_keys(0)
-  train_x, _ = trainer.device_splits(vae_config, dataset, keys)
-  fn = chex.assert_max_traces(trainer.make_train_chunk(model, vae_config, train_x.shape[0], 5), n=1)
-  run = jax.jit(fn, donate_argnums=0)
-  state = model.init(keys["init"])
-  for i in range(4):                     # new buffers and a new start step each call
-    state, metrics = run(state, train_x, keys["train"], keys["data"], jax.numpy.int32(5 * i))
+  state, metrics = run_chunks_compiling_once(vae_config, chunk=5, calls=4)
   assert int(state.step) == 20
   chex.assert_shape(metrics["loss"], (5,))
 
