@@ -66,6 +66,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.gan = ml_collections.ConfigDict()
   c.gan.generator_loss = "non_saturating"   # or 'saturating' (the minimax game as written)
   c.gan.d_steps = 1              # discriminator updates per generator update
+  c.gan.real_label = 1.0         # < 1: one-sided label smoothing, D's target for real examples
+  c.gan.g_ema = 0.0              # > 0: sample from an exponential moving average of G's params
+                                 # with this decay (e.g. 0.999); 0: from G's params
   c.gan.d_hidden = (400,)        # mlp discriminator widths
   c.gan.maxout_pieces = 1        # >1: maxout hidden units in the mlp discriminator
   c.gan.features = 64            # dcgan base channel count
@@ -151,6 +154,14 @@ def validate(config: ml_collections.ConfigDict) -> None:
       if isinstance(v, bool) or not isinstance(v, numbers.Real) or v < 0 or (k != "learning_rate" and v >= 1):
         raise ConfigError(f"config.gan.{opt}.{k} must be a number in "
                           f"{'[0, inf)' if k == 'learning_rate' else '[0, 1)'}, got {v!r}")
+  label = config.gan.real_label
+  if isinstance(label, bool) or not isinstance(label, numbers.Real) or not 0.5 < label <= 1:
+    raise ConfigError(f"config.gan.real_label must be a number in (0.5, 1] (1: no label "
+                      f"smoothing; Salimans et al. use 0.9), got {label!r}")
+  ema = config.gan.g_ema
+  if isinstance(ema, bool) or not isinstance(ema, numbers.Real) or not 0 <= ema < 1:
+    raise ConfigError(f"config.gan.g_ema must be a number in [0, 1) (0: off; e.g. 0.999), "
+                      f"got {ema!r}")
   _choice(config, "seed_batching", ("map", "vmap"))
   _choice(config, "lr_schedule", LR_SCHEDULES)
   frac = config.lr_final_fraction

@@ -85,9 +85,15 @@ def iwae_bound(key: Array, x: Array, encode: Encode, log_likelihood: LogLikeliho
 # ----------------------------------------------------------------------------- GAN losses
 # D(x) = sigmoid(logit).  log D = log_sigmoid(l) = -softplus(-l);  log(1 - D) = -softplus(l).
 
-def discriminator_loss(real_logits: Array, fake_logits: Array) -> Array:
-  """-E log D(x) - E log(1 - D(G(z))), from logits (the standard binary cross-entropy)."""
-  return jnp.mean(jax.nn.softplus(-real_logits)) + jnp.mean(jax.nn.softplus(fake_logits))
+def discriminator_loss(real_logits: Array, fake_logits: Array, real_label: float = 1.0) -> Array:
+  """-E log D(x) - E log(1 - D(G(z))), from logits (the standard binary cross-entropy).
+
+  ``real_label`` < 1 is one-sided label smoothing (Salimans et al. 2016, section 3.4): the
+  real examples' target becomes ``real_label`` instead of 1, i.e. the real term is
+  -E[a log D(x) + (1 - a) log(1 - D(x))]; generated examples keep the target 0.
+  """
+  real = real_label * jax.nn.softplus(-real_logits) + (1.0 - real_label) * jax.nn.softplus(real_logits)
+  return jnp.mean(real) + jnp.mean(jax.nn.softplus(fake_logits))
 
 
 def generator_loss_saturating(fake_logits: Array) -> Array:

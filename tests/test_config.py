@@ -18,6 +18,8 @@ def test_shipped_configs_are_valid(name):
     ("dataset.preprocess", "blur", "dataset.preprocess"), ("model.hidden", (), "hidden"),
     ("model.beta", -1.0, "beta"), ("eval.nll_samples", 0, "nll_samples"), ("seed", -1, "seed"),
     ("lr_schedule", "step", "lr_schedule"), ("lr_final_fraction", 1.5, "lr_final_fraction"),
+    ("gan.real_label", 0.3, "real_label"), ("gan.real_label", 1.1, "real_label"),
+    ("gan.g_ema", 1.0, "g_ema"), ("gan.g_ema", -0.1, "g_ema"),
 ])
 def test_bad_values(key, value, needle):
   c = base_config()

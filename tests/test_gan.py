@@ -27,10 +27,24 @@ def test_loss_values_by_hand():
   chex.assert_tree_all_finite(losses.discriminator_loss(jnp.array([1e4, -1e4]), jnp.array([-1e4, 1e4])))
 
 
+def test_one_sided_label_smoothing_by_hand():
+  # real target a = 0.9: -[0.9 log D(x) + 0.1 log(1 - D(x))]; D(x) = 1/2 and 3/4.
+  real = jnp.array([0.0, np.log(3.0)])
+  fake = jnp.array([0.0, -np.log(3.0)])
+  real_term = (0.9 * LN2 + 0.1 * LN2 + 0.9 * LN43 + 0.1 * np.log(4.0)) / 2
+  fake_term = (LN2 + LN43) / 2
+  np.testing.assert_allclose(losses.discriminator_loss(real, fake, 0.9), real_term + fake_term,
+                             rtol=1e-6)
+  # its optimum for a real logit l is sigmoid(l) = 0.9, not 1
+  grad = jax.grad(lambda l: losses.discriminator_loss(l, fake, 0.9))(jnp.full(2, np.log(9.0)))
+  np.testing.assert_allclose(grad, 0.0, atol=1e-6)
+
+
 def test_loss_gradients_float64():
   with x64():
     r = jnp.array([0.3, -1.2, 2.0]); f = jnp.array([-0.7, 0.1, 1.5])
     check_grads(losses.discriminator_loss, (r, f), order=2)
+    check_grads(lambda r, f: losses.discriminator_loss(r, f, 0.9), (r, f), order=2)
     check_grads(losses.generator_loss_saturating, (f,), order=2)
     check_grads(losses.generator_loss_non_saturating, (f,), order=2)
 
@@ -111,6 +125,27 @@ def test_generator_update_sees_the_updated_discriminator(ring_config):
   np.testing.assert_allclose(metrics["g_loss"], g_loss(s1.discriminator.params), rtol=1e-6)
   assert abs(float(metrics["g_loss"]) - float(g_loss(s0.discriminator.params))) > 1e-6
   assert int(s1.step) == 1
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.9])
+def test_generator_ema(ring_config, decay):
+  ring_config.gan.g_ema = decay
+  model = _gan(ring_config)
+  s0 = model.init(jax.random.PRNGKey(1))
+  assert _equal(s0.generator_ema, s0.generator.params)
+  s1, _ = model.train_step(s0, jnp.ones((8, 2)), jax.random.PRNGKey(2))
+  s2, _ = model.train_step(s1, jnp.ones((8, 2)), jax.random.PRNGKey(3))
+  # by hand: e1 = d p0 + (1 - d) p1, e2 = d e1 + (1 - d) p2
+  p0, p1, p2 = (jax.tree.leaves(s.generator.params) for s in (s0, s1, s2))
+  for e, a, b, c in zip(jax.tree.leaves(s2.generator_ema), p0, p1, p2):
+    want = decay * (decay * a + (1 - decay) * b) + (1 - decay) * c
+    np.testing.assert_allclose(e, want, rtol=1e-6, atol=1e-7)
+  # samples come from the averaged params
+  key = jax.random.PRNGKey(4)
+  want = model.G.apply({"params": s2.generator_ema}, model.noise(key, 5))
+  np.testing.assert_array_equal(model.sample(s2, key, 5), want)
+  if decay:
+    assert not _equal(s2.generator_ema, s2.generator.params)
 
 
 def test_d_steps(ring_config):

@@ -33,9 +33,12 @@ class NetState:
 
 @flax.struct.dataclass
 class GANState:
+  """Both players, plus ``generator_ema``: an exponential moving average of G's params
+  (``config.gan.g_ema`` > 0; with 0 it just equals G's current params)."""
   step: jax.Array
   generator: NetState
   discriminator: NetState
+  generator_ema: Any
 
 
 def make_optimizer(opt_config, config, updates_per_step: int = 1) -> optax.GradientTransformation:
@@ -57,6 +60,8 @@ class GAN:
     self.info = data_info or {}
     self.noise_dim = int(m.latent_dim)
     self.d_steps = int(g.d_steps)
+    self.real_label = float(g.real_label)
+    self.g_ema = float(g.g_ema)
     self.generator_loss = losses.GENERATOR_LOSSES[g.generator_loss]
     self.preprocess = config.dataset.eval_preprocess
     if data_kind == "points":
@@ -90,7 +95,9 @@ class GAN:
       return NetState(variables["params"], tx.init(variables["params"]),
                       variables.get("batch_stats", {}))
 
-    return GANState(jnp.zeros((), jnp.int32), player(gv, self.g_tx), player(dv, self.d_tx))
+    gen = player(gv, self.g_tx)
+    ema = jax.tree.map(jnp.copy, gen.params)     # own buffers: the train chunk donates its state
+    return GANState(jnp.zeros((), jnp.int32), gen, player(dv, self.d_tx), ema)
 
   @staticmethod
   def _apply(module, params, batch_stats, x, train: bool):
@@ -118,7 +125,7 @@ class GAN:
     def loss_fn(params):
       real_logits, stats = self._apply(self.D, params, disc.batch_stats, real, train=True)
       fake_logits, stats = self._apply(self.D, params, stats, fake, train=True)
-      return losses.discriminator_loss(real_logits, fake_logits), (stats, real_logits, fake_logits)
+      return losses.discriminator_loss(real_logits, fake_logits, self.real_label), (stats, real_logits, fake_logits)
 
     (loss, (stats, rl, fl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(disc.params)
     updates, opt_state = self.d_tx.update(grads, disc.opt_state, disc.params)
@@ -140,7 +147,11 @@ class GAN:
     (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(gen.params)
     updates, opt_state = self.g_tx.update(grads, gen.opt_state, gen.params)
     gen = NetState(optax.apply_updates(gen.params, updates), opt_state, stats)
-    return state.replace(generator=gen), {"g_loss": loss}
+    ema = gen.params
+    if self.g_ema > 0:
+      ema = jax.tree.map(lambda e, p: self.g_ema * e + (1.0 - self.g_ema) * p,
+                         state.generator_ema, gen.params)
+    return state.replace(generator=gen, generator_ema=ema), {"g_loss": loss}
 
   def train_step(self, state: GANState, batch: jax.Array, key: jax.Array):
     """``d_steps`` discriminator updates, then one generator update."""
@@ -153,9 +164,11 @@ class GAN:
 
   # ------------------------------------------------------------------ using G alone
   def sample(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
-    """n samples of G in the data's own space (eval-mode BatchNorm)."""
+    """n samples of G in the data's own space (eval-mode BatchNorm), from the averaged
+    params ``state.generator_ema`` (the same as G's own params unless ``gan.g_ema`` > 0)."""
     gen = state.generator
-    out, _ = self._apply(self.G, gen.params, gen.batch_stats, self.noise(key, n), train=False)
+    out, _ = self._apply(self.G, state.generator_ema, gen.batch_stats, self.noise(key, n),
+                         train=False)
     return out
 
   def generate(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
