@@ -1,0 +1,92 @@
+"""Training throughput of the GAN configs on this machine, as the trainer runs them.
+
+    python benchmarks/gan_throughput.py [--steps 200] [--repeats 3] SPEC [SPEC ...]
+
+A SPEC is a config name from configs/ with optional overrides, comma-separated:
+``gan_grid`` or ``gan_grid_mbd,batch_size=128,gan.mb_kernels=4``. The first SPEC is the
+reference. For each, builds the compiled training chunk exactly as ``trainer.train`` does
+(all ``num_seeds`` seeds in one call, ``--steps`` steps per call), runs it once to
+compile, then ``--repeats`` times, and prints the median ms per step (all seeds
+together), steps/s, the implied wall time of the config's ``num_steps`` and the ratio to
+the reference. Example (the numbers in README.md):
+
+    python benchmarks/gan_throughput.py gan_grid gan_grid_mbd
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import os
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from jaxgen import trainer  # noqa: E402
+
+
+def load(spec: str):
+  """The config named by ``spec`` ('name,key=value,...') with its overrides applied."""
+  name, *items = spec.split(",")
+  config = importlib.import_module(f"configs.{name}").get_config()
+  for item in items:
+    key, value = item.split("=", 1)
+    *path, last = key.split(".")
+    target = config
+    for p in path:
+      target = target[p]
+    try:
+      value = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+      pass                                     # a plain string, e.g. seed_batching=vmap
+    target[last] = value
+  return config
+
+
+def time_chunk(config, steps: int, repeats: int) -> float:
+  """Median seconds per training step (all seeds) of the compiled chunk."""
+  dataset, model = trainer.prepare(config)
+  keys = trainer.seed_keys(config)
+  train_x, _ = trainer.device_splits(config, dataset, keys[0])
+  state = trainer.init_state(model, config, keys)
+  fn = trainer.make_train_chunk(model, config, train_x.shape[0], steps)
+  if len(keys) > 1:
+    fn = trainer.over_seeds(fn, config.seed_batching)
+  chunk = jax.jit(fn, donate_argnums=0)
+  train_key, data_key = trainer._stack(keys, "train"), trainer._stack(keys, "data")
+  state, _ = chunk(state, train_x, train_key, data_key, jnp.int32(0))
+  jax.block_until_ready(state)
+  times = []
+  for i in range(repeats):
+    start = time.perf_counter()
+    state, _ = chunk(state, train_x, train_key, data_key, jnp.int32((i + 1) * steps))
+    jax.block_until_ready(state)
+    times.append(time.perf_counter() - start)
+  return float(np.median(times)) / steps
+
+
+def main(argv=None) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("specs", nargs="+", help="config[,key=value,...]; the first is the reference")
+  parser.add_argument("--steps", type=int, default=200, help="steps per compiled call")
+  parser.add_argument("--repeats", type=int, default=3, help="timed calls (median)")
+  args = parser.parse_args(argv)
+  print(f"backend {jax.default_backend()}, {jax.devices()[0].device_kind}; "
+        f"median of {args.repeats} calls of {args.steps} steps")
+  reference = None
+  for spec in args.specs:
+    config = load(spec)
+    sec = time_chunk(config, args.steps, args.repeats)
+    reference = reference or sec
+    print(f"{spec:60s} {sec * 1e3:7.2f} ms/step  {1 / sec:7.1f} steps/s  "
+          f"{config.num_seeds} seeds  {config.num_steps} steps ~ {sec * config.num_steps:5.0f} s"
+          f"  x{sec / reference:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+  main()
