@@ -132,20 +132,36 @@ def test_generator_ema(ring_config, decay):
   ring_config.gan.g_ema = decay
   model = _gan(ring_config)
   s0 = model.init(jax.random.PRNGKey(1))
-  assert _equal(s0.generator_ema, s0.generator.params)
   s1, _ = model.train_step(s0, jnp.ones((8, 2)), jax.random.PRNGKey(2))
   s2, _ = model.train_step(s1, jnp.ones((8, 2)), jax.random.PRNGKey(3))
+  key = jax.random.PRNGKey(4)
+  if not decay:                                    # off: no copy in the state, G samples
+    assert s0.generator_ema is None and s2.generator_ema is None
+    want = model.G.apply({"params": s2.generator.params}, model.noise(key, 5))
+    np.testing.assert_array_equal(model.sample(s2, key, 5), want)
+    return
+  assert _equal(s0.generator_ema, s0.generator.params)
   # by hand: e1 = d p0 + (1 - d) p1, e2 = d e1 + (1 - d) p2
   p0, p1, p2 = (jax.tree.leaves(s.generator.params) for s in (s0, s1, s2))
   for e, a, b, c in zip(jax.tree.leaves(s2.generator_ema), p0, p1, p2):
     want = decay * (decay * a + (1 - decay) * b) + (1 - decay) * c
     np.testing.assert_allclose(e, want, rtol=1e-6, atol=1e-7)
   # samples come from the averaged params
-  key = jax.random.PRNGKey(4)
   want = model.G.apply({"params": s2.generator_ema}, model.noise(key, 5))
   np.testing.assert_array_equal(model.sample(s2, key, 5), want)
-  if decay:
-    assert not _equal(s2.generator_ema, s2.generator.params)
+  assert not _equal(s2.generator_ema, s2.generator.params)
+
+
+def test_generator_ema_is_checkpointed_and_resumed_exactly(tmp_path, ring_config):
+  ring_config.gan.g_ema = 0.9
+  ring_config.lr_schedule = "constant"          # so that num_steps may change on resume
+  full, _ = trainer.train(ring_config, str(tmp_path / "full"), log=lambda s: None)
+  ring_config.num_steps = 10
+  trainer.train(ring_config, str(tmp_path / "resumed"), log=lambda s: None)
+  ring_config.num_steps = 20
+  resumed, _ = trainer.train(ring_config, str(tmp_path / "resumed"), log=lambda s: None)
+  assert _equal(full.generator_ema, resumed.generator_ema) and _equal(full, resumed)
+  assert not _equal(full.generator_ema, full.generator.params)
 
 
 def test_d_steps(ring_config):

@@ -34,7 +34,7 @@ class NetState:
 @flax.struct.dataclass
 class GANState:
   """Both players, plus ``generator_ema``: an exponential moving average of G's params
-  (``config.gan.g_ema`` > 0; with 0 it just equals G's current params)."""
+  when ``config.gan.g_ema`` > 0, else None (an empty pytree node)."""
   step: jax.Array
   generator: NetState
   discriminator: NetState
@@ -96,7 +96,8 @@ class GAN:
                       variables.get("batch_stats", {}))
 
     gen = player(gv, self.g_tx)
-    ema = jax.tree.map(jnp.copy, gen.params)     # own buffers: the train chunk donates its state
+    # own buffers (the train chunk donates its state); nothing when the EMA is off
+    ema = jax.tree.map(jnp.copy, gen.params) if self.g_ema > 0 else None
     return GANState(jnp.zeros((), jnp.int32), gen, player(dv, self.d_tx), ema)
 
   @staticmethod
@@ -147,10 +148,9 @@ class GAN:
     (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(gen.params)
     updates, opt_state = self.g_tx.update(grads, gen.opt_state, gen.params)
     gen = NetState(optax.apply_updates(gen.params, updates), opt_state, stats)
-    ema = gen.params
+    ema = state.generator_ema
     if self.g_ema > 0:
-      ema = jax.tree.map(lambda e, p: self.g_ema * e + (1.0 - self.g_ema) * p,
-                         state.generator_ema, gen.params)
+      ema = jax.tree.map(lambda e, p: self.g_ema * e + (1.0 - self.g_ema) * p, ema, gen.params)
     return state.replace(generator=gen, generator_ema=ema), {"g_loss": loss}
 
   def train_step(self, state: GANState, batch: jax.Array, key: jax.Array):
@@ -165,10 +165,10 @@ class GAN:
   # ------------------------------------------------------------------ using G alone
   def sample(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
     """n samples of G in the data's own space (eval-mode BatchNorm), from the averaged
-    params ``state.generator_ema`` (the same as G's own params unless ``gan.g_ema`` > 0)."""
+    params ``state.generator_ema`` when ``gan.g_ema`` > 0, else from G's params."""
     gen = state.generator
-    out, _ = self._apply(self.G, state.generator_ema, gen.batch_stats, self.noise(key, n),
-                         train=False)
+    params = state.generator_ema if self.g_ema > 0 else gen.params
+    out, _ = self._apply(self.G, params, gen.batch_stats, self.noise(key, n), train=False)
     return out
 
   def generate(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
