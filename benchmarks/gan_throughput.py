@@ -54,11 +54,8 @@ def time_chunk(config, steps: int, repeats: int) -> float:
   keys = trainer.seed_keys(config)
   train_x, _ = trainer.device_splits(config, dataset, keys[0])
   state = trainer.init_state(model, config, keys)
-  fn = trainer.make_train_chunk(model, config, train_x.shape[0], steps)
-  if len(keys) > 1:
-    fn = trainer.over_seeds(fn, config.seed_batching)
-  chunk = jax.jit(fn, donate_argnums=0)
-  train_key, data_key = trainer._stack(keys, "train"), trainer._stack(keys, "data")
+  chunk = trainer.compile_train_chunk(model, config, train_x.shape[0], len(keys), steps)
+  train_key, data_key = trainer.stack_keys(keys, "train"), trainer.stack_keys(keys, "data")
   state, _ = chunk(state, train_x, train_key, data_key, jnp.int32(0))
   jax.block_until_ready(state)
   times = []

@@ -123,6 +123,17 @@ def _positive_float(config, path):
   return float(value)
 
 
+def _number(config, path, ok, allowed: str, hint: str = ""):
+  """A real number (not a bool) for which ``ok(value)`` holds; ``allowed`` describes the
+  range in the message (e.g. 'in [0, 1]'), ``hint`` adds a note after it."""
+  value = config
+  for part in path.split("."):
+    value = value[part]
+  if isinstance(value, bool) or not isinstance(value, numbers.Real) or not ok(value):
+    raise ConfigError(f"config.{path} must be a number {allowed}{hint}, got {value!r}")
+  return float(value)
+
+
 def _choice(config, path, choices):
   value = config
   for part in path.split("."):
@@ -145,28 +156,17 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _int(config, key)
   _int(config, "eval.nll_samples_during_training", minimum=0)
   _positive_float(config, "learning_rate")
-  if isinstance(config.model.beta, bool) or not isinstance(config.model.beta, numbers.Real) \
-      or config.model.beta < 0:
-    raise ConfigError(f"config.model.beta must be a number >= 0, got {config.model.beta!r}")
+  _number(config, "model.beta", lambda v: v >= 0, ">= 0")
   for opt in ("g_optimizer", "d_optimizer"):
-    for k in ("learning_rate", "b1", "b2"):
-      v = config.gan[opt][k]
-      if isinstance(v, bool) or not isinstance(v, numbers.Real) or v < 0 or (k != "learning_rate" and v >= 1):
-        raise ConfigError(f"config.gan.{opt}.{k} must be a number in "
-                          f"{'[0, inf)' if k == 'learning_rate' else '[0, 1)'}, got {v!r}")
-  label = config.gan.real_label
-  if isinstance(label, bool) or not isinstance(label, numbers.Real) or not 0.5 < label <= 1:
-    raise ConfigError(f"config.gan.real_label must be a number in (0.5, 1] (1: no label "
-                      f"smoothing; Salimans et al. use 0.9), got {label!r}")
-  ema = config.gan.g_ema
-  if isinstance(ema, bool) or not isinstance(ema, numbers.Real) or not 0 <= ema < 1:
-    raise ConfigError(f"config.gan.g_ema must be a number in [0, 1) (0: off; e.g. 0.999), "
-                      f"got {ema!r}")
+    _number(config, f"gan.{opt}.learning_rate", lambda v: v >= 0, "in [0, inf)")
+    for k in ("b1", "b2"):
+      _number(config, f"gan.{opt}.{k}", lambda v: 0 <= v < 1, "in [0, 1)")
+  _number(config, "gan.real_label", lambda v: 0.5 < v <= 1, "in (0.5, 1]",
+          " (1: no label smoothing; Salimans et al. use 0.9)")
+  _number(config, "gan.g_ema", lambda v: 0 <= v < 1, "in [0, 1)", " (0: off; e.g. 0.999)")
   _choice(config, "seed_batching", ("map", "vmap"))
   _choice(config, "lr_schedule", LR_SCHEDULES)
-  frac = config.lr_final_fraction
-  if isinstance(frac, bool) or not isinstance(frac, numbers.Real) or not 0 <= frac <= 1:
-    raise ConfigError(f"config.lr_final_fraction must be a number in [0, 1], got {frac!r}")
+  _number(config, "lr_final_fraction", lambda v: 0 <= v <= 1, "in [0, 1]")
   _choice(config, "model.name", MODELS)
   _choice(config, "gan.generator_loss", GENERATOR_LOSSES)
   _choice(config, "gan.minibatch", MINIBATCH)

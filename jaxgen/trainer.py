@@ -335,8 +335,18 @@ def init_state(model, config, keys: list[dict]):
   return jax.vmap(model.init)(jnp.stack([k["init"] for k in keys]))
 
 
-def _stack(keys: list[dict], name: str) -> jax.Array:
+def stack_keys(keys: list[dict], name: str) -> jax.Array:
+  """The ``name`` keys of all seeds, stacked along a seed axis (the key itself for one seed)."""
   return keys[0][name] if len(keys) == 1 else jnp.stack([k[name] for k in keys])
+
+
+def compile_train_chunk(model, config, num_train: int, num_seeds: int, chunk: int) -> Callable:
+  """The jitted training chunk as :func:`train` runs it: :func:`make_train_chunk`, over
+  the seeds (:func:`over_seeds`) when ``num_seeds`` > 1, with the state donated."""
+  fn = make_train_chunk(model, config, num_train, chunk)
+  if num_seeds > 1:
+    fn = over_seeds(fn, config.seed_batching)
+  return jax.jit(fn, donate_argnums=0)
 
 
 def _fmt(values: dict[str, float]) -> str:
@@ -390,11 +400,8 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   write_environment(os.path.join(workdir, "environment.json"))
 
   chunk = chunk_length(config)
-  fn = make_train_chunk(model, config, train_x.shape[0], chunk)
-  if len(keys) > 1:
-    fn = over_seeds(fn, config.seed_batching)
-  train_chunk = jax.jit(fn, donate_argnums=0)
-  train_key, data_key = _stack(keys, "train"), _stack(keys, "data")
+  train_chunk = compile_train_chunk(model, config, train_x.shape[0], len(keys), chunk)
+  train_key, data_key = stack_keys(keys, "train"), stack_keys(keys, "data")
   evaluator = Evaluator(model, config, test_x, keys[0]["eval"])
   writer = MetricsWriter(workdir, dataset.info)
   step = int(np.max(state.step))

@@ -199,7 +199,7 @@ def test_vmapped_seeds_do_not_depend_on_the_number_of_seeds(ring_config):
   run = jax.jit(trainer.over_seeds(trainer.make_train_chunk(model, ring_config, train_x.shape[0], 10),
                                    "vmap"))
   state = trainer.init_state(model, ring_config, keys)
-  tk, dk = trainer._stack(keys, "train"), trainer._stack(keys, "data")
+  tk, dk = trainer.stack_keys(keys, "train"), trainer.stack_keys(keys, "data")
   three, m3 = run(state, train_x, tk, dk, jnp.int32(0))
   two, m2 = run(jax.tree.map(lambda a: a[1:], state), train_x, tk[1:], dk[1:], jnp.int32(0))
   assert _equal(trainer.seed_slice(three, 2), trainer.seed_slice(two, 1))
