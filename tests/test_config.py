@@ -1,4 +1,7 @@
 """Config validation: every bad value is refused with a message that names it."""
+import glob
+import os
+
 import pytest
 from conftest import load_config
 
@@ -6,7 +9,15 @@ from jaxgen.config import ConfigError, base_config, validate, validate_against_d
 from jaxgen.data import load_dataset
 
 
-@pytest.mark.parametrize("name", ["vae_mnist", "ae_mnist", "vae_conv_mnist"])
+SHIPPED = sorted(os.path.basename(f)[:-3] for f in glob.glob(
+    os.path.join(os.path.dirname(__file__), "..", "configs", "*.py")) if not f.endswith("__init__.py"))
+
+
+def test_all_configs_found():
+  assert {"vae_mnist", "gan_grid_mbd", "gan_grid_mbd_b256", "dcgan_mnist"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_configs_are_valid(name):
   validate(load_config(name))
 
