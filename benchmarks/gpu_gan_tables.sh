@@ -9,11 +9,7 @@
 set -u
 STEPS=${STEPS:-200000}; EVAL=${EVAL:-25000}; DC_STEPS=${DC_STEPS:-5000}; LIMIT=${LIMIT:-480}
 OUT=${OUT:-/tmp/out}
-if ls .whl/*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site || exit 1
-fi
-export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
+source benchmarks/gpu_env.sh
 nvidia-smi -L 2>/dev/null || true
 python3 -c "import jax, flax, optax; print('jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__, jax.devices())"
 R=/tmp/gan_runs; rm -rf $R; mkdir -p $R $OUT

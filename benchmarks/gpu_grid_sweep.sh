@@ -2,16 +2,14 @@
 # Variants of the CPU-sized grid config with minibatch discrimination (configs/gan_grid_mbd.py),
 # 10 seeds each (jax.vmap), all side by side on one GPU: a fast screen of settings that
 # are then confirmed on the CPU, where the shipped configs must run.
-# Usage (repo root):  OUT=/tmp/out LIMIT=420 [VARIANTS=file] bash benchmarks/gpu_grid_sweep.sh
-# VARIANTS: a file of lines 'name --config.x=y ...' replacing the built-in list.
+# Usage (repo root):  OUT=/tmp/out LIMIT=420 VARIANTS=benchmarks/sweeps/grid_round1.txt \
+#                       bash benchmarks/gpu_grid_sweep.sh
+# VARIANTS: a file of lines 'name --config.x=y ...' (default: grid_round1.txt; rounds 2-4 are
+# the other files in benchmarks/sweeps/, results in benchmarks/results/gpu_h200_2026-11-27_sweep/).
 # Summary: $OUT/grid_sweep.txt (modes, % high quality, reverse KL: mean and per seed).
 set -u
-OUT=${OUT:-/tmp/out}; LIMIT=${LIMIT:-420}; R=/tmp/sweep_runs; rm -rf $R; mkdir -p $R $OUT
-if ! python3 -c "import ml_collections, tensorboardX, mlxtend" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site || exit 1
-fi
-export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
+OUT=${OUT:-/tmp/out}; LIMIT=${LIMIT:-420}; VARIANTS=${VARIANTS:-benchmarks/sweeps/grid_round1.txt}; R=/tmp/sweep_runs; rm -rf $R; mkdir -p $R $OUT
+source benchmarks/gpu_env.sh
 C="--config configs/gan_grid_mbd.py --config.num_seeds=${SEEDS:-10} --config.seed_batching=vmap
    --config.eval_every=5000 --config.checkpoint_every=1000000 --config.log_every=5000
    --config.progress=False --config.deterministic=False"
@@ -21,24 +19,9 @@ run() {
   timeout $LIMIT python3 train.py --workdir $R/$name $C ${EXTRA:-} "$@" > $R/$name.log 2>&1
   echo "$name exit=$? seconds=$(( $(date +%s) - t0 )) $*" >> $R/status.txt
 }
-if [ -n "${VARIANTS:-}" ]; then   # a file of lines: name train.py-arguments...
-  while read -r name args; do
-    [ -z "$name" ] || [ "${name:0:1}" = "#" ] || run $name $args &
-  done < "$VARIANTS"
-else
-run shipped &
-run plain --config.gan.minibatch=none &
-run k2 --config.gan.mb_kernels=2 &
-run k1 --config.gan.mb_kernels=1 &
-run k8c3 --config.gan.mb_kernels=8 --config.gan.mb_dims=3 &
-run steps30k --config.num_steps=30000 &
-run b256_10k --config.batch_size=256 --config.num_steps=10000 &
-run b256 --config.batch_size=256 &
-run ema --config.gan.g_ema=0.999 &
-run stddev --config.gan.minibatch=stddev &
-run d2x128 "--config.gan.d_hidden=(128,128)" &
-run glr2 --config.gan.g_optimizer.learning_rate=2e-3 &
-fi
+while read -r name args; do   # one run per line: name, then train.py arguments
+  [ -z "$name" ] || [ "${name:0:1}" = "#" ] || run $name $args &
+done < "$VARIANTS"
 wait
 python3 - $R <<'PY' | tee $OUT/grid_sweep.txt
 import json, os, sys

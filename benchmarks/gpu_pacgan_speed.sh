@@ -8,11 +8,7 @@
 # Usage (repo root):  OUT=/tmp/out bash benchmarks/gpu_pacgan_speed.sh   (a few minutes)
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p $OUT
-if ! python3 -c "import ml_collections, tensorboardX, mlxtend" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site || exit 1
-fi
-export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
+source benchmarks/gpu_env.sh
 D="--xla_gpu_deterministic_ops=true"
 ALL="FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN,CONDITIONAL,WHILE"
 {
