@@ -102,10 +102,15 @@ def _check_keys(config, reference, prefix=""):
       _check_keys(config[key], reference[key], prefix=f"{prefix}{key}.")
 
 
-def _int(config, path, minimum=1):
-  value = config
+def _get(config, path):
+  """The value at a dotted ``path`` such as 'gan.d_optimizer.b1'."""
   for part in path.split("."):
-    value = value[part]
+    config = config[part]
+  return config
+
+
+def _int(config, path, minimum=1):
+  value = _get(config, path)
   if isinstance(value, bool) or not isinstance(value, numbers.Integral):
     raise ConfigError(f"config.{path} must be an integer, got {value!r}")
   if value < minimum:
@@ -115,9 +120,7 @@ def _int(config, path, minimum=1):
 
 
 def _positive_float(config, path):
-  value = config
-  for part in path.split("."):
-    value = value[part]
+  value = _get(config, path)
   if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
     raise ConfigError(f"config.{path} must be a positive number, got {value!r}")
   return float(value)
@@ -126,18 +129,14 @@ def _positive_float(config, path):
 def _number(config, path, ok, allowed: str, hint: str = ""):
   """A real number (not a bool) for which ``ok(value)`` holds; ``allowed`` describes the
   range in the message (e.g. 'in [0, 1]'), ``hint`` adds a note after it."""
-  value = config
-  for part in path.split("."):
-    value = value[part]
+  value = _get(config, path)
   if isinstance(value, bool) or not isinstance(value, numbers.Real) or not ok(value):
     raise ConfigError(f"config.{path} must be a number {allowed}{hint}, got {value!r}")
   return float(value)
 
 
 def _choice(config, path, choices):
-  value = config
-  for part in path.split("."):
-    value = value[part]
+  value = _get(config, path)
   if value not in choices:
     raise ConfigError(f"config.{path}={value!r} is not one of {', '.join(map(repr, choices))}")
   return value
