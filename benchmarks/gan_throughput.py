@@ -7,8 +7,9 @@ A SPEC is a config name from configs/ with optional overrides, comma-separated:
 reference. For each, builds the compiled training chunk exactly as ``trainer.train`` does
 (all ``num_seeds`` seeds in one call, ``--steps`` steps per call), runs it once to
 compile, then ``--repeats`` times, and prints the median ms per step (all seeds
-together), steps/s, the implied wall time of the config's ``num_steps`` and the ratio to
-the reference. Example (the numbers in README.md):
+together), steps/s, the implied wall time of the config's ``num_steps``, the ratio to
+the reference, and the arithmetic rate (XLA's count of one step's operations over its
+time). Example (the numbers in README.md):
 
     python benchmarks/gan_throughput.py gan_grid gan_grid_mbd
 """
@@ -48,14 +49,19 @@ def load(spec: str):
   return config
 
 
-def time_chunk(config, steps: int, repeats: int) -> float:
-  """Median seconds per training step (all seeds) of the compiled chunk."""
+def time_chunk(config, steps: int, repeats: int) -> tuple[float, float]:
+  """Median seconds per training step (all seeds) of the compiled chunk, and the floating-
+  point operations of one step (all seeds) by XLA's cost analysis of the compiled program
+  (which counts the scan's loop body once)."""
   dataset, model = trainer.prepare(config)
   keys = trainer.seed_keys(config)
   train_x, _ = trainer.device_splits(config, dataset, keys[0])
   state = trainer.init_state(model, config, keys)
   chunk = trainer.compile_train_chunk(model, config, train_x.shape[0], len(keys), steps)
   train_key, data_key = trainer.stack_keys(keys, "train"), trainer.stack_keys(keys, "data")
+  chunk = chunk.lower(state, train_x, train_key, data_key, jnp.int32(0)).compile()
+  cost = chunk.cost_analysis()
+  flops = float((cost[0] if isinstance(cost, (list, tuple)) else cost or {}).get("flops", 0.0))
   state, _ = chunk(state, train_x, train_key, data_key, jnp.int32(0))
   jax.block_until_ready(state)
   times = []
@@ -64,7 +70,7 @@ def time_chunk(config, steps: int, repeats: int) -> float:
     state, _ = chunk(state, train_x, train_key, data_key, jnp.int32((i + 1) * steps))
     jax.block_until_ready(state)
     times.append(time.perf_counter() - start)
-  return float(np.median(times)) / steps
+  return float(np.median(times)) / steps, flops
 
 
 def main(argv=None) -> None:
@@ -78,11 +84,12 @@ def main(argv=None) -> None:
   reference = None
   for spec in args.specs:
     config = load(spec)
-    sec = time_chunk(config, args.steps, args.repeats)
+    sec, flops = time_chunk(config, args.steps, args.repeats)
     reference = reference or sec
     print(f"{spec:60s} {sec * 1e3:7.2f} ms/step  {1 / sec:7.1f} steps/s  "
           f"{config.num_seeds} seeds  {config.num_steps} steps ~ {sec * config.num_steps:5.0f} s"
-          f"  x{sec / reference:.2f}", flush=True)
+          f"  x{sec / reference:.2f}  {flops / 1e9:6.1f} GFLOP/step {flops / sec / 1e12:7.3g} TFLOP/s",
+          flush=True)
 
 
 if __name__ == "__main__":
