@@ -36,17 +36,23 @@ def load(spec: str):
   name, *items = spec.split(",")
   config = importlib.import_module(f"configs.{name}").get_config()
   for item in items:
-    key, value = item.split("=", 1)
-    *path, last = key.split(".")
-    target = config
-    for p in path:
-      target = target[p]
-    try:
-      value = ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-      pass                                     # a plain string, e.g. seed_batching=vmap
-    target[last] = value
+    override(config, item)
   return config
+
+
+def override(config, item: str) -> None:
+  """Applies ``item`` = 'dotted.key=value' (a Python literal, or else a plain string, e.g.
+  seed_batching=vmap) to ``config``."""
+  key, value = item.split("=", 1)
+  *path, last = key.split(".")
+  target = config
+  for p in path:
+    target = target[p]
+  try:
+    value = ast.literal_eval(value)
+  except (ValueError, SyntaxError):
+    pass
+  target[last] = value
 
 
 def time_chunk(config, steps: int, repeats: int) -> tuple[float, float]:

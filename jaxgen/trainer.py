@@ -349,11 +349,14 @@ def compile_train_chunk(model, config, num_train: int, num_seeds: int, chunk: in
   return jax.jit(fn, donate_argnums=0)
 
 
-def _fmt(values: dict[str, float]) -> str:
+def format_scalars(values: dict[str, float]) -> str:
+  """``k=v k=v ...`` of the numeric entries, 4 significant digits (the log lines)."""
   return " ".join(f"{k}={v:.4g}" for k, v in values.items() if isinstance(v, (int, float)))
 
 
-def _evaluate_seeds(evaluator, state, keys, method: str) -> list[dict]:
+def evaluate_seeds(evaluator, state, keys, method: str) -> list[dict]:
+  """``evaluator.<method>`` (``periodic`` or ``final``) of each seed of ``state`` (stacked
+  over seeds when ``keys`` holds several), with that seed's evaluation key."""
   if len(keys) == 1:
     return [getattr(evaluator, method)(state, keys[0]["eval"])]
   return [getattr(evaluator, method)(seed_slice(state, i), k["eval"]) for i, k in enumerate(keys)]
@@ -431,12 +434,12 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
         shown = [k for k in ("loss", "d_loss", "g_loss") if f"train/{k}" in values]
         bar.set_postfix({k: f"{values['train/' + k]:.4g}" for k in shown})
       if step % config.eval_every == 0 or step == config.num_steps:
-        evals = across_seeds(_evaluate_seeds(evaluator, state, keys, "periodic"))
+        evals = across_seeds(evaluate_seeds(evaluator, state, keys, "periodic"))
         values = {f"eval/{k}": v for k, v in evals.items() if isinstance(v, (int, float))}
         writer.scalars(step, values)
         writer.images(step, evaluator.pictures(state if len(keys) == 1 else seed_slice(state, 0),
                                                keys[0]["eval"]))
-        bar.write(f"step {step}: {_fmt(values)}")
+        bar.write(f"step {step}: {format_scalars(values)}")
       if step % config.checkpoint_every == 0 or step == config.num_steps:
         if not config.skip_nonfinite:     # never save a diverged state
           _check_finite(jax.device_get(pending), step, ckpt)
@@ -454,11 +457,11 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
     writer.close()
     ckpt.close()
 
-  result = across_seeds(_evaluate_seeds(evaluator, state, keys, "final"))
+  result = across_seeds(evaluate_seeds(evaluator, state, keys, "final"))
   with open(os.path.join(workdir, "eval.json"), "w") as f:
     json.dump(result, f, indent=2)
   log(f"final evaluation (step {result['step']}): "
-      + _fmt({k: v for k, v in result.items() if k != 'step'}))
+      + format_scalars({k: v for k, v in result.items() if k != 'step'}))
   return state, result
 
 
@@ -514,11 +517,11 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print) -> dict:
   dataset, model, keys, state = _restore(config, workdir)
   _, test_x = device_splits(config, dataset, keys[0])
   evaluator = Evaluator(model, config, test_x, keys[0]["eval"])
-  result = across_seeds(_evaluate_seeds(evaluator, state, keys, "final"))
+  result = across_seeds(evaluate_seeds(evaluator, state, keys, "final"))
   with open(os.path.join(workdir, "eval.json"), "w") as f:
     json.dump(result, f, indent=2)
   log(f"evaluation of step {result['step']}: "
-      + _fmt({k: v for k, v in result.items() if k != 'step'}))
+      + format_scalars({k: v for k, v in result.items() if k != 'step'}))
   return result
 
 
