@@ -145,7 +145,7 @@ def run(protocol: Protocol, workdir: str, time_limit: float = float("inf"),
                 zip(protocol.models, protocol.configs, protocol.test_x, protocol.keys)]
   writers = [trainer.MetricsWriter(d, ds.info) for d, ds in zip(dirs, protocol.datasets)]
   step = int(np.max(state.step))
-  pending, t_log, s_log, chunk_seconds = [], time.perf_counter(), step, 0.0
+  pending, t_log, s_log, chunk_seconds, calls = [], time.perf_counter(), step, 0.0, 0
   log(f"{' + '.join(names)}: {protocol.num_seeds} seeds each, steps {step} -> {config.num_steps},"
       f" {chunk} per call")
   try:
@@ -171,7 +171,9 @@ def run(protocol: Protocol, workdir: str, time_limit: float = float("inf"),
                                                                      for m in stacked])))
                               for k in stacked[0]}, "train/steps_per_sec": rate})
         log(f"step {step}: {rate:.0f} steps/s (all {len(names)} x {protocol.num_seeds} runs)")
-      chunk_seconds = max(chunk_seconds, time.perf_counter() - t0)
+      if calls:                                      # the first call also compiled
+        chunk_seconds = max(chunk_seconds, time.perf_counter() - t0)
+      calls += 1
       if step % config.eval_every == 0 or step == config.num_steps:
         for d, (ev, w, keys) in enumerate(zip(evaluators, writers, protocol.keys)):
           s = protocol.dataset_state(state, d)
