@@ -4,6 +4,7 @@ import os
 import shutil
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -37,18 +38,19 @@ def test_one_program_equals_the_train_py_runs_and_resumes_exactly(tmp_path):
   work = str(tmp_path / "both")
   state, results = pacgan_protocol.run(protocol, work, log=lambda s: None)
   assert set(results) == {"ring", "grid"}
-  for d, c in enumerate(configs):
-    alone, result = trainer.train(c, str(tmp_path / c.dataset.name), log=lambda s: None)
-    assert _equal(protocol.dataset_state(state, d), alone), c.dataset.name
-    assert _same(results[c.dataset.name], result)
-    assert os.path.exists(os.path.join(work, c.dataset.name, "eval.json"))
+  assert os.path.exists(os.path.join(work, "ring", "eval.json"))
+  # each dataset's runs equal the trainer's compiled chunk (what train.py runs, 2 seeds)
+  c, model = configs[0], protocol.models[0]
+  chunk = trainer.compile_train_chunk(model, c, protocol.num_train, c.num_seeds, c.num_steps)
+  for d, keys in enumerate(protocol.keys):
+    alone, _ = chunk(trainer.init_state(model, c, keys), protocol.train_x[d],
+                     trainer.stack_keys(keys, "train"), trainer.stack_keys(keys, "data"),
+                     jnp.int32(0))
+    assert _equal(protocol.dataset_state(state, d), alone), configs[d].dataset.name
   # resume from step 10 (as after --time_limit) to the same end
   shutil.rmtree(os.path.join(work, "checkpoints", "20"))
   resumed, again = pacgan_protocol.run(protocol, work, log=lambda s: None)
   assert _equal(resumed, state) and _same(again, results)
-  # a stop before the first chunk leaves a checkpoint and no results
-  _, none = pacgan_protocol.run(protocol, str(tmp_path / "stopped"), time_limit=0, log=lambda s: None)
-  assert none == {} and os.path.isdir(tmp_path / "stopped" / "checkpoints" / "0")
 
 
 def test_refuses_configs_that_differ_beyond_the_dataset(tmp_path):
@@ -56,10 +58,12 @@ def test_refuses_configs_that_differ_beyond_the_dataset(tmp_path):
   grid.gan.minibatch = "discrimination"
   with pytest.raises(config_lib.ConfigError, match="differ only in dataset"):
     pacgan_protocol.Protocol([ring, grid])
-  # and a workdir of another config
+  # a stop before the first chunk leaves a checkpoint and no results
   grid.gan.minibatch = "none"
-  pacgan_protocol.run(pacgan_protocol.Protocol([ring, grid]), str(tmp_path), time_limit=0,
-                      log=lambda s: None)
+  _, none = pacgan_protocol.run(pacgan_protocol.Protocol([ring, grid]), str(tmp_path),
+                                time_limit=0, log=lambda s: None)
+  assert none == {} and os.path.isdir(tmp_path / "checkpoints" / "0")
+  # then the workdir refuses another config
   ring.learning_rate = grid.learning_rate = 1e-3
   with pytest.raises(config_lib.ConfigError, match="different config"):
     pacgan_protocol.run(pacgan_protocol.Protocol([ring, grid]), str(tmp_path), log=lambda s: None)
