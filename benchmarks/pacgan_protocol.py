@@ -60,6 +60,9 @@ class Protocol:
         raise config_lib.ConfigError(
             f"the configs may differ only in dataset.*, but {c.dataset.name!r} also differs in "
             f"{'; '.join(diffs[:3])}; pass the same --set overrides to all")
+    names = [c.dataset.name for c in configs]
+    if len(set(names)) != len(names):
+      raise config_lib.ConfigError(f"each config needs its own dataset, not {names}")
     self.configs = configs
     self.config = configs[0]
     self.datasets, self.models, self.keys, self.train_x, self.test_x = [], [], [], [], []
