@@ -6,10 +6,10 @@
 # machine keeps runs/ while it is warm) and it resumes. GPU deterministic ops are off here
 # (autotuning on), as in the grid sweep: these runs are not bit-reproducible on a GPU.
 # Results (eval.json, metrics.jsonl, final scatter plots, logs) -> $OUT/pacgan_results.tar.gz.
-# Usage (repo root):  OUT=/tmp/out TIME_LIMIT=540 bash benchmarks/gpu_pacgan_protocol.sh
+# Usage (repo root):  OUT=/tmp/out TIME_LIMIT=520 bash benchmarks/gpu_pacgan_protocol.sh
 #   smaller trials: SETS="--set num_steps=2000 --set log_every=1000 --set eval_every=2000 --set checkpoint_every=2000"
 set -u
-OUT=${OUT:-/tmp/out}; TIME_LIMIT=${TIME_LIMIT:-540}; W=${W:-runs/pacgan}; SETS=${SETS:-}
+OUT=${OUT:-/tmp/out}; TIME_LIMIT=${TIME_LIMIT:-520}; W=${W:-runs/pacgan}; SETS=${SETS:-}
 mkdir -p $OUT $W
 source benchmarks/gpu_env.sh
 nvidia-smi -L 2>/dev/null || true
