@@ -94,7 +94,8 @@ def main(argv=None) -> None:
     reference = reference or sec
     print(f"{spec:60s} {sec * 1e3:7.2f} ms/step  {1 / sec:7.1f} steps/s  "
           f"{config.num_seeds} seeds  {config.num_steps} steps ~ {sec * config.num_steps:5.0f} s"
-          f"  x{sec / reference:.2f}  {flops / 1e9:6.1f} GFLOP/step {flops / sec / 1e12:7.3g} TFLOP/s",
+          f"  x{sec / reference:.2f}  {flops / 1e9:6.1f} GFLOP/step"
+          f" {flops / sec / 1e12:7.3g} TFLOP/s",
           flush=True)
 
 

@@ -1,7 +1,8 @@
 """PacGAN's 2-D protocol for ring and grid in one compiled program (for the GPU machine).
 
     python benchmarks/pacgan_protocol.py --workdir runs/pacgan_gan
-    python benchmarks/pacgan_protocol.py --workdir runs/pacgan_mbd --set gan.minibatch=discrimination
+    python benchmarks/pacgan_protocol.py --workdir runs/pacgan_mbd \
+        --set gan.minibatch=discrimination
     python benchmarks/pacgan_protocol.py --workdir W --set num_steps=2000 --time_limit 500 \\
         gan_ring_pacgan gan_grid_pacgan          # the default configs, named explicitly
 
@@ -23,7 +24,6 @@ call with the same arguments resumes from it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -53,7 +53,7 @@ class Protocol:
 
   def __init__(self, configs: list):
     if len(configs) < 2:
-      raise config_lib.ConfigError("give at least two configs (e.g. gan_ring_pacgan gan_grid_pacgan)")
+      raise config_lib.ConfigError("give at least two configs, e.g. gan_ring_pacgan gan_grid_pacgan")
     for c in configs[1:]:
       if _without_dataset(c) != _without_dataset(configs[0]):
         diffs = trainer.config_differences(_without_dataset(configs[0]), _without_dataset(c))
@@ -123,8 +123,7 @@ def run(protocol: Protocol, workdir: str, time_limit: float = float("inf"),
   for c, d in zip(protocol.configs, dirs):
     path = os.path.join(d, "config.json")
     if os.path.isdir(ckpt_dir) and os.path.exists(path):
-      with open(path) as f:
-        diffs = trainer.config_differences(json.load(f), json.loads(c.to_json_best_effort()))
+      diffs = trainer.saved_config_differences(path, c)
       if diffs:
         raise config_lib.ConfigError(
             f"workdir {workdir!r} holds checkpoints of a different config "
@@ -179,11 +178,7 @@ def run(protocol: Protocol, workdir: str, time_limit: float = float("inf"),
       calls += 1
       if step % config.eval_every == 0 or step == config.num_steps:
         for d, (ev, w, keys) in enumerate(zip(evaluators, writers, protocol.keys)):
-          s = protocol.dataset_state(state, d)
-          evals = trainer.across_seeds(trainer.evaluate_seeds(ev, s, keys, "periodic"))
-          values = {f"eval/{k}": v for k, v in evals.items() if isinstance(v, (int, float))}
-          w.scalars(step, values)
-          w.images(step, ev.pictures(trainer.seed_slice(s, 0), keys[0]["eval"]))
+          values = trainer.periodic_evaluation(ev, w, protocol.dataset_state(state, d), keys, step)
           log(f"step {step} {names[d]}: {trainer.format_scalars(values)}")
       if step % config.checkpoint_every == 0 or step == config.num_steps:
         ckpt.save(step, state)
@@ -195,10 +190,7 @@ def run(protocol: Protocol, workdir: str, time_limit: float = float("inf"),
     ckpt.close()
   results = {}
   for d, (ev, keys) in enumerate(zip(evaluators, protocol.keys)):
-    result = trainer.across_seeds(
-        trainer.evaluate_seeds(ev, protocol.dataset_state(state, d), keys, "final"))
-    with open(os.path.join(dirs[d], "eval.json"), "w") as f:
-      json.dump(result, f, indent=2)
+    result = trainer.final_evaluation(ev, protocol.dataset_state(state, d), keys, dirs[d])
     log(f"final {names[d]} (step {result['step']}): "
         + trainer.format_scalars({k: v for k, v in result.items() if k != "step"}))
     results[names[d]] = result

@@ -362,6 +362,32 @@ def evaluate_seeds(evaluator, state, keys, method: str) -> list[dict]:
   return [getattr(evaluator, method)(seed_slice(state, i), k["eval"]) for i, k in enumerate(keys)]
 
 
+def periodic_evaluation(evaluator, writer, state, keys, step: int) -> dict[str, float]:
+  """The evaluation logged during training: ``eval/*`` scalars (mean and std over seeds)
+  and the pictures of the first seed, written by ``writer``; returns the scalars."""
+  evals = across_seeds(evaluate_seeds(evaluator, state, keys, "periodic"))
+  values = {f"eval/{k}": v for k, v in evals.items() if isinstance(v, (int, float))}
+  writer.scalars(step, values)
+  writer.images(step, evaluator.pictures(state if len(keys) == 1 else seed_slice(state, 0),
+                                         keys[0]["eval"]))
+  return values
+
+
+def final_evaluation(evaluator, state, keys, directory: str) -> dict:
+  """``evaluator.final`` over the seeds (:func:`across_seeds`), written to
+  ``directory/eval.json`` and returned."""
+  result = across_seeds(evaluate_seeds(evaluator, state, keys, "final"))
+  with open(os.path.join(directory, "eval.json"), "w") as f:
+    json.dump(result, f, indent=2)
+  return result
+
+
+def saved_config_differences(config_path: str, config) -> list[str]:
+  """:func:`config_differences` between the config saved at ``config_path`` and ``config``."""
+  with open(config_path) as f:
+    return config_differences(json.load(f), json.loads(config.to_json_best_effort()))
+
+
 # ----------------------------------------------------------------------------- entry points
 def train(config, workdir: str, log: Callable[[str], None] = print,
           allow_config_change: bool = False) -> tuple[Any, dict]:
@@ -381,8 +407,7 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   ckpt_dir = os.path.join(workdir, "checkpoints")
   has_checkpoints = os.path.isdir(ckpt_dir) and any(n.isdigit() for n in os.listdir(ckpt_dir))
   if has_checkpoints and os.path.exists(config_path) and not allow_config_change:
-    with open(config_path) as f:
-      diffs = config_differences(json.load(f), json.loads(config.to_json_best_effort()))
+    diffs = saved_config_differences(config_path, config)
     if diffs:
       raise config_lib.ConfigError(
           f"workdir {workdir!r} holds checkpoints of a different config ({'; '.join(diffs[:3])}"
@@ -434,11 +459,7 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
         shown = [k for k in ("loss", "d_loss", "g_loss") if f"train/{k}" in values]
         bar.set_postfix({k: f"{values['train/' + k]:.4g}" for k in shown})
       if step % config.eval_every == 0 or step == config.num_steps:
-        evals = across_seeds(evaluate_seeds(evaluator, state, keys, "periodic"))
-        values = {f"eval/{k}": v for k, v in evals.items() if isinstance(v, (int, float))}
-        writer.scalars(step, values)
-        writer.images(step, evaluator.pictures(state if len(keys) == 1 else seed_slice(state, 0),
-                                               keys[0]["eval"]))
+        values = periodic_evaluation(evaluator, writer, state, keys, step)
         bar.write(f"step {step}: {format_scalars(values)}")
       if step % config.checkpoint_every == 0 or step == config.num_steps:
         if not config.skip_nonfinite:     # never save a diverged state
@@ -457,9 +478,7 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
     writer.close()
     ckpt.close()
 
-  result = across_seeds(evaluate_seeds(evaluator, state, keys, "final"))
-  with open(os.path.join(workdir, "eval.json"), "w") as f:
-    json.dump(result, f, indent=2)
+  result = final_evaluation(evaluator, state, keys, workdir)
   log(f"final evaluation (step {result['step']}): "
       + format_scalars({k: v for k, v in result.items() if k != 'step'}))
   return state, result
@@ -517,9 +536,7 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print) -> dict:
   dataset, model, keys, state = _restore(config, workdir)
   _, test_x = device_splits(config, dataset, keys[0])
   evaluator = Evaluator(model, config, test_x, keys[0]["eval"])
-  result = across_seeds(evaluate_seeds(evaluator, state, keys, "final"))
-  with open(os.path.join(workdir, "eval.json"), "w") as f:
-    json.dump(result, f, indent=2)
+  result = final_evaluation(evaluator, state, keys, workdir)
   log(f"evaluation of step {result['step']}: "
       + format_scalars({k: v for k, v in result.items() if k != 'step'}))
   return result
