@@ -58,7 +58,7 @@ def override(config, item: str) -> None:
 def time_chunk(config, steps: int, repeats: int) -> tuple[float, float]:
   """Median seconds per training step (all seeds) of the compiled chunk, and the floating-
   point operations of one step (all seeds) by XLA's cost analysis of the compiled program
-  (which counts the scan's loop body once)."""
+  (which counts a loop's body once: the scan over steps, and ``lax.map`` over seeds)."""
   dataset, model = trainer.prepare(config)
   keys = trainer.seed_keys(config)
   train_x, _ = trainer.device_splits(config, dataset, keys[0])
@@ -68,6 +68,8 @@ def time_chunk(config, steps: int, repeats: int) -> tuple[float, float]:
   chunk = chunk.lower(state, train_x, train_key, data_key, jnp.int32(0)).compile()
   cost = chunk.cost_analysis()
   flops = float((cost[0] if isinstance(cost, (list, tuple)) else cost or {}).get("flops", 0.0))
+  if len(keys) > 1 and config.seed_batching == "map":
+    flops *= len(keys)          # lax.map over seeds is a loop too: its body is counted once
   state, _ = chunk(state, train_x, train_key, data_key, jnp.int32(0))
   jax.block_until_ready(state)
   times = []

@@ -53,7 +53,8 @@ class Protocol:
 
   def __init__(self, configs: list):
     if len(configs) < 2:
-      raise config_lib.ConfigError("give at least two configs, e.g. gan_ring_pacgan gan_grid_pacgan")
+      raise config_lib.ConfigError("give at least two configs, e.g. gan_ring_pacgan "
+                                   "gan_grid_pacgan")
     for c in configs[1:]:
       if _without_dataset(c) != _without_dataset(configs[0]):
         diffs = trainer.config_differences(_without_dataset(configs[0]), _without_dataset(c))
