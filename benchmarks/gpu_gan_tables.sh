@@ -4,6 +4,8 @@
 #     discrimination, 10 seeds each (jax.vmap), the four runs side by side on one GPU;
 #   * configs/dcgan_mnist.py (a grid of digits).
 # Results (eval.json, metrics.jsonl, sample pictures, logs) go to $OUT/gan_results.tar.gz.
+# It made the README's partial H200 rows and the DCGAN grid. For the full PacGAN protocol use
+# benchmarks/gpu_pacgan_protocol.sh (ring and grid in one program, resumable across calls).
 # Usage (repo root):  OUT=/tmp/out STEPS=200000 bash benchmarks/gpu_gan_tables.sh
 # Missing pure-Python packages can be installed from wheels in .whl/ first.
 set -u
