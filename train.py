@@ -42,30 +42,31 @@ def main(argv):
   if bool(FLAGS.config.get("deterministic", True)) and "xla_gpu_deterministic_ops" not in xla_flags:
     # Read when JAX initializes its backend, at the first computation: nothing has run yet.
     os.environ["XLA_FLAGS"] = (xla_flags + " --xla_gpu_deterministic_ops=true").strip()
-  from jaxgen import trainer
+  # Imported here, after XLA_FLAGS is final (JAX reads it when its backend starts).
+  from jaxgen import train as training
   from jaxgen.checkpoint import CheckpointError
   from jaxgen.config import ConfigError
   from jaxgen.data import DataError
   try:
     if FLAGS.mode == "train":
-      trainer.train(FLAGS.config, FLAGS.workdir, allow_config_change=FLAGS.allow_config_change)
+      training.train(FLAGS.config, FLAGS.workdir, allow_config_change=FLAGS.allow_config_change)
     elif FLAGS.mode == "evaluate":
-      trainer.evaluate(FLAGS.config, FLAGS.workdir)
+      training.evaluate(FLAGS.config, FLAGS.workdir)
     else:
-      trainer.sample(FLAGS.config, FLAGS.workdir)
+      training.sample(FLAGS.config, FLAGS.workdir)
   except (ConfigError, DataError) as e:
     _fail(str(e))
-  except (trainer.TrainingError, CheckpointError) as e:
+  except (training.TrainingError, CheckpointError) as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
-  except trainer.Preempted as e:
+  except training.Preempted as e:
     print(str(e), file=sys.stderr)
     sys.exit(130 if e.signum == signal.SIGINT else 0)
 
 
 def _explain_flag_error(error: Exception, argv: list[str]) -> str:
   """One line for a flag that could not be parsed; names an unknown config key if any."""
-  from jaxgen.config import base_config
+  from jaxgen.config import base_config  # lazy: only on a flag error, before main() runs
   known = base_config()
   for arg in argv[1:]:
     if arg.startswith("--config."):

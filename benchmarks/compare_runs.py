@@ -1,6 +1,6 @@
 """Compare two finished runs bit for bit: every array of the latest checkpoint, eval.json.
 
-    python benchmarks/compare_runs.py WORKDIR_A WORKDIR_B
+    python -m benchmarks.compare_runs WORKDIR_A WORKDIR_B
 
 Prints one line (identical or not, how many arrays differ, the largest difference) and
 exits 0 if identical, 1 otherwise. Used by benchmarks/gpu_determinism.sh.
@@ -13,8 +13,7 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kill_resume import final_arrays  # noqa: E402
+from benchmarks.kill_resume import final_arrays
 
 
 def compare(a: str, b: str) -> tuple[bool, str]:

@@ -1,26 +1,24 @@
 """Convolution backward passes inside ``lax.scan`` on this machine: autodiff vs jaxgen's.
 
-    python benchmarks/conv_scan.py [--repeats 5]
+    python -m benchmarks.conv_scan [--repeats 5]
 
 For a 2-layer stride-2 conv encoder and a 2-layer transposed-conv decoder (the shapes of
 configs/vae_conv_mnist.py, batch 64), times one gradient step jitted alone and inside a
 scan of 20 steps, with autodiff's backward convolutions (``lax.conv_general_dilated`` /
-``lax.conv_transpose``) and with ``jaxgen.nets.conv2d`` / ``conv_transpose``. Prints
+``lax.conv_transpose``) and with ``jaxgen.layers.conv2d`` / ``conv_transpose``. Prints
 medians of ``--repeats`` runs in ms per step and the ratios against the autodiff scan.
 """
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from jaxgen import nets  # noqa: E402
+from benchmarks.cli import machine_line
+from jaxgen import layers
 
 DN = ("NHWC", "HWIO", "NHWC")
 S2 = (2, 2)
@@ -39,8 +37,8 @@ def net(conv, conv_t):
 
 AUTODIFF = net(lambda x, k: jax.lax.conv_general_dilated(x, k, S2, "SAME", dimension_numbers=DN),
                lambda x, k: jax.lax.conv_transpose(x, k, S2, "SAME", dimension_numbers=DN))
-JAXGEN = net(lambda x, k: nets.conv2d(x, k, S2, "SAME"),
-             lambda x, k: nets.conv_transpose(x, k, S2, "SAME"))
+JAXGEN = net(lambda x, k: layers.conv2d(x, k, S2, "SAME"),
+             lambda x, k: layers.conv_transpose(x, k, S2, "SAME"))
 
 
 def timings(loss, params, x, repeats, length=20):
@@ -75,7 +73,7 @@ def main():
   params = [0.05 * jax.random.normal(k, s) for k, s in zip(
       keys, [(4, 4, 1, 32), (4, 4, 32, 64), (4, 4, 64, 32), (4, 4, 32, 1)])]
   x = jax.random.uniform(keys[4], (64, 28, 28, 1))
-  print(f"jax {jax.__version__}, {jax.devices()[0].device_kind}, median of {args.repeats}")
+  print(f"{machine_line()}; median of {args.repeats}")
   ref = timings(AUTODIFF, params, x, args.repeats)
   ours = timings(JAXGEN, params, x, args.repeats)
   for name, t in (("autodiff", ref), ("jaxgen", ours)):

@@ -1,81 +1,50 @@
 """Training throughput of the GAN configs on this machine, as the trainer runs them.
 
-    python benchmarks/gan_throughput.py [--steps 200] [--repeats 3] SPEC [SPEC ...]
+    python -m benchmarks.gan_throughput [--steps 200] [--repeats 3] SPEC [SPEC ...]
 
 A SPEC is a config name from configs/ with optional overrides, comma-separated:
 ``gan_grid`` or ``gan_grid_mbd,batch_size=128,gan.mb_kernels=4``. The first SPEC is the
-reference. For each, builds the compiled training chunk exactly as ``trainer.train`` does
-(all ``num_seeds`` seeds in one call, ``--steps`` steps per call), runs it once to
+reference. For each, builds the compiled training chunk exactly as ``jaxgen.train.train``
+does (``jaxgen.train.build_run``: all ``num_seeds`` seeds in one call, ``--steps`` steps
+per call), runs it once to
 compile, then ``--repeats`` times, and prints the median ms per step (all seeds
 together), steps/s, the implied wall time of the config's ``num_steps``, the ratio to
 the reference, and the arithmetic rate (XLA's count of one step's operations over its
 time). Example (the numbers in README.md):
 
-    python benchmarks/gan_throughput.py gan_grid gan_grid_mbd
+    python -m benchmarks.gan_throughput gan_grid gan_grid_mbd
 """
 from __future__ import annotations
 
 import argparse
-import ast
-import importlib
-import os
-import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-from jaxgen import trainer  # noqa: E402
-
-
-def load(spec: str):
-  """The config named by ``spec`` ('name,key=value,...') with its overrides applied."""
-  name, *items = spec.split(",")
-  config = importlib.import_module(f"configs.{name}").get_config()
-  for item in items:
-    override(config, item)
-  return config
-
-
-def override(config, item: str) -> None:
-  """Applies ``item`` = 'dotted.key=value' (a Python literal, or else a plain string, e.g.
-  seed_batching=vmap) to ``config``."""
-  key, value = item.split("=", 1)
-  *path, last = key.split(".")
-  target = config
-  for p in path:
-    target = target[p]
-  try:
-    value = ast.literal_eval(value)
-  except (ValueError, SyntaxError):
-    pass
-  target[last] = value
+from benchmarks.cli import load_config, machine_line
+from jaxgen.train import build_run
 
 
 def time_chunk(config, steps: int, repeats: int) -> tuple[float, float]:
   """Median seconds per training step (all seeds) of the compiled chunk, and the floating-
   point operations of one step (all seeds) by XLA's cost analysis of the compiled program
   (which counts a loop's body once: the scan over steps, and ``lax.map`` over seeds)."""
-  dataset, model = trainer.prepare(config)
-  keys = trainer.seed_keys(config)
-  train_x, _ = trainer.device_splits(config, dataset, keys[0])
-  state = trainer.init_state(model, config, keys)
-  chunk = trainer.compile_train_chunk(model, config, train_x.shape[0], len(keys), steps)
-  train_key, data_key = trainer.stack_keys(keys, "train"), trainer.stack_keys(keys, "data")
-  chunk = chunk.lower(state, train_x, train_key, data_key, jnp.int32(0)).compile()
+  run = build_run(config)
+  state = run.init_state()
+  inputs = run.chunk_inputs()
+  chunk = run.compile_chunk(steps).lower(state, *inputs, jnp.int32(0)).compile()
   cost = chunk.cost_analysis()
   flops = float((cost[0] if isinstance(cost, (list, tuple)) else cost or {}).get("flops", 0.0))
-  if len(keys) > 1 and config.seed_batching == "map":
-    flops *= len(keys)          # lax.map over seeds is a loop too: its body is counted once
-  state, _ = chunk(state, train_x, train_key, data_key, jnp.int32(0))
+  if run.num_seeds > 1 and config.seed_batching == "map":
+    flops *= run.num_seeds          # lax.map over seeds is a loop too: its body is counted once
+  state, _ = chunk(state, *inputs, jnp.int32(0))
   jax.block_until_ready(state)
   times = []
   for i in range(repeats):
     start = time.perf_counter()
-    state, _ = chunk(state, train_x, train_key, data_key, jnp.int32((i + 1) * steps))
+    state, _ = chunk(state, *inputs, jnp.int32((i + 1) * steps))
     jax.block_until_ready(state)
     times.append(time.perf_counter() - start)
   return float(np.median(times)) / steps, flops
@@ -87,11 +56,10 @@ def main(argv=None) -> None:
   parser.add_argument("--steps", type=int, default=200, help="steps per compiled call")
   parser.add_argument("--repeats", type=int, default=3, help="timed calls (median)")
   args = parser.parse_args(argv)
-  print(f"backend {jax.default_backend()}, {jax.devices()[0].device_kind}; "
-        f"median of {args.repeats} calls of {args.steps} steps")
+  print(f"{machine_line()}; median of {args.repeats} calls of {args.steps} steps")
   reference = None
   for spec in args.specs:
-    config = load(spec)
+    config = load_config(spec)
     sec, flops = time_chunk(config, args.steps, args.repeats)
     reference = reference or sec
     print(f"{spec:60s} {sec * 1e3:7.2f} ms/step  {1 / sec:7.1f} steps/s  "

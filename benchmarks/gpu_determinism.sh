@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Is a run bit-for-bit reproducible on this GPU? Each job runs twice with the default
 # config.deterministic=True (XLA's --xla_gpu_deterministic_ops=true, set by train.py) and
-# the two results are compared array by array (benchmarks/compare_runs.py); then once more
+# the two results are compared array by array (python -m benchmarks.compare_runs); then once more
 # with deterministic=False, compared with the first, to show what the flag buys.
 # Jobs: vae_mnist (MLP, dynamic binarization), gan_ring with 2 seeds (vmap), dcgan_mnist
 # (convolutions and BatchNorm: the usual source of GPU non-determinism).
@@ -23,8 +23,8 @@ job() {  # name, then train.py arguments
   done
   } > $R/$name.summary 2>&1
   {
-  echo "$name deterministic twice: $(python3 benchmarks/compare_runs.py $R/$name.a $R/$name.b)"
-  echo "$name deterministic vs not: $(python3 benchmarks/compare_runs.py $R/$name.a $R/$name.nondet)"
+  echo "$name deterministic twice: $(python3 -m benchmarks.compare_runs $R/$name.a $R/$name.b)"
+  echo "$name deterministic vs not: $(python3 -m benchmarks.compare_runs $R/$name.a $R/$name.nondet)"
   python3 -c "import json; d = json.load(open('$R/$name.a/environment.json')); print('  ', d['backend'], d['devices'], 'jax', d['versions']['jax'], 'deterministic ops:', d['gpu_deterministic_ops'])"
   } >> $R/$name.summary 2>&1
 }

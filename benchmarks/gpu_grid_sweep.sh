@@ -5,7 +5,7 @@
 # Usage (repo root):  OUT=/tmp/out LIMIT=420 VARIANTS=benchmarks/sweeps/grid_round1.txt \
 #                       bash benchmarks/gpu_grid_sweep.sh
 # VARIANTS: a file of lines 'name --config.x=y ...' (default: grid_round1.txt; rounds 2-4 are
-# the other files in benchmarks/sweeps/, results in benchmarks/results/gpu_h200_2026-11-27_sweep/).
+# the other files in benchmarks/sweeps/, results in results/gpu_h200_2026-11-27_sweep/).
 # Summary: $OUT/grid_sweep.txt (modes, % high quality, reverse KL: mean and per seed).
 set -u
 OUT=${OUT:-/tmp/out}; LIMIT=${LIMIT:-420}; VARIANTS=${VARIANTS:-benchmarks/sweeps/grid_round1.txt}; R=/tmp/sweep_runs; rm -rf $R; mkdir -p $R $OUT

@@ -5,7 +5,7 @@
 # seed-step (XLA's count) = 73 PFLOP. In one session's 15 device minutes that needs about
 # 100 TFLOP/s sustained; four processes side by side reached about 27 TFLOP/s together on an
 # H200 (2026-11-27: 188 / 115 steps/s per run). Times the compiled training chunk
-# (benchmarks/gan_throughput.py, which prints ms/step and TFLOP/s) solo:
+# (python -m benchmarks.gan_throughput, which prints ms/step and TFLOP/s) solo:
 #   * with train.py's default GPU deterministic ops (no autotuning), and without;
 #   * 10, 20 and 40 seeds in one program (if the time per step barely grows, the step is
 #     bound by kernel launches, and more seeds per program, e.g. ring and grid together, pay);
@@ -20,7 +20,7 @@ V=gan_ring_pacgan; M="gan_ring_pacgan,gan.minibatch=discrimination"
 bench() {  # XLA_FLAGS, then specs
   local flags=$1; shift
   echo "== XLA_FLAGS='$flags'"
-  XLA_FLAGS="$flags" timeout ${LIMIT:-120} python3 benchmarks/gan_throughput.py --steps ${STEPS:-500} \
+  XLA_FLAGS="$flags" timeout ${LIMIT:-120} python3 -m benchmarks.gan_throughput --steps ${STEPS:-500} \
     --repeats 3 "$@" 2>&1 | grep -v Warning
 }
 {

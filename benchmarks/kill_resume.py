@@ -1,7 +1,7 @@
 """Kill a training run with SIGKILL at random moments, resume it, and compare bit for bit.
 
-    python benchmarks/kill_resume.py --config configs/vae_mnist.py --kills 3 -- --config.num_steps=3000
-    python benchmarks/kill_resume.py --config configs/gan_ring.py --kills 3 -- --config.num_seeds=2
+    python -m benchmarks.kill_resume --config configs/vae_mnist.py --kills 3 -- --config.num_steps=3000
+    python -m benchmarks.kill_resume --config configs/gan_ring.py --kills 3 -- --config.num_seeds=2
 
 Runs the command once uninterrupted (the reference), then again in a second workdir,
 killing it with SIGKILL after a random delay ``--kills`` times and re-running the same
@@ -21,8 +21,13 @@ import sys
 import tempfile
 import time
 
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+
+from jaxgen.checkpoint import Checkpointer
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 
 def run(cmd, kill_after=None):
@@ -40,12 +45,10 @@ def run(cmd, kill_after=None):
 
 
 def final_arrays(work):
-  import numpy as np
-  import orbax.checkpoint as ocp
+  """(latest step, its arrays) of ``work/checkpoints``, read with orbax directly."""
   mngr = ocp.CheckpointManager(os.path.join(work, "checkpoints"))
   step = mngr.latest_step()
   tree = mngr.restore(step, args=ocp.args.StandardRestore())
-  import jax
   return step, [np.asarray(a) for a in jax.tree.leaves(tree)]
 
 
@@ -72,7 +75,6 @@ def main():
     delay = rng.uniform(args.min_delay, args.max_delay) if len(kills) < args.kills else None
     code, log = run(cmd(work), kill_after=delay)
     if code is None:
-      from jaxgen.checkpoint import Checkpointer
       latest = Checkpointer(os.path.join(work, "checkpoints")).latest_step()
       kills.append((round(delay, 1), latest))
       print(f"SIGKILL after {delay:.1f} s; latest complete checkpoint: step {latest}")

@@ -1,7 +1,8 @@
-"""Checkpoints with orbax-checkpoint: keep the last N, restore the latest."""
+"""Checkpoints with orbax-checkpoint: keep the last N, restore the latest readable one."""
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Any, Optional
 
 import jax
@@ -15,16 +16,18 @@ class CheckpointError(RuntimeError):
 class Checkpointer:
   """Saves and restores a state pytree under ``directory/<step>``."""
 
-  def __init__(self, directory: str, max_to_keep: int = 3, log=print, cleanup: bool = False):
-    """``cleanup=True`` (the training process, the only writer) first removes orbax
-    temporary directories left by writes that were cut short (e.g. by SIGKILL): they never
-    became checkpoints. Readers keep the default, so they never touch a write in progress."""
+  def __init__(self, directory: str, max_to_keep: int = 3, log=print, writer: bool = False):
+    """``writer=True`` is for the training process, the only writer: it first removes
+    orbax temporary directories left by writes that were cut short (e.g. by SIGKILL; they
+    never became checkpoints), and :meth:`restore` moves a damaged checkpoint aside (see
+    there). Readers keep the default, so they never touch a write in progress."""
     self.directory = os.path.abspath(directory)
     self.log = log
+    self.writer = writer
     self.restored_step = None
     options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
                                            enable_async_checkpointing=False,
-                                           cleanup_tmp_directories=cleanup)
+                                           cleanup_tmp_directories=writer)
     self._manager = ocp.CheckpointManager(self.directory, options=options)
 
   def latest_step(self) -> Optional[int]:
@@ -44,8 +47,11 @@ class Checkpointer:
     """Restores the checkpoint of ``step`` into ``template``'s structure.
 
     Without ``step``: the latest checkpoint that can be read. A damaged one (truncated or
-    corrupted files) is reported through ``log`` and skipped for the one before it; it is
-    never deleted. Raises :class:`CheckpointError` if none can be read.
+    corrupted files) is reported through ``log`` and skipped for the one before it. It is
+    never deleted; a writer moves it aside to ``damaged-<step>[-N]`` in the same folder
+    (no longer a checkpoint), so that the training run that redoes those steps saves its
+    state under that step again and the latest checkpoint is always a readable one. Raises
+    :class:`CheckpointError` if none can be read.
     """
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
     steps = [step] if step is not None else sorted(self._manager.all_steps(), reverse=True)
@@ -56,12 +62,24 @@ class Checkpointer:
         _check_restored(restored, abstract)
       except Exception as e:  # noqa: BLE001 - orbax/tensorstore raise many kinds
         problems.append(f"step {s}: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
+        aside = self._move_aside(s) if self.writer else None
         self.log(f"checkpoint of step {s} in {self.directory} is damaged and was skipped "
-                 f"({problems[-1]})")
+                 f"({problems[-1]})" + (f"; moved to {aside}" if aside else ""))
         continue
       self.restored_step = s
       return restored
     raise CheckpointError(f"no readable checkpoint in {self.directory}: " + "; ".join(problems))
+
+  def _move_aside(self, step: int) -> str:
+    """Renames the folder of checkpoint ``step`` to ``damaged-<step>`` (``-1``, ``-2``, ...
+    if that exists); returns the new name."""
+    name, n = f"damaged-{step}", 0
+    while os.path.exists(os.path.join(self.directory, name)):
+      n += 1
+      name = f"damaged-{step}-{n}"
+    shutil.move(os.path.join(self.directory, str(step)), os.path.join(self.directory, name))
+    self._manager.reload()
+    return name
 
   def close(self) -> None:
     self._manager.wait_until_finished()

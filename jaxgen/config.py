@@ -10,12 +10,16 @@ import numbers
 
 import ml_collections
 
-MODELS = ("ae", "vae", "gan")
-NETS = ("mlp", "conv", "dcgan")
-GENERATOR_LOSSES = ("saturating", "non_saturating")
-MINIBATCH = ("none", "discrimination", "stddev")
-LIKELIHOODS = ("bernoulli", "gaussian")
-LR_SCHEDULES = ("constant", "cosine", "linear")
+from jaxgen.data.preprocess import PREPROCESSORS
+from jaxgen.losses import GENERATOR_LOSSES
+from jaxgen.models import MODELS
+from jaxgen.models.codec import LIKELIHOODS
+from jaxgen.models.state import LR_SCHEDULES
+from jaxgen.nets import autoencoders as ae_nets
+from jaxgen.nets import gan as gan_nets
+
+# The valid choices of each key are defined where they are used, and only there.
+NETS = tuple(dict.fromkeys(ae_nets.NETS + gan_nets.NETS))
 
 
 class ConfigError(ValueError):
@@ -144,7 +148,6 @@ def _choice(config, path, choices):
 
 def validate(config: ml_collections.ConfigDict) -> None:
   """Checks a config before any data is loaded or anything compiled; raises ConfigError."""
-  from jaxgen.data.preprocess import PREPROCESSORS
   _check_keys(config, base_config())
   _int(config, "seed", minimum=0)
   for key in ("num_steps", "batch_size", "log_every", "eval_every", "checkpoint_every",
@@ -166,9 +169,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config, "seed_batching", ("map", "vmap"))
   _choice(config, "lr_schedule", LR_SCHEDULES)
   _number(config, "lr_final_fraction", lambda v: 0 <= v <= 1, "in [0, 1]")
-  _choice(config, "model.name", MODELS)
-  _choice(config, "gan.generator_loss", GENERATOR_LOSSES)
-  _choice(config, "gan.minibatch", MINIBATCH)
+  _choice(config, "model.name", tuple(MODELS))
+  _choice(config, "gan.generator_loss", tuple(GENERATOR_LOSSES))
+  _choice(config, "gan.minibatch", gan_nets.MINIBATCH_KINDS)
   _choice(config, "model.net", NETS)
   _choice(config, "model.likelihood", LIKELIHOODS)
   _choice(config, "dataset.preprocess", PREPROCESSORS)
@@ -180,9 +183,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
         isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0 for h in hidden):
       raise ConfigError(f"config.{key} must be a non-empty tuple of positive integers, "
                         f"got {hidden!r}")
-  if (config.model.name == "gan") != (config.model.net == "dcgan") and config.model.net != "mlp":
+  nets = gan_nets.NETS if config.model.name == "gan" else ae_nets.NETS
+  if config.model.net not in nets:
     raise ConfigError(f"config.model.net={config.model.net!r} does not fit model "
-                      f"{config.model.name!r}: AE/VAE use 'mlp' or 'conv', GANs 'mlp' or 'dcgan'")
+                      f"{config.model.name!r}: AE/VAE use {' or '.join(map(repr, ae_nets.NETS))}, GANs "
+                      f"{' or '.join(map(repr, gan_nets.NETS))}")
   if config.num_seeds > 1 and config.model.name != "gan":
     raise ConfigError("config.num_seeds > 1 is supported for GANs only; run one seed at a time")
   if not isinstance(config.dataset.name, str) or not config.dataset.name:
@@ -207,13 +212,7 @@ def validate_against_data(config: ml_collections.ConfigDict, dataset) -> None:
   if config.batch_size > n:
     raise ConfigError(f"config.batch_size={config.batch_size} is larger than the training split "
                       f"of {dataset.name!r} ({n} examples); use --config.batch_size<={n}")
-  if dataset.kind == "image" and config.model.net == "dcgan":
-    h, w = dataset.example_shape[:2]
-    if h != w or h % 4:
-      raise ConfigError(f"the DCGAN nets need square images with sides divisible by 4, "
-                        f"{dataset.name!r} has {h}x{w}; use --config.model.net=mlp")
-  if dataset.kind == "image" and config.model.net == "conv":
-    h, w = dataset.example_shape[:2]
-    if h % 4 or w % 4:
-      raise ConfigError(f"the conv nets need image sides divisible by 4, {dataset.name!r} has "
-                        f"{h}x{w}; use --config.model.net=mlp")
+  nets = gan_nets if config.model.name == "gan" else ae_nets
+  problem = nets.image_size_problem(config.model.net, dataset.example_shape)
+  if problem:
+    raise ConfigError(f"{problem} ({dataset.name!r}); use --config.model.net=mlp")

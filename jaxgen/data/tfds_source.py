@@ -9,8 +9,10 @@ prepared files, ``tfds.load`` is tried. Nothing is downloaded unless
 from __future__ import annotations
 
 import numpy as np
+import tensorflow_datasets as tfds
 
-from jaxgen.data.registry import DataError, Dataset
+from jaxgen.data.dataset import DataError, Dataset
+from jaxgen.data.registry import available_datasets
 
 
 def _prepare_hint(name: str, data_dir) -> str:
@@ -22,16 +24,15 @@ def _prepare_hint(name: str, data_dir) -> str:
 
 
 def _read_split(name: str, split: str, data_dir, download: bool):
-  import tensorflow_datasets as tfds
   try:
     source = tfds.data_source(name, split=split, data_dir=data_dir or None, download=download)
     return [source[i] for i in range(len(source))]
   except tfds.core.registered.DatasetNotFoundError as e:
     raise DataError(f"unknown dataset {name!r}: it is neither built in "
-                    f"(mnist_subset, ring, grid) nor a tensorflow-datasets name") from e
+                    f"({', '.join(available_datasets())}) nor a tensorflow-datasets name") from e
   except Exception as first_error:  # not prepared, or prepared as TFRecord
     try:
-      import tensorflow  # noqa: F401  (tfds.load needs TensorFlow)
+      import tensorflow  # noqa: F401  (lazy: optional; only tfds.load needs TensorFlow)
     except ImportError:
       raise DataError(f"tfds dataset {name!r} (split {split!r}) is not prepared as "
                       f"array_record under {data_dir or '~/tensorflow_datasets'}: "
@@ -67,13 +68,8 @@ def _to_arrays(name: str, examples, image_key: str, label_key: str):
   return images, labels
 
 
-def load(dataset_config) -> Dataset:
-  """Reads ``dataset_config.train_split`` and ``.test_split`` of tfds dataset ``.name``."""
-  try:
-    import tensorflow_datasets  # noqa: F401
-  except ImportError as e:  # pragma: no cover - declared dependency
-    raise DataError("tensorflow-datasets is not installed: pip install tensorflow-datasets") from e
-  name = dataset_config.name
+def load(name: str, dataset_config) -> Dataset:
+  """Reads ``dataset_config.train_split`` and ``.test_split`` of tfds dataset ``name``."""
   data_dir = dataset_config.get("data_dir") or None
   download = bool(dataset_config.get("download", False))
   image_key = dataset_config.get("image_key", "image")

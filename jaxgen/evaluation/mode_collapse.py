@@ -14,8 +14,6 @@ Everything runs on the host in numpy.
 from __future__ import annotations
 
 import math
-import os
-from typing import Optional
 
 import numpy as np
 
@@ -59,36 +57,3 @@ def mode_metrics(samples, modes, std: float) -> dict:
   high_quality = 100.0 * total / len(samples) if len(samples) else 0.0
   return {"modes": int(np.count_nonzero(counts)), "high_quality": float(high_quality),
           "reverse_kl": reverse_kl}
-
-
-def scatter_plot(path: str, samples, modes, std: float, title: Optional[str] = None) -> str:
-  """Writes a PNG of ``samples`` (dots) over the true ``modes`` (crosses, each inside a
-  circle of radius ``3 * std``, the high-quality region). Returns ``path``."""
-  from matplotlib.figure import Figure
-  from matplotlib.patches import Circle
-
-  samples = np.asarray(samples, np.float64).reshape(-1, 2)
-  modes = np.asarray(modes, np.float64).reshape(-1, 2)
-  fig = Figure(figsize=(5, 5), dpi=100)
-  ax = fig.add_subplot(1, 1, 1)
-  # Modes underneath, small, so that samples landing on them stay visible.
-  ax.scatter(modes[:, 0], modes[:, 1], s=10, marker="x", color="tab:red", linewidths=0.6,
-             label="modes", zorder=1)
-  for m in modes:
-    ax.add_patch(Circle(tuple(m), HIGH_QUALITY_STDS * std, fill=False, color="tab:red",
-                        linewidth=0.6, zorder=1))
-  ax.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.5, color="tab:blue",
-             linewidths=0, label="samples", zorder=2)
-  # Frame the true modes with a margin; far-off samples are clipped, not zoomed out to.
-  lo, hi = modes.min(0), modes.max(0)
-  margin = 0.25 * max(float((hi - lo).max()), 1e-6) + HIGH_QUALITY_STDS * std
-  ax.set_xlim(lo[0] - margin, hi[0] + margin)
-  ax.set_ylim(lo[1] - margin, hi[1] + margin)
-  ax.set_aspect("equal")
-  if title:
-    ax.set_title(title)
-  ax.legend(loc="upper right", fontsize=7, markerscale=2)
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fig.savefig(path, format="png")
-  return path

@@ -1,29 +1,34 @@
-"""Models: each a small namespace of pure functions built from a config.
+"""Models: each a small namespace of pure functions behind one declared interface.
 
-Every model object offers
-
-* ``init(key) -> state``
-* ``train_step(state, batch, key) -> (state, metrics)`` — pure; metrics are scalars
-* ``eval_batch(state, x, key) -> dict of per-example arrays`` — summary metrics
-* ``final_metrics(state, x_test, key, num_samples)`` — extra metrics for eval.json
-* ``pictures(state, key, x_test) -> dict name -> images in [0, 1]``
-* ``generate(state, key, n) -> samples``
-
-so that :mod:`jaxgen.trainer` can run any of them.
+:func:`build` returns the model named by ``config.model.name``; every model implements
+:class:`jaxgen.models.interface.GenerativeModel`, which is all :mod:`jaxgen.train` uses.
+Model modules are found by name (imported when asked for), so this package imports none
+of them up front.
 """
 from __future__ import annotations
 
+import importlib
 
-def build(config, dataset):
-  """The model named by ``config.model.name`` for examples shaped like ``dataset``'s."""
+from jaxgen.models.interface import GenerativeModel, check_interface
+
+# config.model.name -> (module, class)
+MODELS = {
+    "ae": ("jaxgen.models.ae", "Autoencoder"),
+    "vae": ("jaxgen.models.vae", "VAE"),
+    "gan": ("jaxgen.models.gan", "GAN"),
+}
+
+
+def build(config, example_shape: tuple[int, ...]) -> GenerativeModel:
+  """The model named by ``config.model.name`` for examples of shape ``example_shape``
+  (e.g. ``dataset.example_shape``)."""
   name = config.model.name
-  if name == "vae":
-    from jaxgen.models.vae import VAE
-    return VAE(config, dataset.example_shape)
-  if name == "ae":
-    from jaxgen.models.ae import Autoencoder
-    return Autoencoder(config, dataset.example_shape)
-  if name == "gan":
-    from jaxgen.models.gan import GAN
-    return GAN(config, dataset.example_shape, dataset.kind, dataset.info)
-  raise ValueError(f"unknown model {name!r}")
+  if name not in MODELS:
+    raise ValueError(f"unknown model {name!r}; use one of {', '.join(MODELS)}")
+  module, cls = MODELS[name]
+  model = getattr(importlib.import_module(module), cls)(config, tuple(example_shape))
+  check_interface(model)
+  return model
+
+
+__all__ = ["MODELS", "GenerativeModel", "build", "check_interface"]

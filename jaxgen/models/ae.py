@@ -9,43 +9,26 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from jaxgen import distributions as D
-from jaxgen import nets
-from jaxgen.data.preprocess import output_range
-from jaxgen.data.checks import check_batch
-from jaxgen.models.state import TrainState, guard_nonfinite, learning_rate
-from jaxgen.models.vae import interleave_rows
+from jaxgen.models.codec import EncoderDecoder
+from jaxgen.models.inputs import check_batch
+from jaxgen.models.state import TrainState
 
 
-class Autoencoder:
-  """A deterministic autoencoder as pure functions; see :mod:`jaxgen.models`."""
+class Autoencoder(EncoderDecoder):
+  """A deterministic autoencoder as pure functions; see :mod:`jaxgen.models.interface`."""
+
+  train_metrics = ("loss",)
+  progress_metrics = ("loss",)
+  eval_metrics = ("recon", "code_norm")
 
   def __init__(self, config, example_shape: tuple[int, ...]):
-    m = config.model
-    self.example_shape = tuple(example_shape)
-    self.latent_dim = int(m.latent_dim)
-    self.likelihood = m.likelihood
-    self.encoder = nets.make_encoder(m.net, m.hidden, self.latent_dim)
-    self.decoder = nets.make_decoder(m.net, m.hidden, self.example_shape)
-    self.tx = guard_nonfinite(optax.adam(learning_rate(config.learning_rate, config)), config)
-    self.data_range = output_range(config.dataset.eval_preprocess)
+    super().__init__(config, example_shape, int(config.model.latent_dim))
 
-  def init(self, key: jax.Array) -> TrainState:
-    k_enc, k_dec = jax.random.split(key)
-    x = jnp.zeros((1,) + self.example_shape, jnp.float32)
-    z = jnp.zeros((1, self.latent_dim), jnp.float32)
-    params = {"encoder": self.encoder.init(k_enc, x)["params"],
-              "decoder": self.decoder.init(k_dec, z)["params"]}
-    return TrainState.create(params, self.tx)
-
-  def encode(self, params, x):
-    check_batch(x, self.example_shape, "Autoencoder.encode")
-    return self.encoder.apply({"params": params["encoder"]}, x)
-
-  def decode(self, params, z):
-    return self.decoder.apply({"params": params["decoder"]}, z)
+  def encode(self, params, x: jax.Array) -> jax.Array:
+    """The codes [batch, latent_dim] of ``x``."""
+    return self.encoder_outputs(params, x, "Autoencoder.encode")
 
   def recon_loss(self, params, x) -> jax.Array:
     """Per-example reconstruction loss (nats for the Bernoulli case)."""
@@ -55,13 +38,6 @@ class Autoencoder:
     if self.likelihood == "bernoulli":
       return -D.bernoulli_log_prob(flat_out, flat_x)
     return jnp.sum(jnp.square(flat_out - flat_x), axis=-1)
-
-  def mean_image(self, params, z):
-    out = self.decode(params, z)
-    if self.likelihood == "bernoulli":
-      return jax.nn.sigmoid(out)
-    lo, hi = self.data_range
-    return jnp.clip((out - lo) / (hi - lo), 0.0, 1.0)
 
   def train_step(self, state: TrainState, batch: jax.Array, key: jax.Array):
     check_batch(batch, self.example_shape, "Autoencoder.train_step")
@@ -78,12 +54,10 @@ class Autoencoder:
 
   def generate(self, state: TrainState, key: jax.Array, n: int) -> jax.Array:
     """Decodes codes drawn from N(0, I) — which is *not* the distribution of the codes."""
-    return self.mean_image(state.params, jax.random.normal(key, (n, self.latent_dim)))
+    return super().generate(state, key, n)
 
   def pictures(self, state: TrainState, key: jax.Array, x: jax.Array) -> dict:
     """Test reconstructions, and decoded random N(0, I) codes."""
     check_batch(x, self.example_shape, "Autoencoder.pictures")
-    recon = self.mean_image(state.params, self.encode(state.params, x))
-    lo, hi = self.data_range
-    return {"reconstructions": interleave_rows((x - lo) / (hi - lo), recon),
-            "random_codes": self.generate(state, key, x.shape[0])}
+    return self.reconstruction_pictures(state, key, x, self.encode(state.params, x),
+                                        "random_codes")

@@ -6,7 +6,8 @@ discriminator updates (descent on -E log D(x) - E log(1 - D(G(z))), i.e. ascent 
 objective) and then one generator update against the *updated* discriminator, with the
 ``saturating`` loss E log(1 - D(G(z))) or the ``non_saturating`` loss -E log D(G(z)).
 Real and generated batches go through D in separate calls, so BatchNorm and the
-minibatch layers see one kind of batch at a time.
+minibatch layers see one kind of batch at a time. Each player is a
+:class:`~jaxgen.models.state.TrainState` updated through ``apply_gradients``.
 """
 from __future__ import annotations
 
@@ -15,29 +16,22 @@ from typing import Any
 import flax.struct
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
-from jaxgen import gan_nets, losses
-from jaxgen.data.checks import check_batch
-from jaxgen.models.state import guard_nonfinite, learning_rate
-
-
-@flax.struct.dataclass
-class NetState:
-  """One player: parameters, optimizer state, BatchNorm statistics ({} if none)."""
-  params: Any
-  opt_state: Any
-  batch_stats: Any
+from jaxgen import losses
+from jaxgen.models.inputs import check_batch
+from jaxgen.models.state import TrainState, guard_nonfinite, learning_rate
+from jaxgen.nets import gan as gan_nets
 
 
 @flax.struct.dataclass
 class GANState:
-  """Both players, plus ``generator_ema``: an exponential moving average of G's params
-  when ``config.gan.g_ema`` > 0, else None (an empty pytree node)."""
+  """Both players (each a :class:`TrainState`: params, optimizer state, BatchNorm
+  statistics, update count), plus ``generator_ema``: an exponential moving average of G's
+  params when ``config.gan.g_ema`` > 0, else None (an empty pytree node)."""
   step: jax.Array
-  generator: NetState
-  discriminator: NetState
+  generator: TrainState
+  discriminator: TrainState
   generator_ema: Any
 
 
@@ -50,21 +44,28 @@ def make_optimizer(opt_config, config, updates_per_step: int = 1) -> optax.Gradi
 
 
 class GAN:
-  """A GAN as pure functions of (state, batch, key); see :mod:`jaxgen.models`."""
+  """A GAN as pure functions of (state, batch, key); see :mod:`jaxgen.models.interface`.
 
-  def __init__(self, config, example_shape: tuple[int, ...], data_kind: str = "image",
-               data_info: dict | None = None):
+  Examples of shape (dim,) are points (a linear generator output); of shape (H, W, C),
+  images (a tanh output for data preprocessed to [-1, 1], else a sigmoid).
+  """
+
+  has_likelihood = False
+  train_metrics = ("d_loss", "d_real", "d_fake", "g_loss")
+  progress_metrics = ("d_loss", "g_loss")
+  eval_metrics = ("d_real", "d_fake")
+
+  def __init__(self, config, example_shape: tuple[int, ...]):
     m, g = config.model, config.gan
     self.example_shape = tuple(example_shape)
-    self.kind = data_kind
-    self.info = data_info or {}
+    self.points = len(self.example_shape) == 1
     self.noise_dim = int(m.latent_dim)
     self.d_steps = int(g.d_steps)
     self.real_label = float(g.real_label)
     self.g_ema = float(g.g_ema)
     self.generator_loss = losses.GENERATOR_LOSSES[g.generator_loss]
     self.preprocess = config.dataset.eval_preprocess
-    if data_kind == "points":
+    if self.points:
       output = "linear"
     else:
       output = "tanh" if self.preprocess == "symmetric" else "sigmoid"
@@ -92,8 +93,7 @@ class GAN:
     dv = self.D.init(k_d, x, train=False)
 
     def player(variables, tx):
-      return NetState(variables["params"], tx.init(variables["params"]),
-                      variables.get("batch_stats", {}))
+      return TrainState.create(variables["params"], tx, variables.get("batch_stats", {}))
 
     gen = player(gv, self.g_tx)
     # own buffers (the train chunk donates its state); nothing when the EMA is off
@@ -129,8 +129,7 @@ class GAN:
       return losses.discriminator_loss(real_logits, fake_logits, self.real_label), (stats, real_logits, fake_logits)
 
     (loss, (stats, rl, fl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(disc.params)
-    updates, opt_state = self.d_tx.update(grads, disc.opt_state, disc.params)
-    disc = NetState(optax.apply_updates(disc.params, updates), opt_state, stats)
+    disc = disc.apply_gradients(grads, self.d_tx, batch_stats=stats)
     metrics = {"d_loss": loss, "d_real": jnp.mean(jax.nn.sigmoid(rl)),
                "d_fake": jnp.mean(jax.nn.sigmoid(fl))}
     return state.replace(discriminator=disc), metrics
@@ -146,8 +145,7 @@ class GAN:
       return self.generator_loss(logits), stats
 
     (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(gen.params)
-    updates, opt_state = self.g_tx.update(grads, gen.opt_state, gen.params)
-    gen = NetState(optax.apply_updates(gen.params, updates), opt_state, stats)
+    gen = gen.apply_gradients(grads, self.g_tx, batch_stats=stats)
     ema = state.generator_ema
     if self.g_ema > 0:
       ema = jax.tree.map(lambda e, p: self.g_ema * e + (1.0 - self.g_ema) * p, ema, gen.params)
@@ -174,7 +172,7 @@ class GAN:
   def generate(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
     """n samples: images mapped to [0, 1], points as they are."""
     x = self.sample(state, key, n)
-    if self.kind == "image" and self.preprocess == "symmetric":
+    if not self.points and self.preprocess == "symmetric":
       x = (x + 1.0) / 2.0
     return x
 
@@ -188,20 +186,7 @@ class GAN:
     fake_logits, _ = self._apply(self.D, disc.params, disc.batch_stats, fake, train=False)
     return {"d_real": jax.nn.sigmoid(real_logits), "d_fake": jax.nn.sigmoid(fake_logits)}
 
-  def sample_metrics(self, state: GANState, key: jax.Array) -> dict:
-    """Mode-collapse metrics on ``eval.num_mode_samples`` samples (2-D mixtures only)."""
-    if self.kind != "points" or "modes" not in self.info:
-      return {}
-    from jaxgen.evaluation.mode_collapse import mode_metrics
-    samples = np.asarray(self._jit_sample(state, key))
-    return mode_metrics(samples, self.info["modes"], self.info["std"])
-
-  def _jit_sample(self, state, key):
-    if not hasattr(self, "_sample_fn"):
-      self._sample_fn = jax.jit(lambda s, k: self.sample(s, k, self.num_mode_samples))
-    return self._sample_fn(state, key)
-
   def pictures(self, state: GANState, key: jax.Array, x: jax.Array) -> dict:
     """A grid of samples (images) or a sample cloud to scatter (points)."""
-    n = self.num_mode_samples if self.kind == "points" else x.shape[0]
+    n = self.num_mode_samples if self.points else x.shape[0]
     return {"samples": self.generate(state, key, n)}

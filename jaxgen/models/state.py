@@ -8,22 +8,32 @@ import jax
 import jax.numpy as jnp
 import optax
 
+LR_SCHEDULES = ("constant", "cosine", "linear")
+
 
 @flax.struct.dataclass
 class TrainState:
-  """Parameters, optimizer state and step counter of one network (or one network pair)."""
+  """What one optimizer trains: parameters, optimizer state, BatchNorm statistics ({}
+  where the networks have none) and the count of updates applied.
+
+  Every model updates parameters through :meth:`apply_gradients`: an AE or VAE state is
+  one ``TrainState``; a GAN state holds one per player.
+  """
   step: jax.Array
   params: Any
   opt_state: Any
+  batch_stats: Any = flax.struct.field(default_factory=dict)
 
   @classmethod
-  def create(cls, params, tx: optax.GradientTransformation) -> "TrainState":
-    return cls(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
+  def create(cls, params, tx: optax.GradientTransformation, batch_stats=None) -> "TrainState":
+    return cls(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params),
+               batch_stats={} if batch_stats is None else batch_stats)
 
-  def apply_gradients(self, grads, tx: optax.GradientTransformation) -> "TrainState":
+  def apply_gradients(self, grads, tx: optax.GradientTransformation, **changes) -> "TrainState":
+    """One optimizer update with ``grads``; ``changes`` (e.g. ``batch_stats``) replace fields."""
     updates, opt_state = tx.update(grads, self.opt_state, self.params)
     return self.replace(step=self.step + 1, params=optax.apply_updates(self.params, updates),
-                        opt_state=opt_state)
+                        opt_state=opt_state, **changes)
 
 
 def learning_rate(peak: float, config, updates_per_step: int = 1) -> optax.ScalarOrSchedule:
@@ -43,7 +53,7 @@ def learning_rate(peak: float, config, updates_per_step: int = 1) -> optax.Scala
     return optax.cosine_decay_schedule(peak, steps, alpha=end / peak if peak else 0.0)
   if kind == "linear":
     return optax.linear_schedule(peak, end, steps)
-  raise ValueError(f"unknown lr_schedule {kind!r}; use 'constant', 'cosine' or 'linear'")
+  raise ValueError(f"unknown lr_schedule {kind!r}; use one of {LR_SCHEDULES}")
 
 
 def guard_nonfinite(tx: optax.GradientTransformation, config) -> optax.GradientTransformation:

@@ -1,9 +1,9 @@
-"""Shape and dtype checks for arrays handed to jaxgen through the Python API.
+"""Shape and dtype checks for arrays handed to a model through the Python API.
 
 Models check their inputs when a function is called or traced (shapes and dtypes are
-static, so this costs nothing at run time and happens before XLA compiles anything);
-:class:`~jaxgen.data.registry.Dataset` checks its arrays when it is built. A mismatch
-raises :class:`InputError` with one line saying what was expected and how to fix it.
+static, so this costs nothing at run time and happens before XLA compiles anything). A
+mismatch raises :class:`InputError` with one line saying what was expected and how to fix
+it. (Datasets check their arrays when built: :class:`jaxgen.data.dataset.Dataset`.)
 """
 from __future__ import annotations
 
@@ -57,34 +57,3 @@ def check_batch(x: Any, example_shape: tuple[int, ...], where: str) -> None:
     else:
       fix = "convert it with x.astype(np.float32)"
     raise InputError(f"{where}: expected a float array, got dtype {dtype}; {fix}")
-
-
-def check_split(x: Any, kind: str, name: str, what: str) -> None:
-  """Checks one raw dataset split: uint8 [N, H, W, C] images or float [N, dim] points."""
-  from jaxgen.data.registry import DataError
-  if not isinstance(x, np.ndarray):
-    raise DataError(f"dataset {name!r}: {what} must be a NumPy array, got {type(x).__name__}; "
-                    f"wrap it with np.asarray")
-  if x.shape[0:1] == (0,) or x.ndim == 0:
-    raise DataError(f"dataset {name!r}: {what} is empty (shape {_shape(x.shape)}); it needs "
-                    f"at least one example")
-  if kind == "image":
-    if x.ndim == 3:
-      raise DataError(f"dataset {name!r}: {what} has shape {_shape(x.shape)}, images must be "
-                      f"[N, H, W, C]; add a channel axis with x[..., None]")
-    if x.ndim != 4:
-      raise DataError(f"dataset {name!r}: {what} has shape {_shape(x.shape)}, images must be "
-                      f"[N, H, W, C] (NHWC)")
-    if x.dtype != np.uint8:
-      raise DataError(f"dataset {name!r}: {what} has dtype {x.dtype}, images must be uint8 in "
-                      f"[0, 255]; convert with np.round(x * 255).astype(np.uint8) for data in "
-                      f"[0, 1]")
-  elif kind == "points":
-    if x.ndim != 2:
-      raise DataError(f"dataset {name!r}: {what} has shape {_shape(x.shape)}, points must be "
-                      f"[N, dim]")
-    if not np.issubdtype(x.dtype, np.floating):
-      raise DataError(f"dataset {name!r}: {what} has dtype {x.dtype}, points must be float; "
-                      f"convert with x.astype(np.float32)")
-  else:
-    raise DataError(f"dataset {name!r}: kind must be 'image' or 'points', got {kind!r}")

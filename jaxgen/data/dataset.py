@@ -1,0 +1,80 @@
+"""A dataset as host arrays, checked when it is built."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import numpy as np
+
+
+class DataError(ValueError):
+  """A dataset cannot be found, prepared or read; the message says how to fix it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+  """Host-side arrays of one dataset.
+
+  ``train``/``test`` hold uint8 NHWC images (``kind == "image"``) or float32 points of
+  shape [N, dim] (``kind == "points"``). Labels are int32 or None. The arrays are checked
+  when the dataset is built; a wrong shape or dtype raises :class:`DataError`.
+  """
+  name: str
+  kind: str
+  train: np.ndarray
+  test: np.ndarray
+  train_labels: Optional[np.ndarray] = None
+  test_labels: Optional[np.ndarray] = None
+  info: dict = dataclasses.field(default_factory=dict)
+
+  def __post_init__(self):
+    check_split(self.train, self.kind, self.name, "the train split")
+    check_split(self.test, self.kind, self.name, "the test split")
+    if self.train.shape[1:] != self.test.shape[1:]:
+      raise DataError(f"dataset {self.name!r}: train examples have shape "
+                      f"{list(self.train.shape[1:])} but test examples "
+                      f"{list(self.test.shape[1:])}; both splits need the same example shape")
+    for split, labels in (("train", self.train_labels), ("test", self.test_labels)):
+      n = getattr(self, split).shape[0]
+      if labels is not None and np.shape(labels)[:1] != (n,):
+        raise DataError(f"dataset {self.name!r}: {split}_labels has shape "
+                        f"{list(np.shape(labels))}, expected [{n}] (one label per example) "
+                        f"or None")
+
+  @property
+  def example_shape(self) -> tuple[int, ...]:
+    return tuple(self.train.shape[1:])
+
+
+def _shape(shape) -> str:
+  return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def check_split(x, kind: str, name: str, what: str) -> None:
+  """Checks one raw dataset split: uint8 [N, H, W, C] images or float [N, dim] points."""
+  if not isinstance(x, np.ndarray):
+    raise DataError(f"dataset {name!r}: {what} must be a NumPy array, got {type(x).__name__}; "
+                    f"wrap it with np.asarray")
+  if x.shape[0:1] == (0,) or x.ndim == 0:
+    raise DataError(f"dataset {name!r}: {what} is empty (shape {_shape(x.shape)}); it needs "
+                    f"at least one example")
+  if kind == "image":
+    if x.ndim == 3:
+      raise DataError(f"dataset {name!r}: {what} has shape {_shape(x.shape)}, images must be "
+                      f"[N, H, W, C]; add a channel axis with x[..., None]")
+    if x.ndim != 4:
+      raise DataError(f"dataset {name!r}: {what} has shape {_shape(x.shape)}, images must be "
+                      f"[N, H, W, C] (NHWC)")
+    if x.dtype != np.uint8:
+      raise DataError(f"dataset {name!r}: {what} has dtype {x.dtype}, images must be uint8 in "
+                      f"[0, 255]; convert with np.round(x * 255).astype(np.uint8) for data in "
+                      f"[0, 1]")
+  elif kind == "points":
+    if x.ndim != 2:
+      raise DataError(f"dataset {name!r}: {what} has shape {_shape(x.shape)}, points must be "
+                      f"[N, dim]")
+    if not np.issubdtype(x.dtype, np.floating):
+      raise DataError(f"dataset {name!r}: {what} has dtype {x.dtype}, points must be float; "
+                      f"convert with x.astype(np.float32)")
+  else:
+    raise DataError(f"dataset {name!r}: kind must be 'image' or 'points', got {kind!r}")

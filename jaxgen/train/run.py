@@ -1,0 +1,131 @@
+"""A run: a config with its dataset, model, keys and device-resident splits; and the
+entry points that use a trained one (:func:`evaluate`, :func:`sample`).
+
+:func:`build_run` is everything before the first compilation (validation first, so bad
+input fails in one line before anything loads or compiles). The training loop
+(:func:`jaxgen.train.loop.train`) and the benchmarks start from it, so they time and run
+the same compiled program.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Callable
+
+import jax
+import numpy as np
+
+from jaxgen import config as config_lib
+from jaxgen import models as models_lib
+from jaxgen.checkpoint import Checkpointer
+from jaxgen.data import Dataset, load_dataset
+from jaxgen.models.interface import GenerativeModel
+from jaxgen.train import steps
+from jaxgen.train.evaluator import Evaluator, final_evaluation
+from jaxgen.train.outputs import format_scalars, save_picture
+
+
+def check_workdir(workdir: str) -> None:
+  """Creates ``workdir`` and checks that it is writable (ConfigError with the fix if not)."""
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, ".write_test")
+    with open(probe, "w") as f:
+      f.write("ok")
+    os.remove(probe)
+  except OSError as e:
+    raise config_lib.ConfigError(f"workdir {workdir!r} is not writable ({e.strerror}); "
+                                 f"pass --workdir with a directory you can write") from e
+
+
+def prepare(config, workdir: str | None = None) -> tuple[Dataset, GenerativeModel]:
+  """Validates the config, loads the data and builds the model: everything before compiling."""
+  config_lib.validate(config)
+  dataset = load_dataset(config.dataset)
+  config_lib.validate_against_data(config, dataset)
+  if workdir is not None:
+    check_workdir(workdir)
+  return dataset, models_lib.build(config, dataset.example_shape)
+
+
+@dataclasses.dataclass
+class Run:
+  """One config ready to train or evaluate: its dataset and model, the keys of its seeds,
+  the raw training split and the preprocessed test split on the device."""
+  config: Any
+  dataset: Dataset
+  model: GenerativeModel
+  keys: list[dict]
+  train_x: jax.Array
+  test_x: jax.Array
+
+  @property
+  def num_seeds(self) -> int:
+    return len(self.keys)
+
+  def init_state(self):
+    """The state at step 0 (stacked over seeds when there are several)."""
+    return steps.init_state(self.model, self.keys)
+
+  def compile_chunk(self, length: int) -> Callable:
+    """The jitted, donating chunk of ``length`` steps, called as
+    ``chunk(state, *run.chunk_inputs(), jnp.int32(start))``."""
+    return steps.compile_train_chunk(self.model, self.config, self.train_x.shape[0],
+                                     self.num_seeds, length)
+
+  def chunk_inputs(self) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(training split, train keys, data keys), stacked over seeds where there are several."""
+    return self.train_x, steps.stack_keys(self.keys, "train"), steps.stack_keys(self.keys, "data")
+
+  def evaluator(self) -> Evaluator:
+    return Evaluator(self.model, self.config, self.test_x, self.keys[0]["eval"],
+                     self.dataset.info)
+
+  def restore(self, workdir: str, log: Callable[[str], None] = print, writer: bool = False):
+    """The latest readable checkpoint in ``workdir`` (ConfigError if there is none)."""
+    ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), self.config.keep_checkpoints,
+                        log=log, writer=writer)
+    try:
+      if ckpt.latest_step() is None:
+        raise config_lib.ConfigError(f"no checkpoint in {ckpt.directory}: train first with "
+                                     f"--mode train and the same --workdir")
+      return ckpt.restore(self.init_state())
+    finally:
+      ckpt.close()
+
+
+def build_run(config, workdir: str | None = None) -> Run:
+  """Validates ``config``, loads its data, builds its model and puts the splits on the
+  device (nothing compiled yet)."""
+  dataset, model = prepare(config, workdir)
+  keys = steps.seed_keys(config)
+  train_x, test_x = steps.device_splits(config, dataset, keys[0])
+  return Run(config, dataset, model, keys, train_x, test_x)
+
+
+def evaluate(config, workdir: str, log: Callable[[str], None] = print) -> dict:
+  """Restores the latest checkpoint in ``workdir`` and writes ``workdir/eval.json``."""
+  run = build_run(config, workdir)
+  state = run.restore(workdir, log)
+  result = final_evaluation(run.evaluator(), state, run.keys, workdir)
+  log(f"evaluation of step {result['step']}: "
+      + format_scalars({k: v for k, v in result.items() if k != 'step'}))
+  return result
+
+
+def sample(config, workdir: str, log: Callable[[str], None] = print) -> np.ndarray:
+  """Restores the latest checkpoint and writes ``config.num_samples`` samples (of the first
+  seed) to ``workdir/samples.npy`` plus a picture ``workdir/samples.png``."""
+  run = build_run(config, workdir)
+  state = run.restore(workdir, log)
+  if run.num_seeds > 1:
+    state = steps.seed_slice(state, 0)
+  key = jax.random.fold_in(run.keys[0]["eval"], 4)
+  out = np.asarray(jax.jit(run.model.generate, static_argnums=2)(state, key, config.num_samples))
+  np.save(os.path.join(workdir, "samples.npy"), out)
+  save_picture(os.path.join(workdir, "samples.png"),
+               out if out.ndim == 2 else out[:config.eval.num_images], run.dataset.info,
+               title=f"{config.model.name} samples, step {int(state.step)}")
+  log(f"wrote {out.shape[0]} samples of shape {out.shape[1:]} to "
+      f"{os.path.join(workdir, 'samples.npy')} and a picture to samples.png")
+  return out

@@ -1,0 +1,128 @@
+"""The compiled step loop and the key plan.
+
+The key of step ``t`` is ``fold_in(train_key, t)``; the data order of epoch ``e`` comes
+from ``fold_in(data_key, e)``: a run is a pure function of (config, seed), and a run
+resumed at step ``t`` computes exactly what it would have computed. ``chunk`` steps run
+inside one jitted ``lax.scan`` with the state donated; the training split lives on the
+device; per-step metrics come back as arrays ``[chunk]`` and stay on the device until the
+host loop (:mod:`jaxgen.train.loop`) logs them.
+
+Several seeds train in one program with their states stacked along a leading axis (the
+runs axis): :func:`over_seeds` maps or vmaps the chunk over it.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from jaxgen.data import pipeline
+from jaxgen.data.preprocess import preprocess, static_binarize
+
+KEY_PURPOSES = ("init", "train", "data", "eval")
+
+
+def run_keys(seed: int) -> dict[str, jax.Array]:
+  """The root key of ``seed`` split by purpose (fixed constants, never reused)."""
+  root = jax.random.PRNGKey(seed)
+  return {name: jax.random.fold_in(root, i) for i, name in enumerate(KEY_PURPOSES)}
+
+
+def seed_keys(config) -> list[dict[str, jax.Array]]:
+  """The keys of seeds ``config.seed``, ..., ``config.seed + num_seeds - 1``."""
+  return [run_keys(config.seed + i) for i in range(config.num_seeds)]
+
+
+def stack_keys(keys: list[dict], name: str) -> jax.Array:
+  """The ``name`` keys of all seeds, stacked along a seed axis (the key itself for one seed)."""
+  return keys[0][name] if len(keys) == 1 else jnp.stack([k[name] for k in keys])
+
+
+def init_state(model, keys: list[dict]):
+  """One state, or (several seeds) states stacked along a leading seed axis."""
+  if len(keys) == 1:
+    return model.init(keys[0]["init"])
+  return jax.vmap(model.init)(jnp.stack([k["init"] for k in keys]))
+
+
+def seed_slice(tree, i: int):
+  """Seed ``i`` of a state stacked over seeds."""
+  return jax.tree.map(lambda a: a[i], tree)
+
+
+def device_splits(config, dataset, keys: dict) -> tuple[jax.Array, jax.Array]:
+  """The training split (raw, on the device) and the preprocessed test split (on the
+  device, binarized with the evaluation key of ``keys`` where the preprocessing draws)."""
+  train = dataset.train
+  if config.dataset.preprocess == "static_binarize":
+    train = static_binarize(train, config.seed)
+  train_x = jax.device_put(train)
+  test_x = preprocess(jnp.asarray(dataset.test), keys["eval"], config.dataset.eval_preprocess)
+  return train_x, test_x
+
+
+def make_train_chunk(model, config, num_train: int, chunk: int) -> Callable:
+  """``fn(state, train_x, train_key, data_key, start) -> (state, metrics[chunk])``, not jitted.
+
+  Runs ``chunk`` consecutive steps ``start, start + 1, ...`` (``start`` must equal
+  ``state.step``): each reads its batch from the on-device ``train_x`` through the epoch
+  permutation, preprocesses it with its own key and calls ``model.train_step``. ``start``
+  is a separate scalar so that under ``jax.vmap`` over seeds the step counter stays
+  unbatched and the epoch permutation is computed only at epoch boundaries.
+  """
+  batch_size = int(config.batch_size)
+  mode = config.dataset.preprocess
+  spe = pipeline.steps_per_epoch(num_train, batch_size)
+
+  def train_chunk(state, train_x, train_key, data_key, start):
+    perm0 = pipeline.epoch_permutation(data_key, start // spe, num_train)
+
+    def body(carry, t):
+      state, perm = carry
+      perm = pipeline.next_permutation(data_key, perm, t, num_train, batch_size)
+      raw = pipeline.batch_at(train_x, perm, t, batch_size)
+      k_prep, k_model = jax.random.split(jax.random.fold_in(train_key, t))
+      state, metrics = model.train_step(state, preprocess(raw, k_prep, mode), k_model)
+      return (state, perm), metrics
+
+    steps = start + jnp.arange(chunk, dtype=jnp.int32)
+    (state, _), metrics = jax.lax.scan(body, (state, perm0), steps)
+    return state, metrics
+
+  return train_chunk
+
+
+def over_seeds(train_chunk: Callable, how: str) -> Callable:
+  """Runs ``train_chunk`` for states stacked along a leading seed axis, in one program.
+
+  ``vmap`` batches the seeds (``jax.vmap`` over the whole state): fastest on accelerators,
+  and each seed's result is the same for any number of seeds >= 2, but XLA's batched
+  kernels round differently from the unbatched ones, so a seed differs in the last bits
+  from its single-seed run (and chaotic GAN dynamics then amplify that). ``map`` runs the
+  unbatched step for each seed in turn (``lax.map``) inside the same compiled call: every
+  seed is bit-identical to its single-seed run, at about the same speed on CPU.
+  """
+  if how == "vmap":
+    return jax.vmap(train_chunk, in_axes=(0, None, 0, 0, None))
+
+  def mapped(state, train_x, train_key, data_key, start):
+    return jax.lax.map(lambda a: train_chunk(a[0], train_x, a[1], a[2], start),
+                       (state, train_key, data_key))
+  return mapped
+
+
+def chunk_length(config) -> int:
+  """Steps per compiled call: the largest length that lands on every log, eval and
+  checkpoint step and on ``num_steps``."""
+  return math.gcd(config.num_steps, config.log_every, config.eval_every, config.checkpoint_every)
+
+
+def compile_train_chunk(model, config, num_train: int, num_seeds: int, chunk: int) -> Callable:
+  """The jitted training chunk as the trainer runs it: :func:`make_train_chunk`, over the
+  seeds (:func:`over_seeds`) when ``num_seeds`` > 1, with the state donated."""
+  fn = make_train_chunk(model, config, num_train, chunk)
+  if num_seeds > 1:
+    fn = over_seeds(fn, config.seed_batching)
+  return jax.jit(fn, donate_argnums=0)
