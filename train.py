@@ -43,10 +43,10 @@ def main(argv):
     # Read when JAX initializes its backend, at the first computation: nothing has run yet.
     os.environ["XLA_FLAGS"] = (xla_flags + " --xla_gpu_deterministic_ops=true").strip()
   # Imported here, after XLA_FLAGS is final (JAX reads it when its backend starts).
-  from jaxgen import train as training
-  from jaxgen.checkpoint import CheckpointError
-  from jaxgen.config import ConfigError
-  from jaxgen.data import DataError
+  from jaxgen import train as training  # lazy: after XLA_FLAGS is final (see above)
+  from jaxgen.checkpoint import CheckpointError  # lazy: as above
+  from jaxgen.config import ConfigError  # lazy: as above
+  from jaxgen.data import DataError  # lazy: as above
   try:
     if FLAGS.mode == "train":
       training.train(FLAGS.config, FLAGS.workdir, allow_config_change=FLAGS.allow_config_change)

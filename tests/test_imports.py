@@ -1,0 +1,145 @@
+"""The import structure of jaxgen: no import circles, and no import hidden in a function
+body without a reason written beside it.
+
+The graph is read from the source with ``ast``: an edge for every module-level
+``import jaxgen.x`` / ``from jaxgen.x import y`` (to ``jaxgen.x.y`` when that is a module,
+else to ``jaxgen.x``, i.e. the package's ``__init__``).
+"""
+import ast
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE = os.path.join(ROOT, "jaxgen")
+
+
+def _modules() -> dict[str, str]:
+  out = {}
+  for folder, _, files in os.walk(PACKAGE):
+    for f in files:
+      if f.endswith(".py"):
+        rel = os.path.relpath(os.path.join(folder, f), ROOT)[:-3].replace(os.sep, ".")
+        out[rel[:-len(".__init__")] if rel.endswith(".__init__") else rel] = os.path.join(folder, f)
+  return out
+
+
+MODULES = _modules()
+
+
+def _targets(node, modules) -> list[str]:
+  if isinstance(node, ast.Import):
+    return [a.name for a in node.names if a.name.split(".")[0] == "jaxgen"]
+  if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "jaxgen":
+    return [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+            for a in node.names]
+  return []
+
+
+def _imports(tree, in_functions: bool):
+  """Import nodes executed when the module is imported, and (``in_functions``) those inside
+  function bodies too."""
+  stack = list(tree.body)
+  while stack:
+    node = stack.pop()
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+      yield node
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and not in_functions:
+      continue
+    else:
+      stack.extend(ast.iter_child_nodes(node))
+
+
+def import_graph(modules=MODULES, in_functions: bool = False) -> dict[str, set[str]]:
+  graph = {}
+  for name, path in modules.items():
+    tree = ast.parse(open(path).read(), path)
+    graph[name] = {t for node in _imports(tree, in_functions) for t in _targets(node, modules)
+                   if t != name}
+  return graph
+
+
+def find_cycle(graph: dict[str, set[str]]):
+  """One import circle as a list of modules, or None."""
+  state, path = {}, []
+
+  def visit(m):
+    state[m] = "open"
+    path.append(m)
+    for n in sorted(graph.get(m, ())):
+      if state.get(n) == "open":
+        return path[path.index(n):] + [n]
+      if n not in state:
+        found = visit(n)
+        if found:
+          return found
+    path.pop()
+    state[m] = "done"
+    return None
+
+  for m in sorted(graph):
+    if m not in state:
+      found = visit(m)
+      if found:
+        return found
+  return None
+
+
+@pytest.mark.parametrize("in_functions", [False, True])
+def test_no_import_circle_in_jaxgen(in_functions):
+  """Counting module-level imports, and also those inside functions (which hide a circle
+  from Python but not from a reader)."""
+  graph = import_graph(in_functions=in_functions)
+  assert {"jaxgen.train.loop", "jaxgen.models.vae", "jaxgen.data.registry"} <= set(graph)
+  assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+def test_the_cycle_finder_finds_a_planted_circle():
+  # the old layout: the registry imported the dataset modules, which imported it back
+  graph = {"jaxgen.data.registry": {"jaxgen.data.mixtures"},
+           "jaxgen.data.mixtures": {"jaxgen.data.registry"}, "jaxgen.losses": set()}
+  cycle = find_cycle(graph)
+  assert cycle[0] == cycle[-1] and set(cycle) == {"jaxgen.data.registry", "jaxgen.data.mixtures"}
+  assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_registry_and_model_builder_import_no_users():
+  graph = import_graph()
+  assert not {m for m in graph["jaxgen.data.registry"] if m.startswith("jaxgen.data.")} - {
+      "jaxgen.data.dataset"}
+  assert graph["jaxgen.models"] == {"jaxgen.models.interface"}
+
+
+@pytest.mark.parametrize("path", sorted(MODULES.values()) + [os.path.join(ROOT, "train.py")])
+def test_function_body_imports_say_why(path):
+  """An import inside a function hides a dependency: each one carries a '# lazy: why'."""
+  source = open(path).read()
+  lines = source.splitlines()
+  tree = ast.parse(source, path)
+  hidden = []
+  for fn in ast.walk(tree):
+    if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+      for node in ast.walk(fn):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+          here = lines[node.lineno - 1] + (lines[node.lineno - 2] if node.lineno > 1 else "")
+          if "lazy:" not in here:
+            hidden.append(f"{os.path.relpath(path, ROOT)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+  assert not hidden, "imports in function bodies without a '# lazy: reason':\n" + "\n".join(hidden)
+
+
+def test_configs_import_without_starting_a_jax_backend():
+  """train.py sets XLA_FLAGS after the config file is loaded; that only works while
+  importing jaxgen (as every config does) starts no JAX backend."""
+  code = ("import sys, glob, importlib, os; sys.path.insert(0, '.')\n"
+          "for f in sorted(glob.glob('configs/*.py')):\n"
+          "  n = os.path.basename(f)[:-3]\n"
+          "  n == '__init__' or importlib.import_module('configs.' + n).get_config()\n"
+          "import jaxgen.train, jaxgen.data, jaxgen.models.gan, jaxgen.models.vae\n"
+          "from jax._src import xla_bridge as xb\n"
+          "print(len(xb._backends))\n")
+  p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                     timeout=120)
+  assert p.returncode == 0, p.stderr[-2000:]
+  assert p.stdout.strip() == "0"

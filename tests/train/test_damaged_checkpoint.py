@@ -1,0 +1,82 @@
+"""A finished run is never lost behind a damaged checkpoint (real processes, VAE and GAN).
+
+Train, damage the newest checkpoint (every file truncated), run the same command again:
+the damaged checkpoint is reported and moved aside (nothing deleted), the run redoes the
+last steps from the previous checkpoint, and the finished state is saved again as the
+latest checkpoint — so ``--mode evaluate`` and ``--mode sample`` afterwards use the
+finished model, exactly as after the undamaged run.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COMMON = ["--config.num_steps=60", "--config.log_every=20", "--config.eval_every=60",
+          "--config.checkpoint_every=20", "--config.keep_checkpoints=5", "--config.progress=False"]
+RUNS = {
+    "vae": ["--config", "configs/vae_mnist.py", "--config.model.hidden=(32,)",
+            "--config.model.latent_dim=4", "--config.batch_size=50", "--config.eval.nll_samples=5",
+            "--config.num_samples=8"],
+    "gan": ["--config", "configs/gan_ring.py", "--config.model.hidden=(16,16)",
+            "--config.gan.d_hidden=(16,16)", "--config.num_seeds=2",
+            "--config.eval.num_mode_samples=200", "--config.num_samples=50"],
+}
+
+
+def _train_py(work, args, mode="train"):
+  p = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--workdir", work, *args,
+                      *COMMON, f"--mode={mode}"], cwd=ROOT, capture_output=True, text=True,
+                     timeout=600)
+  assert p.returncode == 0, p.stderr[-3000:]
+  return p.stdout + p.stderr
+
+
+def _eval_json(work):
+  with open(os.path.join(work, "eval.json")) as f:
+    return json.dumps(json.load(f), sort_keys=True)     # NaN-safe comparison
+
+
+@pytest.mark.parametrize("model", sorted(RUNS))
+def test_damaged_newest_checkpoint_then_same_command(tmp_path, model):
+  work, args = str(tmp_path / model), RUNS[model]
+  _train_py(work, args)
+  finished_eval = _eval_json(work)
+  _train_py(work, args, "sample")
+  finished_samples = np.load(os.path.join(work, "samples.npy"))
+
+  ckpt = os.path.join(work, "checkpoints")
+  files = [f for f in glob.glob(os.path.join(ckpt, "60", "**", "*"), recursive=True)
+           if os.path.isfile(f) and os.path.getsize(f) > 0]
+  assert files
+  for f in files:                                          # truncate every file of step 60
+    with open(f, "r+b") as fh:
+      fh.truncate(os.path.getsize(f) // 3)
+
+  out = _train_py(work, args)                              # the same command again
+  assert "checkpoint of step 60" in out and "damaged" in out and "damaged-60" in out, out[-3000:]
+  assert "resumed from the checkpoint of step 40" in out, out[-3000:]
+  assert _eval_json(work) == finished_eval                 # the last 20 steps redone exactly
+  entries = sorted(os.listdir(ckpt))
+  assert "damaged-60" in entries and "60" in entries, entries   # kept aside, and saved anew
+  assert sorted(os.listdir(os.path.join(ckpt, "damaged-60"))) != []
+
+  # what a user does next reads the finished model, not step 40
+  os.remove(os.path.join(work, "eval.json"))
+  _train_py(work, args, "evaluate")
+  assert _eval_json(work) == finished_eval
+  _train_py(work, args, "sample")
+  np.testing.assert_array_equal(np.load(os.path.join(work, "samples.npy")), finished_samples)
+
+  # a second damage of the same step gets its own name; still nothing deleted
+  for f in glob.glob(os.path.join(ckpt, "60", "**", "*"), recursive=True):
+    if os.path.isfile(f) and os.path.getsize(f) > 0:
+      with open(f, "r+b") as fh:
+        fh.truncate(os.path.getsize(f) // 3)
+  _train_py(work, args)
+  assert {"damaged-60", "damaged-60-1", "60"} <= set(os.listdir(ckpt))
+  assert _eval_json(work) == finished_eval
