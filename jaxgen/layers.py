@@ -6,20 +6,21 @@ Flax's. Each layer computes the same values and gradients as autodiff of the pla
 form (up to float rounding), proven by the test named beside it:
 
 * :func:`add_bias` / :class:`Dense`: XLA:CPU sums the bias gradient with a summation order
-  that depends on the batch shape, so seeds trained together under ``jax.vmap`` would
-  differ in the last bits from single-seed runs; a matrix product keeps them identical.
-  Tests: ``tests/test_layers.py::test_dense_matches_flax``,
+  that depends on the batch shape, so a seed trained under ``jax.vmap`` would differ in the
+  last bits depending on how many seeds train with it; a matrix product keeps each seed's
+  result independent of that number.
+  Tests: ``tests/test_layers.py::test_dense_matches_flax_and_bias_gradient_is_exact``,
   ``tests/train/test_steps.py::test_vmapped_seeds_do_not_depend_on_the_number_of_seeds``.
 * :func:`conv2d` / :class:`Conv` and :func:`conv_transpose` / :class:`ConvTranspose`:
   inside ``lax.scan`` XLA:CPU runs the backward convolutions autodiff emits (a reversed,
   O-before-I kernel; input-dilated convolutions) in a slow generic loop; here both
   gradients are canonical NHWC/HWIO convolutions (3.6x faster per step in a scan on a
-  2-core CPU, ``python -m benchmarks.conv_scan``). Tests: ``tests/test_layers.py``
-  (``test_conv_gradients_match_autodiff``, ``test_conv_transpose_gradients_match_autodiff``,
-  ``check_grads`` in float64).
+  2-core CPU, ``python -m benchmarks.conv_scan``). Test:
+  ``tests/test_layers.py::test_conv_gradients_match_autodiff`` (both ops, several strides
+  and paddings, against autodiff of ``lax`` and with ``check_grads``, in float64).
 * :func:`minibatch_similarity`: XLA:CPU's autodiff of the pairwise L1 similarities of
   minibatch discrimination (exp/abs reductions) is about 3x slower than this backward
-  pass. Test: ``tests/test_layers.py::test_minibatch_similarity_gradient_matches_autodiff``.
+  pass. Test: ``tests/test_layers.py::test_minibatch_similarity_backward_matches_autodiff``.
 """
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ def add_bias(y: Array, bias: Array) -> Array:
   """``y + bias`` whose bias gradient is a matrix product (ones @ g), not a reduction.
 
   XLA:CPU emits the plain reduction with a summation order that depends on the batch
-  shape, so gradients of seeds trained together under ``jax.vmap`` would differ in the
-  last bits from single-seed runs; a matrix product keeps them bit-identical.
+  shape, so under ``jax.vmap`` a seed's gradients would depend in the last bits on how many
+  seeds train together; a matrix product keeps them independent of that number.
   """
   return y + bias
 
