@@ -26,9 +26,9 @@ class GenerativeModel(Protocol):
   * ``progress_metrics``: the subset of ``train_metrics`` shown on the progress bar;
   * ``eval_metrics``: the names of the per-example arrays ``eval_batch`` returns (their
     test-split means are logged as ``eval/<name>`` and written to ``eval.json``);
-  * ``has_likelihood``: True when the model estimates log p(x): it then implements
-    ``nll_batch`` and the trainer reports the importance-weighted NLL (``eval/nll``,
-    ``nll`` in ``eval.json``).
+  * ``has_likelihood``: True when the model estimates log p(x): it is then also a
+    :class:`LikelihoodModel` (it implements ``nll_batch``) and the trainer reports the
+    importance-weighted NLL (``eval/nll``, ``nll`` in ``eval.json``).
   """
   example_shape: tuple[int, ...]
   train_metrics: tuple[str, ...]
@@ -45,15 +45,19 @@ class GenerativeModel(Protocol):
   def eval_batch(self, state: State, x: jax.Array, key: jax.Array) -> dict:
     """``{name: [batch] array for name in eval_metrics}`` on a preprocessed test batch."""
 
-  def nll_batch(self, state: State, x: jax.Array, key: jax.Array, num_samples: int) -> jax.Array:
-    """Per-example estimate of -log p(x) with ``num_samples`` importance samples
-    (only where ``has_likelihood``)."""
-
   def generate(self, state: State, key: jax.Array, n: int) -> jax.Array:
     """``n`` samples: images in [0, 1], points in the data's own space."""
 
   def pictures(self, state: State, key: jax.Array, x: jax.Array) -> dict:
     """``{name: images in [0, 1] or points [N, dim]}`` to draw at each evaluation."""
+
+
+@runtime_checkable
+class LikelihoodModel(GenerativeModel, Protocol):
+  """A model that estimates log p(x) (``has_likelihood = True``)."""
+
+  def nll_batch(self, state: State, x: jax.Array, key: jax.Array, num_samples: int) -> jax.Array:
+    """Per-example estimate of -log p(x) with ``num_samples`` importance samples."""
 
 
 REQUIRED = ("example_shape", "train_metrics", "progress_metrics", "eval_metrics",
