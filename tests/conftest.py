@@ -16,12 +16,19 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
   os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
 
+# The repository root (where configs/ and train.py live) on sys.path. The tests are
+# imported with --import-mode=importlib (setup.cfg), so test files in different folders
+# may share base names; test files get the helpers below as fixtures (never by importing
+# this module).
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
   sys.path.insert(0, ROOT)
 
 
-def load_config(name: str):
+# --------------------------------------------------------------------------- helpers
+
+
+def _load_config(name: str):
   """``get_config()`` of ``configs/<name>.py``."""
   import importlib.util
   spec = importlib.util.spec_from_file_location(f"cfg_{name}", os.path.join(ROOT, "configs", f"{name}.py"))
@@ -30,7 +37,7 @@ def load_config(name: str):
   return module.get_config()
 
 
-def tiny(config, **overrides):
+def _tiny(config, **overrides):
   """Shrinks a config to a few seconds of CPU work."""
   config.model.hidden = (32,)
   config.model.latent_dim = 4
@@ -51,16 +58,17 @@ def tiny(config, **overrides):
   return config
 
 
-def run_chunks_compiling_once(config, chunk: int, calls: int):
+def _run_chunks_compiling_once(config, chunk: int, calls: int):
   """Runs ``calls`` compiled training chunks of ``chunk`` steps, each with new buffers and a
   new start step, asserting that the chunk is traced (so compiled) only once."""
   import chex
   import jax
-  from jaxgen import trainer
-  dataset, model = trainer.prepare(config)
-  keys = trainer.run_keys(0)
-  train_x, _ = trainer.device_splits(config, dataset, keys)
-  fn = chex.assert_max_traces(trainer.make_train_chunk(model, config, train_x.shape[0], chunk), n=1)
+  from jaxgen.train import run as run_lib
+  from jaxgen.train import steps
+  dataset, model = run_lib.prepare(config)
+  keys = steps.run_keys(0)
+  train_x, _ = steps.device_splits(config, dataset, keys)
+  fn = chex.assert_max_traces(steps.make_train_chunk(model, config, train_x.shape[0], chunk), n=1)
   run = jax.jit(fn, donate_argnums=0)
   state = model.init(keys["init"])
   for i in range(calls):
@@ -68,20 +76,69 @@ def run_chunks_compiling_once(config, chunk: int, calls: int):
   return state, metrics
 
 
-@pytest.fixture
-def vae_config():
-  return tiny(load_config("vae_mnist"))
-
-
-@pytest.fixture
-def ae_config():
-  return tiny(load_config("ae_mnist"))
-
-
-def x64():
+def _x64():
   """Context manager for float64 (jax.enable_x64 in new JAX, jax.experimental in old)."""
   import jax
   if hasattr(jax, "enable_x64"):
     return jax.enable_x64(True)
   from jax.experimental import enable_x64  # pragma: no cover - older JAX
   return enable_x64()
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def repo_root():
+  """The repository root: configs/, train.py."""
+  return ROOT
+
+
+@pytest.fixture
+def load_config():
+  """``load_config(name)``: ``get_config()`` of ``configs/<name>.py``."""
+  return _load_config
+
+
+@pytest.fixture
+def tiny():
+  """``tiny(config, **overrides)``: shrinks a config to a few seconds of CPU work
+  (overrides by dotted key, e.g. ``tiny(c, **{"gan.d_steps": 2})``)."""
+  return _tiny
+
+
+@pytest.fixture
+def run_chunks_compiling_once():
+  """``run_chunks_compiling_once(config, chunk, calls) -> (state, metrics)``: runs
+  ``calls`` compiled chunks, asserting that the chunk compiles only once."""
+  return _run_chunks_compiling_once
+
+
+@pytest.fixture
+def x64():
+  """``with x64(): ...`` computes in float64."""
+  return _x64
+
+
+@pytest.fixture
+def vae_config():
+  return _tiny(_load_config("vae_mnist"))
+
+
+@pytest.fixture
+def ae_config():
+  return _tiny(_load_config("ae_mnist"))
+
+
+@pytest.fixture
+def ring_config():
+  """A small GAN on the ring mixture: one seed, 20 steps, log/eval/checkpoint every 10."""
+  c = _load_config("gan_ring")
+  c.model.hidden = (16, 16)
+  c.gan.d_hidden = (16, 16)
+  c.num_seeds = 1
+  c.num_steps = 20
+  c.log_every = c.eval_every = c.checkpoint_every = 10
+  c.eval.num_mode_samples = 200
+  c.progress = False
+  return c

@@ -4,7 +4,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import x64 as enable_x64
 from jax.test_util import check_grads
 from scipy import stats
 
@@ -37,6 +36,20 @@ def test_reparameterize_moments():
                        jnp.broadcast_to(logvar, (200_000, 3)))
   np.testing.assert_allclose(z.mean(0), mean, atol=0.02)
   np.testing.assert_allclose(z.var(0), jnp.exp(logvar), rtol=0.02)
+
+
+def test_reparameterize_sample_shape():
+  """sample_shape adds leading axes of independent draws, each the draw of the same noise
+  an explicit eps of that shape gives."""
+  key = jax.random.PRNGKey(5)
+  mean = jnp.array([[1.0, -2.0, 0.5]] * 2); logvar = jnp.log(jnp.array([[0.25, 4.0, 1.0]] * 2))
+  z = D.reparameterize(key, mean, logvar, (4, 3))
+  chex.assert_shape(z, (4, 3, 2, 3))
+  eps = jax.random.normal(key, (4, 3, 2, 3))
+  np.testing.assert_allclose(z, mean + jnp.exp(0.5 * logvar) * eps, rtol=1e-6)
+  assert not np.allclose(z[0, 0], z[1, 0])                  # independent draws
+  np.testing.assert_array_equal(D.reparameterize(key, mean, logvar, ()),
+                                D.reparameterize(key, mean, logvar))
 
 
 def test_gaussian_kl_zero_at_prior_and_hand_value():
@@ -87,8 +100,8 @@ def test_bernoulli_log_prob_is_finite_for_extreme_logits():
   chex.assert_tree_all_finite(jax.grad(lambda l: D.bernoulli_log_prob(l, jnp.ones(3)))(logits))
 
 
-def test_gradients_float64():
-  with enable_x64():
+def test_gradients_float64(x64):
+  with x64():
     rng = np.random.default_rng(3)
     mean, logvar, x = (jnp.asarray(rng.normal(size=(4, 3))) for _ in range(3))
     check_grads(D.gaussian_kl, (mean, logvar), order=2, modes=["fwd", "rev"])

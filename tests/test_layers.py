@@ -1,21 +1,20 @@
-"""Hand-written backward passes in jaxgen.nets agree with autodiff."""
+"""Hand-written backward passes in jaxgen.layers agree with autodiff: the convolutions,\nthe dense layer's bias and the minibatch similarity."""
 import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import x64
 from jax.test_util import check_grads
 
-from jaxgen import nets
+from jaxgen import layers
 
 
 _DN = ("NHWC", "HWIO", "NHWC")
 
 
 def _lax_conv(x, k, strides, padding):
-  return jax.lax.conv_general_dilated(x, k, strides, nets._explicit_pads(x.shape, k.shape, strides,
+  return jax.lax.conv_general_dilated(x, k, strides, layers._explicit_pads(x.shape, k.shape, strides,
                                                                          padding), dimension_numbers=_DN)
 
 
@@ -24,18 +23,18 @@ def _lax_conv_transpose(x, k, strides, padding):
 
 
 @pytest.mark.parametrize("op,reference,strides,padding,shape,kernel", [
-    (nets.conv2d, _lax_conv, (2, 2), "SAME", (3, 8, 8, 2), (4, 4)),
-    (nets.conv2d, _lax_conv, (2, 3), "VALID", (2, 9, 11, 3), (3, 2)),
-    (nets.conv2d, _lax_conv, (1, 1), "SAME", (2, 6, 6, 3), (5, 5)),
-    (nets.conv2d, _lax_conv, (2, 2), ((1, 2), (0, 1)), (2, 9, 9, 2), (4, 4)),
-    (nets.conv2d, _lax_conv, (2, 2), "SAME", (2, 7, 7, 1), (4, 4)),
-    (nets.conv_transpose, _lax_conv_transpose, (2, 2), "SAME", (3, 7, 7, 4), (4, 4)),
-    (nets.conv_transpose, _lax_conv_transpose, (2, 2), "VALID", (2, 5, 5, 3), (4, 4)),
-    (nets.conv_transpose, _lax_conv_transpose, (1, 1), "VALID", (2, 1, 1, 6), (4, 4)),
-    (nets.conv_transpose, _lax_conv_transpose, (2, 2), ((1, 2), (1, 2)), (2, 4, 4, 2), (4, 4)),
-    (nets.conv_transpose, _lax_conv_transpose, (3, 3), "SAME", (2, 3, 3, 2), (4, 4)),
-    (nets.conv_transpose, _lax_conv_transpose, (1, 1), "SAME", (2, 5, 5, 2), (3, 3))])
-def test_conv_gradients_match_autodiff(op, reference, strides, padding, shape, kernel):
+    (layers.conv2d, _lax_conv, (2, 2), "SAME", (3, 8, 8, 2), (4, 4)),
+    (layers.conv2d, _lax_conv, (2, 3), "VALID", (2, 9, 11, 3), (3, 2)),
+    (layers.conv2d, _lax_conv, (1, 1), "SAME", (2, 6, 6, 3), (5, 5)),
+    (layers.conv2d, _lax_conv, (2, 2), ((1, 2), (0, 1)), (2, 9, 9, 2), (4, 4)),
+    (layers.conv2d, _lax_conv, (2, 2), "SAME", (2, 7, 7, 1), (4, 4)),
+    (layers.conv_transpose, _lax_conv_transpose, (2, 2), "SAME", (3, 7, 7, 4), (4, 4)),
+    (layers.conv_transpose, _lax_conv_transpose, (2, 2), "VALID", (2, 5, 5, 3), (4, 4)),
+    (layers.conv_transpose, _lax_conv_transpose, (1, 1), "VALID", (2, 1, 1, 6), (4, 4)),
+    (layers.conv_transpose, _lax_conv_transpose, (2, 2), ((1, 2), (1, 2)), (2, 4, 4, 2), (4, 4)),
+    (layers.conv_transpose, _lax_conv_transpose, (3, 3), "SAME", (2, 3, 3, 2), (4, 4)),
+    (layers.conv_transpose, _lax_conv_transpose, (1, 1), "SAME", (2, 5, 5, 2), (3, 3))])
+def test_conv_gradients_match_autodiff(op, reference, strides, padding, shape, kernel, x64):
   """Values equal lax's; gradients equal autodiff's of lax's and pass check_grads."""
   with x64():
     x = jax.random.normal(jax.random.PRNGKey(0), shape, jnp.float64)
@@ -51,7 +50,7 @@ def test_conv_gradients_match_autodiff(op, reference, strides, padding, shape, k
 
 def test_conv_transpose_module_matches_flax():
   x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 7, 3))
-  ours = nets.ConvTranspose(5, (4, 4), strides=(2, 2))
+  ours = layers.ConvTranspose(5, (4, 4), strides=(2, 2))
   theirs = nn.ConvTranspose(5, (4, 4), strides=(2, 2))
   params = ours.init(jax.random.PRNGKey(1), x)
   chex.assert_trees_all_equal_shapes(params, theirs.init(jax.random.PRNGKey(1), x))
@@ -61,7 +60,7 @@ def test_conv_transpose_module_matches_flax():
 def test_conv_module_matches_flax():
   x = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 3))
   for kwargs in ({"padding": "SAME"}, {"padding": ((1, 1), (1, 1)), "use_bias": False}):
-    ours = nets.Conv(5, (4, 4), strides=(2, 2), **kwargs)
+    ours = layers.Conv(5, (4, 4), strides=(2, 2), **kwargs)
     theirs = nn.Conv(5, (4, 4), strides=(2, 2), **kwargs)
     params = ours.init(jax.random.PRNGKey(1), x)
     chex.assert_trees_all_equal_shapes(params, theirs.init(jax.random.PRNGKey(1), x))
@@ -71,7 +70,7 @@ def test_conv_module_matches_flax():
 
 def test_dense_matches_flax_and_bias_gradient_is_exact():
   x = jax.random.normal(jax.random.PRNGKey(0), (9, 4))
-  ours, theirs = nets.Dense(3), nn.Dense(3)
+  ours, theirs = layers.Dense(3), nn.Dense(3)
   params = ours.init(jax.random.PRNGKey(1), x)
   np.testing.assert_allclose(ours.apply(params, x), theirs.apply(params, x), rtol=1e-6)
   g1 = jax.grad(lambda p: jnp.sum(jnp.tanh(ours.apply(p, x))))(params)
@@ -80,5 +79,22 @@ def test_dense_matches_flax_and_bias_gradient_is_exact():
   for width in (1, 3):
     y = jax.random.normal(jax.random.PRNGKey(2), (6, width))
     b = jnp.zeros((width,))
-    g = jax.grad(lambda b: jnp.sum(jnp.sin(nets.add_bias(y, b))))(b)
+    g = jax.grad(lambda b: jnp.sum(jnp.sin(layers.add_bias(y, b))))(b)
     np.testing.assert_allclose(g, jnp.sum(jnp.cos(y), axis=0), rtol=1e-5)
+
+
+def test_minibatch_similarity_backward_matches_autodiff(x64):
+  from jaxgen.layers import minibatch_similarity
+
+  def plain(m):
+    c = jnp.exp(-jnp.sum(jnp.abs(m[:, None] - m[None, :]), -1))
+    return jnp.einsum("ijb,ij->ib", c, 1.0 - jnp.eye(m.shape[0], dtype=m.dtype))
+
+  with x64():
+    m = jnp.asarray(np.random.default_rng(1).normal(size=(20, 10, 5)) * 0.3, jnp.float64)
+    r = jnp.asarray(np.random.default_rng(0).normal(size=(20, 10)), jnp.float64)
+    np.testing.assert_allclose(minibatch_similarity(m), plain(m), rtol=1e-12)
+    a = jax.grad(lambda x: jnp.sum(r * plain(x)))(m)
+    b = jax.grad(lambda x: jnp.sum(r * minibatch_similarity(x)))(m)
+    np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    check_grads(minibatch_similarity, (m[:6, :3, :2],), order=1, modes=["rev"])

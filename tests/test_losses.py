@@ -1,12 +1,9 @@
 """ELBO and IWAE bounds on a linear-Gaussian model whose log p(x) is known exactly;
 GAN losses against hand-computed values."""
-import functools
-
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
-from conftest import x64 as enable_x64
 from jax.test_util import check_grads
 from scipy import stats
 
@@ -41,8 +38,8 @@ def xs(n=64):
   return z @ W.T + B + np.sqrt(S2) * rng.normal(size=(n, 3))
 
 
-def test_iwae_is_exact_with_the_true_posterior():
-  with enable_x64():
+def test_iwae_is_exact_with_the_true_posterior(x64):
+  with x64():
     x = jnp.asarray(xs())
     for k in (1, 7, 50):
       bound = losses.iwae_bound(jax.random.PRNGKey(k), x, exact_posterior, log_likelihood, k)
@@ -96,8 +93,8 @@ def test_iwae_large_k_many_examples_runs_in_chunks():
   chex.assert_tree_all_finite(out)
 
 
-def test_elbo_beta_and_gradients_float64():
-  with enable_x64():
+def test_elbo_beta_and_gradients_float64(x64):
+  with x64():
     x = jnp.asarray(xs(8))
     t1 = losses.elbo(jax.random.PRNGKey(0), x, _poor_posterior, log_likelihood, beta=1.0)
     t2 = losses.elbo(jax.random.PRNGKey(0), x, _poor_posterior, log_likelihood, beta=2.5)
@@ -109,3 +106,56 @@ def test_elbo_beta_and_gradients_float64():
                                   num_samples=4).elbo)
     check_grads(elbo_of, (jnp.array([0.1, -0.2]), jnp.array([0.3, 0.1])), order=1,
                 modes=["rev"])
+
+
+# --------------------------------------------------------------------------- GAN losses
+
+LN2, LN43 = np.log(2.0), np.log(4.0 / 3.0)
+
+
+def test_loss_values_by_hand():
+  # D = sigmoid(logit): logit 0 -> 1/2, logit ln 3 -> 3/4, logit -ln 3 -> 1/4.
+  real = jnp.array([0.0, np.log(3.0)])
+  fake = jnp.array([0.0, -np.log(3.0)])
+  # -E log D(x) = (ln 2 + ln 4/3) / 2;  -E log(1 - D(G(z))) = (ln 2 + ln 4/3) / 2
+  np.testing.assert_allclose(losses.discriminator_loss(real, fake), LN2 + LN43, rtol=1e-6)
+  # E log(1 - D(G(z))) with D(G(z)) = 1/2, 3/4: (ln 1/2 + ln 1/4) / 2 = -1.5 ln 2
+  np.testing.assert_allclose(losses.generator_loss_saturating(real), -1.5 * LN2, rtol=1e-6)
+  # -E log D(G(z)) with D(G(z)) = 1/2, 3/4: (ln 2 + ln 4/3) / 2
+  np.testing.assert_allclose(losses.generator_loss_non_saturating(real), (LN2 + LN43) / 2, rtol=1e-6)
+  # stable for huge logits
+  chex.assert_tree_all_finite(losses.discriminator_loss(jnp.array([1e4, -1e4]), jnp.array([-1e4, 1e4])))
+
+
+def test_one_sided_label_smoothing_by_hand():
+  # real target a = 0.9: -[0.9 log D(x) + 0.1 log(1 - D(x))]; D(x) = 1/2 and 3/4.
+  real = jnp.array([0.0, np.log(3.0)])
+  fake = jnp.array([0.0, -np.log(3.0)])
+  real_term = (0.9 * LN2 + 0.1 * LN2 + 0.9 * LN43 + 0.1 * np.log(4.0)) / 2
+  fake_term = (LN2 + LN43) / 2
+  np.testing.assert_allclose(losses.discriminator_loss(real, fake, 0.9), real_term + fake_term,
+                             rtol=1e-6)
+  # its optimum for a real logit l is sigmoid(l) = 0.9, not 1
+  grad = jax.grad(lambda l: losses.discriminator_loss(l, fake, 0.9))(jnp.full(2, np.log(9.0)))
+  np.testing.assert_allclose(grad, 0.0, atol=1e-6)
+
+
+def test_loss_gradients_float64(x64):
+  with x64():
+    r = jnp.array([0.3, -1.2, 2.0]); f = jnp.array([-0.7, 0.1, 1.5])
+    check_grads(losses.discriminator_loss, (r, f), order=2)
+    check_grads(lambda r, f: losses.discriminator_loss(r, f, 0.9), (r, f), order=2)
+    check_grads(losses.generator_loss_saturating, (f,), order=2)
+    check_grads(losses.generator_loss_non_saturating, (f,), order=2)
+
+
+def test_saturating_gradient_vanishes_when_d_rejects_fakes():
+  # D(G(z)) -> 0 means fake logits -> -inf.
+  for logit in (-5.0, -10.0, -20.0):
+    l = jnp.array([logit])
+    g_sat = jax.grad(losses.generator_loss_saturating)(l)
+    g_ns = jax.grad(losses.generator_loss_non_saturating)(l)
+    np.testing.assert_allclose(g_sat, -jax.nn.sigmoid(l), rtol=1e-5)     # = -D(G(z)) -> 0
+    assert abs(float(g_sat[0])) < 1e-2
+    assert abs(float(g_ns[0])) > 0.99                                     # = -(1 - D(G(z))) -> -1
+  assert abs(float(jax.grad(losses.generator_loss_saturating)(jnp.array([-20.0]))[0])) < 1e-8

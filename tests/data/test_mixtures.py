@@ -6,7 +6,7 @@ from scipy import stats
 
 from jaxgen.data import load_dataset
 from jaxgen.data import mixtures
-from jaxgen.data.registry import DataError, available_datasets
+from jaxgen.data.dataset import DataError
 
 
 def _config(name: str, seed: int = 0):
@@ -38,11 +38,6 @@ def test_grid_modes_and_std():
 def test_unknown_mixture_raises():
   with pytest.raises(DataError, match="unknown mixture"):
     mixtures.mixture_modes("spiral")
-
-
-def test_registered():
-  names = available_datasets()
-  assert "ring" in names and "grid" in names
 
 
 @pytest.mark.parametrize("name", ["ring", "grid"])
@@ -112,3 +107,13 @@ def test_load_dataset_ignores_experiment_seed():
   b = load_dataset(_config("ring", seed=123))
   np.testing.assert_array_equal(a.train, b.train)
   np.testing.assert_array_equal(a.test, b.test)
+
+
+@pytest.mark.parametrize("name", ["ring", "grid"])
+def test_load_by_module_equals_load_by_name(name):
+  ds = mixtures.load(name, _config(name))
+  by_name = load_dataset(_config(name))
+  assert ds.name == name and ds.kind == "points"
+  np.testing.assert_array_equal(ds.train, by_name.train)
+  np.testing.assert_array_equal(ds.test, by_name.test)
+  np.testing.assert_array_equal(ds.info["modes"], mixtures.mixture_modes(name))

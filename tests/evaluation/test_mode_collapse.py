@@ -77,15 +77,3 @@ def test_nearest_modes():
   np.testing.assert_array_equal(index, [0, 1])
   np.testing.assert_allclose(dist, [1.0, math.sqrt(1.0 + 16.0)])
 
-
-def test_scatter_plot_writes_png(tmp_path):
-  samples, _ = mixtures.sample_mixture("ring", 300, seed=2)
-  path = str(tmp_path / "sub" / "ring.png")
-  returned = mode_collapse.scatter_plot(path, samples, RING, RING_STD, title="ring")
-  assert returned == path
-  with open(path, "rb") as f:
-    assert f.read(8) == b"\x89PNG\r\n\x1a\n"
-  import matplotlib.image
-  image = matplotlib.image.imread(path)
-  assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
-  assert image[..., :3].std() > 0.01  # not a blank canvas

@@ -1,4 +1,4 @@
-"""Tests for jaxgen.gan_nets: shapes, the minibatch layers against numpy, DCGAN init.
+"""Tests for jaxgen.nets.gan: shapes, the minibatch layers against numpy, DCGAN init.
 
 Shape-only checks run under ``jax.eval_shape`` (tracing, no compilation); numerical
 checks run small jitted programs with XLA's optimizations off (they would dominate).
@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgen import gan_nets
+from jaxgen.nets import gan
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -59,10 +59,10 @@ def _shapes(module, x, train):
 
 def test_mlp_generator_outputs():
   z = _normal((64, 8), scale=10.0)
-  params = _init(gan_nets.MLPGenerator((16, 16), (2,)), z)
+  params = _init(gan.MLPGenerator((16, 16), (2,)), z)
   outs = {}
   for output in ("linear", "tanh", "sigmoid"):
-    g = gan_nets.MLPGenerator((16, 16), (2,), output=output)
+    g = gan.MLPGenerator((16, 16), (2,), output=output)
     outs[output] = _apply(g, params, z)
     chex.assert_shape(outs[output], (64, 2))
   # Same parameters: the outputs are the activations of the same linear output.
@@ -74,7 +74,7 @@ def test_mlp_generator_outputs():
 
 
 def test_mlp_generator_image_output():
-  g = gan_nets.MLPGenerator((32,), (28, 28, 1), output="tanh")
+  g = gan.MLPGenerator((32,), (28, 28, 1), output="tanh")
   z = _normal((3, 10), scale=5.0)
   x = _apply(g, _init(g, z), z)
   chex.assert_shape(x, (3, 28, 28, 1))
@@ -82,7 +82,7 @@ def test_mlp_generator_image_output():
 
 
 def test_mlp_generator_rejects_unknown_output():
-  g = gan_nets.MLPGenerator((4,), (2,), output="relu")
+  g = gan.MLPGenerator((4,), (2,), output="relu")
   with pytest.raises(ValueError, match="unknown output"):
     jax.eval_shape(g.init, jax.random.key(0), _spec(2, 3))
 
@@ -90,7 +90,7 @@ def test_mlp_generator_rejects_unknown_output():
 @pytest.mark.parametrize("minibatch,extra", [("none", 0), ("discrimination", 7), ("stddev", 1)])
 @pytest.mark.parametrize("pieces", [1, 3])
 def test_mlp_discriminator_shapes(minibatch, extra, pieces):
-  d = gan_nets.MLPDiscriminator((16, 12), minibatch=minibatch, mb_kernels=7, mb_dims=3,
+  d = gan.MLPDiscriminator((16, 12), minibatch=minibatch, mb_kernels=7, mb_dims=3,
                                 maxout_pieces=pieces)
   variables, logits = _shapes(d, _spec(10, 2), train=True)
   assert logits.shape == (10,)
@@ -103,7 +103,7 @@ def test_mlp_discriminator_shapes(minibatch, extra, pieces):
 
 
 def test_mlp_discriminator_maxout_matches_numpy():
-  d = gan_nets.MLPDiscriminator((4,), maxout_pieces=3)
+  d = gan.MLPDiscriminator((4,), maxout_pieces=3)
   x = _normal((5, 2))
   params = _init(d, x)
   p = jax.tree.map(_np, params["params"])
@@ -114,7 +114,7 @@ def test_mlp_discriminator_maxout_matches_numpy():
 
 
 def test_mlp_discriminator_leaky_relu_matches_numpy():
-  d = gan_nets.MLPDiscriminator((6,), leaky=0.1)
+  d = gan.MLPDiscriminator((6,), leaky=0.1)
   x = _normal((4, 3, 3, 1))  # images are flattened
   params = _init(d, x)
   p = jax.tree.map(_np, params["params"])
@@ -125,7 +125,7 @@ def test_mlp_discriminator_leaky_relu_matches_numpy():
 
 
 def test_unknown_minibatch_kind():
-  d = gan_nets.MLPDiscriminator((4,), minibatch="batchnorm")
+  d = gan.MLPDiscriminator((4,), minibatch="batchnorm")
   with pytest.raises(ValueError, match="unknown minibatch layer"):
     jax.eval_shape(d.init, jax.random.key(0), _spec(2, 2))
 
@@ -148,7 +148,7 @@ def test_minibatch_discrimination_hand_example():
   f = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, -0.5]], np.float32)
   t = np.array([[[1.0, 0.0], [0.5, 0.5]],
                 [[0.0, 2.0], [-1.0, 0.0]]], np.float32)  # [A=2, B=2, C=2]
-  layer = gan_nets.MinibatchDiscrimination(num_kernels=2, kernel_dims=2)
+  layer = gan.MinibatchDiscrimination(num_kernels=2, kernel_dims=2)
   out = _apply(layer, {"params": {"kernel": jnp.asarray(t)}}, jnp.asarray(f))
   chex.assert_shape(out, (3, 4))
   # By hand for kernel b = 0: M_{.,0} = (1, 0), (0, 2), (0.5, -1); L1 distances 3, 1.5, 3.5.
@@ -159,7 +159,7 @@ def test_minibatch_discrimination_hand_example():
 
 
 def test_minibatch_discrimination_random_example_and_equivariance():
-  layer = gan_nets.MinibatchDiscrimination(num_kernels=6, kernel_dims=4)
+  layer = gan.MinibatchDiscrimination(num_kernels=6, kernel_dims=4)
   f = _normal((9, 5))
   params = _init(layer, f)
   assert params["params"]["kernel"].shape == (5, 6, 4)
@@ -180,7 +180,7 @@ def test_minibatch_discrimination_random_example_and_equivariance():
 
 def test_minibatch_discrimination_identical_samples():
   n = 7
-  layer = gan_nets.MinibatchDiscrimination(num_kernels=10, kernel_dims=5)
+  layer = gan.MinibatchDiscrimination(num_kernels=10, kernel_dims=5)
   f = np.tile(_normal((1, 6)), (n, 1))
   params = _init(layer, f)
   out = _apply(layer, params, f)
@@ -190,7 +190,7 @@ def test_minibatch_discrimination_identical_samples():
   grads = jax.jit(jax.grad(lambda p, x: layer.apply(p, x).sum(), argnums=(0, 1)))(params, f)
   chex.assert_tree_all_finite(grads)
   # normalize=True divides by n - 1: the mean similarity, 1 for identical samples.
-  mean_layer = gan_nets.MinibatchDiscrimination(num_kernels=10, kernel_dims=5, normalize=True)
+  mean_layer = gan.MinibatchDiscrimination(num_kernels=10, kernel_dims=5, normalize=True)
   np.testing.assert_array_equal(_apply(mean_layer, params, f)[:, 6:], np.ones((n, 10)))
   g = _normal((n, 6))
   np.testing.assert_allclose(_apply(mean_layer, params, g)[:, 6:],
@@ -199,7 +199,7 @@ def test_minibatch_discrimination_identical_samples():
 
 def test_minibatch_stddev_vectors():
   x = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 4.0]], np.float32)
-  out = _apply(gan_nets.MinibatchStddev(), {}, x)
+  out = _apply(gan.MinibatchStddev(), {}, x)
   chex.assert_shape(out, (3, 3))
   # Population stds: column 0 -> sqrt(8/3), column 1 -> sqrt(2); their mean is appended.
   expected = 0.5 * (np.sqrt(8 / 3) + np.sqrt(2.0))
@@ -209,7 +209,7 @@ def test_minibatch_stddev_vectors():
 
 def test_minibatch_stddev_images():
   x = _normal((6, 4, 5, 3))
-  out = _apply(gan_nets.MinibatchStddev(), {}, x)
+  out = _apply(gan.MinibatchStddev(), {}, x)
   chex.assert_shape(out, (6, 4, 5, 4))
   expected = _np(x).std(axis=0).mean()
   np.testing.assert_allclose(out[..., 3], np.full((6, 4, 5), expected), rtol=1e-5)
@@ -218,7 +218,7 @@ def test_minibatch_stddev_images():
 
 def test_minibatch_stddev_identical_samples():
   x = np.tile(np.array([[0.3, -1.0, 2.0]], np.float32), (5, 1))
-  layer = gan_nets.MinibatchStddev()
+  layer = gan.MinibatchStddev()
   out = _apply(layer, {}, x)
   np.testing.assert_array_equal(out[:, 3], np.zeros(5))
   grad = jax.jit(jax.grad(lambda v: layer.apply({}, v)[:, 3].sum()))(x)
@@ -230,7 +230,7 @@ def test_minibatch_stddev_identical_samples():
 
 @pytest.mark.parametrize("train", [True, False])
 def test_dcgan_generator_28_shapes(train):
-  g = gan_nets.DCGANGenerator(features=8, out_shape=(28, 28, 1))
+  g = gan.DCGANGenerator(features=8, out_shape=(28, 28, 1))
   variables, x = _shapes(g, _spec(4, 16), train)
   assert x.shape == (4, 28, 28, 1) and x.dtype == jnp.float32
   p = variables["params"]
@@ -244,7 +244,7 @@ def test_dcgan_generator_28_shapes(train):
 
 @pytest.mark.parametrize("train", [True, False])
 def test_dcgan_generator_64_shapes(train):
-  g = gan_nets.DCGANGenerator(features=4, out_shape=(64, 64, 3))
+  g = gan.DCGANGenerator(features=4, out_shape=(64, 64, 3))
   variables, x = _shapes(g, _spec(2, 10), train)
   assert x.shape == (2, 64, 64, 3)
   shapes = [variables["params"][f"ConvTranspose_{i}"]["kernel"].shape for i in range(5)]
@@ -253,13 +253,13 @@ def test_dcgan_generator_64_shapes(train):
 
 
 def test_dcgan_generator_bad_size():
-  g = gan_nets.DCGANGenerator(features=4, out_shape=(30, 30, 1))
+  g = gan.DCGANGenerator(features=4, out_shape=(30, 30, 1))
   with pytest.raises(ValueError, match="divisible by 4"):
     _shapes(g, _spec(2, 3), train=False)
 
 
 def test_dcgan_generator_batchnorm_train_and_eval():
-  g = gan_nets.DCGANGenerator(features=4, out_shape=(28, 28, 1))
+  g = gan.DCGANGenerator(features=4, out_shape=(28, 28, 1))
   z = _normal((8, 6), scale=3.0)
   variables = _init(g, z, train=False)
   x_train, updates = _apply(g, variables, z, train=True, mutable=["batch_stats"])
@@ -280,7 +280,7 @@ def test_dcgan_generator_batchnorm_train_and_eval():
 def test_dcgan_discriminator_shapes(size, blocks, final, minibatch, train):
   # 28 -> 14 -> 7 -> 3 in three blocks; 64 -> 32 -> 16 -> 8 -> 4 in four.
   channels_in = 1 if size == 28 else 3
-  d = gan_nets.DCGANDiscriminator(features=4, minibatch=minibatch, mb_kernels=5, mb_dims=3)
+  d = gan.DCGANDiscriminator(features=4, minibatch=minibatch, mb_kernels=5, mb_dims=3)
   variables, logits = _shapes(d, _spec(3, size, size, channels_in), train)
   assert logits.shape == (3,) and logits.dtype == jnp.float32
   p = variables["params"]
@@ -297,7 +297,7 @@ def test_dcgan_discriminator_shapes(size, blocks, final, minibatch, train):
 
 
 def test_dcgan_discriminator_any_channels():
-  d = gan_nets.DCGANDiscriminator(features=4)
+  d = gan.DCGANDiscriminator(features=4)
   for c in (1, 2, 5):
     variables, logits = _shapes(d, _spec(2, 64, 64, c), train=False)
     assert logits.shape == (2,)
@@ -306,7 +306,7 @@ def test_dcgan_discriminator_any_channels():
 
 @pytest.mark.parametrize("minibatch", ["discrimination", "stddev"])
 def test_dcgan_discriminator_runs_with_minibatch_layer(minibatch):
-  d = gan_nets.DCGANDiscriminator(features=4, minibatch=minibatch, mb_kernels=5, mb_dims=3)
+  d = gan.DCGANDiscriminator(features=4, minibatch=minibatch, mb_kernels=5, mb_dims=3)
   x = _normal((4, 16, 16, 2))  # 16 -> 8 -> 4: two blocks, one BatchNorm
   variables = _init(d, x, train=False)
   logits, updates = _apply(d, variables, x, train=True, mutable=["batch_stats"])
@@ -324,8 +324,8 @@ def test_dcgan_discriminator_runs_with_minibatch_layer(minibatch):
 
 
 def test_dcgan_bfloat16_compute():
-  g = gan_nets.DCGANGenerator(features=4, out_shape=(28, 28, 1), dtype=jnp.bfloat16)
-  d = gan_nets.DCGANDiscriminator(features=4, dtype=jnp.bfloat16)
+  g = gan.DCGANGenerator(features=4, out_shape=(28, 28, 1), dtype=jnp.bfloat16)
+  d = gan.DCGANDiscriminator(features=4, dtype=jnp.bfloat16)
   z = _spec(2, 6)
   gv, x = _shapes(g, z, train=False)
   dv, logits = _shapes(d, x, train=False)
@@ -334,7 +334,7 @@ def test_dcgan_bfloat16_compute():
 
 
 def test_dcgan_init_normal_002():
-  g = gan_nets.DCGANGenerator(features=16, out_shape=(28, 28, 1))
+  g = gan.DCGANGenerator(features=16, out_shape=(28, 28, 1))
   variables = _init(g, np.zeros((1, 8), np.float32), train=False)
   kernel = _np(variables["params"]["ConvTranspose_1"]["kernel"])  # 4x4x64x32 = 32k weights
   assert kernel.shape == (4, 4, 64, 32)
@@ -343,27 +343,9 @@ def test_dcgan_init_normal_002():
   scale = _np(variables["params"]["BatchNorm_0"]["scale"])  # N(1, 0.02)
   assert abs(scale.mean() - 1.0) < 0.01 and 0.01 < scale.std() < 0.03
   np.testing.assert_array_equal(variables["params"]["BatchNorm_0"]["bias"], 0.0)
-  d = gan_nets.DCGANDiscriminator(features=8)
+  d = gan.DCGANDiscriminator(features=8)
   dv = _init(d, np.zeros((1, 28, 28, 1), np.float32), train=False)
   dk = _np(dv["params"]["Conv_2"]["kernel"])  # 4x4x16x32 = 8k weights
   assert abs(dk.std() - 0.02) < 0.002
   assert "bias" not in dv["params"]["Conv_2"]
 
-
-def test_minibatch_similarity_backward_matches_autodiff():
-  from jaxgen.gan_nets import minibatch_similarity
-
-  def plain(m):
-    c = jnp.exp(-jnp.sum(jnp.abs(m[:, None] - m[None, :]), -1))
-    return jnp.einsum("ijb,ij->ib", c, 1.0 - jnp.eye(m.shape[0], dtype=m.dtype))
-
-  from conftest import x64
-  with x64():
-    m = jnp.asarray(np.random.default_rng(1).normal(size=(20, 10, 5)) * 0.3, jnp.float64)
-    r = jnp.asarray(np.random.default_rng(0).normal(size=(20, 10)), jnp.float64)
-    np.testing.assert_allclose(minibatch_similarity(m), plain(m), rtol=1e-12)
-    a = jax.grad(lambda x: jnp.sum(r * plain(x)))(m)
-    b = jax.grad(lambda x: jnp.sum(r * minibatch_similarity(x)))(m)
-    np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
-    from jax.test_util import check_grads
-    check_grads(minibatch_similarity, (m[:6, :3, :2],), order=1, modes=["rev"])

@@ -1,61 +1,38 @@
-"""The generic loop: one compilation, bit-for-bit reproducibility, checkpoints, resume."""
+"""The host loop: bit-for-bit reproducibility, outputs, checkpoints, exact resume, and
+what it refuses (a different config, a non-finite loss)."""
 import json
 import os
 
-import chex
 import jax
 import numpy as np
+import pytest
 
-from conftest import run_chunks_compiling_once
-
-from jaxgen import trainer
+from jaxgen import train
 from jaxgen.checkpoint import Checkpointer
+from jaxgen.config import ConfigError
+from jaxgen.train import loop
 
 
 def _leaves_equal(a, b):
   return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
 
 
-def test_step_compiles_once(vae_config):
-  state, metrics = run_chunks_compiling_once(vae_config, chunk=5, calls=4)
-  assert int(state.step) == 20
-  chex.assert_shape(metrics["loss"], (5,))
-
-
-def test_chunk_equals_single_steps(vae_config):
-  """Scanning 4 steps in one call gives exactly what 4 one-step calls give."""
-  dataset, model = trainer.prepare(vae_config)
-  keys = trainer.run_keys(3)
-  train_x, _ = trainer.device_splits(vae_config, dataset, keys)
-  n = train_x.shape[0]
-  four = jax.jit(trainer.make_train_chunk(model, vae_config, n, 4))
-  one = jax.jit(trainer.make_train_chunk(model, vae_config, n, 1))
-  s4, m4 = four(model.init(keys["init"]), train_x, keys["train"], keys["data"], 0)
-  s1 = model.init(keys["init"])
-  losses = []
-  for i in range(4):
-    s1, m = one(s1, train_x, keys["train"], keys["data"], i)
-    losses.append(float(m["loss"][0]))
-  np.testing.assert_allclose(m4["loss"], losses, rtol=1e-6)
-  chex.assert_trees_all_close(s4.params, s1.params, rtol=1e-5, atol=1e-6)
-
-
 def test_same_seed_is_bit_identical_and_other_seed_differs(tmp_path, vae_config):
-  s1, r1 = trainer.train(vae_config, str(tmp_path / "a"), log=lambda s: None)
-  s2, r2 = trainer.train(vae_config, str(tmp_path / "b"), log=lambda s: None)
+  s1, r1 = train.train(vae_config, str(tmp_path / "a"), log=lambda s: None)
+  s2, r2 = train.train(vae_config, str(tmp_path / "b"), log=lambda s: None)
   assert _leaves_equal(s1, s2) and r1 == r2
   vae_config.seed = 1
-  s3, _ = trainer.train(vae_config, str(tmp_path / "c"), log=lambda s: None)
+  s3, _ = train.train(vae_config, str(tmp_path / "c"), log=lambda s: None)
   assert not _leaves_equal(s1.params, s3.params)
 
 
 def test_outputs_checkpoints_and_exact_resume(tmp_path, vae_config):
-  full, _ = trainer.train(vae_config, str(tmp_path / "full"), log=lambda s: None)
+  full, _ = train.train(vae_config, str(tmp_path / "full"), log=lambda s: None)
   work = str(tmp_path / "resumed")
   vae_config.num_steps = 10
-  trainer.train(vae_config, work, log=lambda s: None)
+  train.train(vae_config, work, log=lambda s: None)
   vae_config.num_steps = 20
-  resumed, _ = trainer.train(vae_config, work, log=lambda s: None)
+  resumed, _ = train.train(vae_config, work, log=lambda s: None)
   assert _leaves_equal(full, resumed)
 
   assert Checkpointer(os.path.join(work, "checkpoints")).all_steps() == [10, 20]
@@ -69,11 +46,56 @@ def test_outputs_checkpoints_and_exact_resume(tmp_path, vae_config):
   assert "prior_samples_0000020.png" in samples and "reconstructions_0000020.png" in samples
   assert any(f.startswith("events") for f in os.listdir(os.path.join(work, "tensorboard")))
   # evaluate mode reproduces the final evaluation from the checkpoint
-  again = trainer.evaluate(vae_config, work, log=lambda s: None)
+  again = train.evaluate(vae_config, work, log=lambda s: None)
   assert again == result
 
 
-def test_map_batches_pads_and_trims():
-  x = jax.numpy.arange(7.0)[:, None]
-  out = trainer.map_batches(lambda xb, k: xb[:, 0] * 2, x, 3, jax.random.PRNGKey(0))
-  np.testing.assert_array_equal(out, np.arange(7.0) * 2)
+def test_generator_ema_is_checkpointed_and_resumed_exactly(tmp_path, ring_config):
+  ring_config.gan.g_ema = 0.9
+  ring_config.lr_schedule = "constant"          # so that num_steps may change on resume
+  full, _ = train.train(ring_config, str(tmp_path / "full"), log=lambda s: None)
+  ring_config.num_steps = 10
+  train.train(ring_config, str(tmp_path / "resumed"), log=lambda s: None)
+  ring_config.num_steps = 20
+  resumed, _ = train.train(ring_config, str(tmp_path / "resumed"), log=lambda s: None)
+  assert _leaves_equal(full.generator_ema, resumed.generator_ema) and _leaves_equal(full, resumed)
+  assert not _leaves_equal(full.generator_ema, full.generator.params)
+
+
+def test_different_config_is_refused(tmp_path, vae_config):
+  work = str(tmp_path / "run")
+  train.train(vae_config, work, log=lambda s: None)
+  vae_config.model.latent_dim = 5
+  vae_config.num_steps = 30
+  with pytest.raises(ConfigError, match="model.latent_dim: 4 -> 5"):
+    train.train(vae_config, work, log=lambda s: None)
+  assert json.load(open(os.path.join(work, "config.json")))["model"]["latent_dim"] == 4
+
+
+def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(tmp_path, vae_config):
+  work = str(tmp_path / "run")
+  vae_config.num_steps = 10
+  train.train(vae_config, work, log=lambda s: None)           # a good checkpoint at 10
+  vae_config.num_steps = 40
+  vae_config.learning_rate = 1e30                               # diverges at once
+  with pytest.raises(train.TrainingError, match=r"non-finite train/\w+ by step 20"):
+    train.train(vae_config, work, log=lambda s: None, allow_config_change=True)
+  assert Checkpointer(os.path.join(work, "checkpoints")).latest_step() == 10
+
+
+def test_skip_nonfinite_updates(tmp_path, vae_config):
+  vae_config.learning_rate = 1e30
+  vae_config.skip_nonfinite = True
+  state, result = train.train(vae_config, str(tmp_path / "run"), log=lambda s: None)
+  assert int(state.step) == 20
+  assert all(np.all(np.isfinite(np.asarray(a))) for a in jax.tree.leaves(state.params))
+
+
+def test_num_steps_may_change_on_resume_only_with_a_constant_learning_rate():
+  old = {"num_steps": 100, "lr_schedule": "constant", "model": {"latent_dim": 4}}
+  assert loop.config_differences(old, {**old, "num_steps": 200}) == []
+  old["lr_schedule"] = "cosine"                  # the schedule spans num_steps: refused
+  assert loop.config_differences(old, {**old, "num_steps": 200}) == ["num_steps: 100 -> 200"]
+  assert loop.config_differences(old, {**old, "model": {"latent_dim": 5}}) == [
+      "model.latent_dim: 4 -> 5"]
+  assert "num_steps" in loop.RESUMABLE_CHANGES

@@ -1,0 +1,23 @@
+"""Training-state helpers: the learning-rate schedules."""
+import pytest
+
+from jaxgen.config import base_config, validate
+from jaxgen.models.state import learning_rate
+
+
+@pytest.mark.parametrize("kind", ["constant", "cosine", "linear"])
+def test_learning_rate_schedules(kind):
+  c = base_config()
+  c.num_steps, c.lr_schedule, c.lr_final_fraction = 100, kind, 0.1
+  validate(c)
+  lr = learning_rate(2e-3, c)
+  values = [float(lr(t)) if callable(lr) else lr for t in (0, 50, 100, 150)]
+  if kind == "constant":
+    assert values == [2e-3] * 4
+  else:
+    middle = 1.1e-3   # cosine and linear both sit halfway between 2e-3 and 2e-4 at t = 50
+    assert values[0] == pytest.approx(2e-3) and values[1] == pytest.approx(middle)
+    assert values[2] == pytest.approx(2e-4) and values[3] == pytest.approx(2e-4)
+  two = learning_rate(2e-3, c, updates_per_step=2)        # a discriminator with d_steps = 2
+  if callable(two):
+    assert float(two(100)) == pytest.approx(1.1e-3)

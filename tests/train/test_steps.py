@@ -1,0 +1,102 @@
+"""The compiled step loop: one compilation, a chunk equals its single steps, and several
+seeds in one program."""
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgen import train
+from jaxgen.train import run as run_lib
+from jaxgen.train import steps
+
+
+def _equal(a, b):
+  return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def test_step_compiles_once(vae_config, run_chunks_compiling_once):
+  state, metrics = run_chunks_compiling_once(vae_config, chunk=5, calls=4)
+  assert int(state.step) == 20
+  chex.assert_shape(metrics["loss"], (5,))
+
+
+def test_chunk_equals_single_steps(vae_config):
+  """Scanning 4 steps in one call gives exactly what 4 one-step calls give."""
+  dataset, model = run_lib.prepare(vae_config)
+  keys = steps.run_keys(3)
+  train_x, _ = steps.device_splits(vae_config, dataset, keys)
+  n = train_x.shape[0]
+  four = jax.jit(steps.make_train_chunk(model, vae_config, n, 4))
+  one = jax.jit(steps.make_train_chunk(model, vae_config, n, 1))
+  s4, m4 = four(model.init(keys["init"]), train_x, keys["train"], keys["data"], 0)
+  s1 = model.init(keys["init"])
+  losses = []
+  for i in range(4):
+    s1, m = one(s1, train_x, keys["train"], keys["data"], i)
+    losses.append(float(m["loss"][0]))
+  np.testing.assert_allclose(m4["loss"], losses, rtol=1e-6)
+  chex.assert_trees_all_close(s4.params, s1.params, rtol=1e-5, atol=1e-6)
+
+
+def test_seeds_in_one_program_equal_single_seed_runs(tmp_path, ring_config):
+  ring_config.num_seeds = 2
+  ring_config.seed_batching = "map"
+  many, result = train.train(ring_config, str(tmp_path / "many"), log=lambda s: None)
+  assert result["num_seeds"] == 2 and len(result["per_seed"]) == 2
+  assert {"modes", "modes_std", "high_quality", "reverse_kl"} <= set(result)
+  for i in (1,):
+    ring_config.num_seeds = 1
+    ring_config.seed = i
+    one, one_result = train.train(ring_config, str(tmp_path / f"one{i}"), log=lambda s: None)
+    assert _equal(steps.seed_slice(many, i), one), f"seed {i} differs"
+    assert one_result["modes"] == result["per_seed"][i]["modes"]
+  assert not _equal(steps.seed_slice(many, 0).generator.params,
+                    steps.seed_slice(many, 1).generator.params)
+
+
+def test_vmapped_seeds_do_not_depend_on_the_number_of_seeds(ring_config):
+  ring_config.seed_batching = "vmap"
+  ring_config.num_seeds = 3
+  dataset, model = run_lib.prepare(ring_config)
+  keys = steps.seed_keys(ring_config)
+  train_x, _ = steps.device_splits(ring_config, dataset, keys[0])
+  run = jax.jit(steps.over_seeds(steps.make_train_chunk(model, ring_config, train_x.shape[0], 10),
+                                 "vmap"))
+  state = steps.init_state(model, keys)
+  tk, dk = steps.stack_keys(keys, "train"), steps.stack_keys(keys, "data")
+  three, m3 = run(state, train_x, tk, dk, jnp.int32(0))
+  two, m2 = run(jax.tree.map(lambda a: a[1:], state), train_x, tk[1:], dk[1:], jnp.int32(0))
+  assert _equal(steps.seed_slice(three, 2), steps.seed_slice(two, 1))
+  # and it is the same computation as one seed alone, up to float rounding
+  one, m1 = jax.jit(steps.make_train_chunk(model, ring_config, train_x.shape[0], 10))(
+      steps.seed_slice(state, 2), train_x, keys[2]["train"], keys[2]["data"], jnp.int32(0))
+  chex.assert_trees_all_close(steps.seed_slice(three, 2), one, rtol=1e-4, atol=1e-6)
+  np.testing.assert_allclose(m3["d_loss"][2], m1["d_loss"], rtol=1e-4)
+
+
+def test_gan_chunk_compiles_once(ring_config, run_chunks_compiling_once):
+  state, metrics = run_chunks_compiling_once(ring_config, chunk=5, calls=3)
+  assert int(state.step) == 15
+  assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake"}
+  chex.assert_tree_all_finite(metrics)
+
+
+def test_build_run_is_what_the_training_loop_compiles(ring_config):
+  """A Run's pieces are the functions of this module: its state is init_state of its
+  keys, its chunk equals make_train_chunk over the seeds, and chunk_length lands on every
+  log, eval and checkpoint step."""
+  ring_config.num_seeds = 2
+  ring_config.seed_batching = "map"
+  run = train.build_run(ring_config)
+  assert run.num_seeds == 2 and len(run.keys) == 2 and run.dataset.name == "ring"
+  assert run.model.example_shape == run.dataset.example_shape == (2,)
+  state = run.init_state()
+  assert _equal(state, steps.init_state(run.model, steps.seed_keys(ring_config)))
+  train_x, tk, dk = run.chunk_inputs()
+  assert train_x is run.train_x and tk.shape[0] == dk.shape[0] == 2
+  want = jax.jit(steps.over_seeds(steps.make_train_chunk(run.model, ring_config,
+                                                         train_x.shape[0], 5), "map"))(
+      state, train_x, tk, dk, jnp.int32(0))
+  got = run.compile_chunk(5)(run.init_state(), *run.chunk_inputs(), jnp.int32(0))
+  assert _equal(got, want)
+  assert steps.chunk_length(ring_config) == 10          # num_steps 20, everything every 10
