@@ -85,7 +85,36 @@ def _x64():
   return enable_x64()
 
 
+def _one_adam_update(before, after, b1: float, lr: float):
+  """The gradient an Adam optimizer saw in the single update ``before`` -> ``after`` (two
+  :class:`~jaxgen.models.state.TrainState` s, ``before`` with a fresh optimizer state),
+  asserting that the step taken is Adam's first step with learning rate ``lr``.
+
+  After one update from a fresh state, Adam's first moment is mu = (1 - b1) g and its step
+  is -lr * g / (|g| + eps) (bias corrections cancel): the gradient and the learning rate a
+  model used can be read back exactly and compared with a loss written by hand.
+  """
+  import chex
+  import jax
+  import jax.numpy as jnp
+  import optax
+  mu = optax.tree_utils.tree_get(after.opt_state, "mu")
+  grad = jax.tree.map(lambda m: m / (1.0 - b1), mu)
+  step = jax.tree.map(lambda a, b: a - b, after.params, before.params)
+  want = jax.tree.map(lambda g: -lr * g / (jnp.abs(g) + 1e-8), grad)
+  # float32 parameters: p1 - p0 carries a rounding error of ~1e-7 |p|, i.e. ~1e-4 lr
+  chex.assert_trees_all_close(step, want, rtol=1e-3, atol=1e-3 * lr)
+  return grad
+
+
 # --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def one_adam_update():
+  """``one_adam_update(before, after, b1, lr) -> grad``: the gradient of a single Adam
+  update, checked against the learning rate ``lr``."""
+  return _one_adam_update
 
 
 @pytest.fixture

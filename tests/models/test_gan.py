@@ -1,5 +1,6 @@
 """The GAN model: the two-player step (each update touches only its player, G sees the
 updated D), the generator's moving average and several discriminator steps."""
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,8 +14,9 @@ def _gan(config, shape=(2,)):
   return models.build(config, shape)
 
 
-def _equal(a, b):
-  return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+def _differ(a, b) -> bool:
+  """True if two trees of the same structure (asserted) differ in at least one leaf."""
+  return any(jax.tree.leaves(jax.tree.map(lambda x, y: not np.array_equal(x, y), a, b)))
 
 
 @pytest.mark.parametrize("net", ["mlp", "dcgan"])
@@ -33,14 +35,14 @@ def test_each_update_touches_only_its_player(ring_config, net):
   if net == "dcgan":
     assert s0.generator.batch_stats and s0.discriminator.batch_stats
   s1, _ = jax.jit(model.discriminator_step)(s0, real, jax.random.PRNGKey(2))
-  assert _equal(s1.generator, s0.generator)
-  assert not _equal(s1.discriminator.params, s0.discriminator.params)
-  assert not _equal(s1.discriminator.opt_state, s0.discriminator.opt_state)
+  chex.assert_trees_all_equal(s1.generator, s0.generator)
+  assert _differ(s1.discriminator.params, s0.discriminator.params)
+  assert _differ(s1.discriminator.opt_state, s0.discriminator.opt_state)
   s2, _ = jax.jit(model.generator_step, static_argnums=1)(s1, 8, jax.random.PRNGKey(3))
-  assert _equal(s2.discriminator, s1.discriminator)
-  assert not _equal(s2.generator.params, s1.generator.params)
+  chex.assert_trees_all_equal(s2.discriminator, s1.discriminator)
+  assert _differ(s2.generator.params, s1.generator.params)
   if net == "dcgan":
-    assert not _equal(s2.generator.batch_stats, s1.generator.batch_stats)
+    assert _differ(s2.generator.batch_stats, s1.generator.batch_stats)
 
 
 def test_generator_update_sees_the_updated_discriminator(ring_config):
@@ -73,16 +75,15 @@ def test_generator_ema(ring_config, decay):
     want = model.G.apply({"params": s2.generator.params}, model.noise(key, 5))
     np.testing.assert_array_equal(model.sample(s2, key, 5), want)
     return
-  assert _equal(s0.generator_ema, s0.generator.params)
+  chex.assert_trees_all_equal(s0.generator_ema, s0.generator.params)
   # by hand: e1 = d p0 + (1 - d) p1, e2 = d e1 + (1 - d) p2
-  p0, p1, p2 = (jax.tree.leaves(s.generator.params) for s in (s0, s1, s2))
-  for e, a, b, c in zip(jax.tree.leaves(s2.generator_ema), p0, p1, p2):
-    want = decay * (decay * a + (1 - decay) * b) + (1 - decay) * c
-    np.testing.assert_allclose(e, want, rtol=1e-6, atol=1e-7)
+  want = jax.tree.map(lambda a, b, c: decay * (decay * a + (1 - decay) * b) + (1 - decay) * c,
+                      s0.generator.params, s1.generator.params, s2.generator.params)
+  chex.assert_trees_all_close(s2.generator_ema, want, rtol=1e-6, atol=1e-7)
   # samples come from the averaged params
   want = model.G.apply({"params": s2.generator_ema}, model.noise(key, 5))
   np.testing.assert_array_equal(model.sample(s2, key, 5), want)
-  assert not _equal(s2.generator_ema, s2.generator.params)
+  assert _differ(s2.generator_ema, s2.generator.params)
 
 
 def test_d_steps(ring_config):
@@ -93,3 +94,161 @@ def test_d_steps(ring_config):
   adam_count = jax.tree.leaves(s1.discriminator.opt_state[0].count)[0]
   assert int(adam_count) == 3
   assert int(jax.tree.leaves(s1.generator.opt_state[0].count)[0]) == 1
+
+
+# --------------------------------------------------------------------------- behaviour
+# Losses are written here by hand in the naive log-sigmoid forms, independent of the
+# softplus forms of losses.py; one_adam_update reads back the gradient each player used.
+
+def _separable(key, n=64):
+  """Real points around (4, 4), far from what an untrained generator outputs (near 0)."""
+  return 4.0 + 0.3 * jax.random.normal(key, (n, 2))
+
+
+def _d(model, params, x):
+  return jax.nn.sigmoid(model.D.apply({"params": params}, x))
+
+
+@pytest.mark.parametrize("real_label", [1.0, 0.9])
+def test_discriminator_loss_and_gradient_by_hand(ring_config, one_adam_update, real_label):
+  c = ring_config
+  c.gan.real_label = real_label
+  c.gan.d_optimizer.learning_rate, c.gan.d_optimizer.b1 = 3e-3, 0.3
+  c.gan.g_optimizer.b1 = 0.6            # another value, so that a swap of the groups shows
+  model = _gan(c)
+  s0 = model.init(jax.random.PRNGKey(1))
+  real = _separable(jax.random.PRNGKey(0), 16)
+  key = jax.random.PRNGKey(7)
+  s1, m = jax.jit(model.discriminator_step)(s0, real, key)
+  fake = model.G.apply({"params": s0.generator.params}, model.noise(key, 16))
+
+  def by_hand(params):      # -E[a log D(x) + (1 - a) log(1 - D(x))] - E log(1 - D(G(z)))
+    d_real, d_fake = _d(model, params, real), _d(model, params, fake)
+    a = real_label
+    return (-jnp.mean(a * jnp.log(d_real) + (1 - a) * jnp.log(1 - d_real))
+            - jnp.mean(jnp.log(1 - d_fake)))
+
+  p0 = s0.discriminator.params
+  np.testing.assert_allclose(m["d_loss"], by_hand(p0), rtol=1e-5)
+  np.testing.assert_allclose(m["d_real"], jnp.mean(_d(model, p0, real)), rtol=1e-5)
+  np.testing.assert_allclose(m["d_fake"], jnp.mean(_d(model, p0, fake)), rtol=1e-5)
+  grad = one_adam_update(s0.discriminator, s1.discriminator, b1=0.3, lr=3e-3)
+  chex.assert_trees_all_close(grad, jax.grad(by_hand)(p0), rtol=2e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("kind", ["saturating", "non_saturating"])
+def test_generator_loss_and_gradient_by_hand(ring_config, one_adam_update, kind):
+  c = ring_config
+  c.gan.generator_loss = kind
+  c.gan.g_optimizer.b1 = 0.6             # learning_rate 0: the config's learning_rate
+  model = _gan(c)
+  s0 = model.init(jax.random.PRNGKey(1))
+  key = jax.random.PRNGKey(8)
+  s1, m = jax.jit(model.generator_step, static_argnums=1)(s0, 16, key)
+  z = model.noise(key, 16)
+  d_params = s0.discriminator.params
+
+  def by_hand(g_params):
+    d_fake = _d(model, d_params, model.G.apply({"params": g_params}, z))
+    if kind == "saturating":
+      return jnp.mean(jnp.log(1 - d_fake))          # E log(1 - D(G(z))), minimized by G
+    return -jnp.mean(jnp.log(d_fake))               # -E log D(G(z))
+
+  p0 = s0.generator.params
+  np.testing.assert_allclose(m["g_loss"], by_hand(p0), rtol=1e-5)
+  grad = one_adam_update(s0.generator, s1.generator, b1=0.6, lr=c.learning_rate)
+  chex.assert_trees_all_close(grad, jax.grad(by_hand)(p0), rtol=2e-4, atol=1e-7)
+
+
+def _train_d(model, state, real, steps=40):
+  step = jax.jit(model.discriminator_step)
+  for i in range(steps):
+    state, _ = step(state, real, jax.random.PRNGKey(100 + i))
+  return state
+
+
+def test_discriminator_steps_separate_real_from_generated(ring_config):
+  """With G frozen, a few D updates make D(x) > 0.5 > D(G(z)) on separable data."""
+  ring_config.learning_rate, ring_config.lr_schedule = 1e-2, "constant"
+  model = _gan(ring_config)
+  s0 = model.init(jax.random.PRNGKey(1))
+  real = _separable(jax.random.PRNGKey(0))
+  fresh_real = _separable(jax.random.PRNGKey(5))
+  ev = jax.jit(model.eval_batch)
+  before = ev(s0, fresh_real, jax.random.PRNGKey(6))
+  gap_before = float(jnp.mean(before["d_real"]) - jnp.mean(before["d_fake"]))
+  s1 = _train_d(model, s0, real)
+  chex.assert_trees_all_equal(s1.generator, s0.generator)          # G frozen
+  after = ev(s1, fresh_real, jax.random.PRNGKey(6))                 # new data, new noise
+  assert float(jnp.mean(after["d_real"])) > 0.8 > 0.2 > float(jnp.mean(after["d_fake"]))
+  assert float(jnp.mean(after["d_real"]) - jnp.mean(after["d_fake"])) > gap_before + 0.3
+
+
+@pytest.mark.parametrize("kind", ["saturating", "non_saturating"])
+def test_generator_steps_lower_its_loss_against_a_frozen_discriminator(ring_config, kind):
+  ring_config.learning_rate, ring_config.lr_schedule = 1e-2, "constant"
+  ring_config.gan.generator_loss = kind
+  model = _gan(ring_config)
+  state = _train_d(model, model.init(jax.random.PRNGKey(1)), _separable(jax.random.PRNGKey(0)))
+  d_frozen = state.discriminator
+  ev = jax.jit(model.eval_batch)
+  real = _separable(jax.random.PRNGKey(5))
+  d_fake_before = float(jnp.mean(ev(state, real, jax.random.PRNGKey(6))["d_fake"]))
+  step = jax.jit(model.generator_step, static_argnums=1)
+  g_losses = []
+  for i in range(40):
+    state, m = step(state, 64, jax.random.PRNGKey(200 + i))
+    g_losses.append(float(m["g_loss"]))
+  chex.assert_trees_all_equal(state.discriminator, d_frozen)
+  assert g_losses[-1] < g_losses[0] - 0.1, g_losses
+  d_fake_after = float(jnp.mean(ev(state, real, jax.random.PRNGKey(6))["d_fake"]))
+  assert d_fake_after > d_fake_before + 0.1          # G's samples now fool D more often
+
+
+def test_d_steps_are_separate_updates_with_fresh_noise(ring_config):
+  """d_steps = 2: two discriminator updates, each with its own generator noise, then one
+  generator update with a third key — the same as calling the steps by hand."""
+  ring_config.gan.d_steps = 2
+  model = _gan(ring_config)
+  s0 = model.init(jax.random.PRNGKey(1))
+  real = _separable(jax.random.PRNGKey(0), 8)
+  key = jax.random.PRNGKey(3)
+  got, _ = model.train_step(s0, real, key)
+  k_d, k_g = jax.random.split(key)
+  s = s0
+  for i in range(2):
+    s, _ = model.discriminator_step(s, real, jax.random.fold_in(k_d, i))
+  s, _ = model.generator_step(s, 8, k_g)
+  chex.assert_trees_all_close(got.replace(step=s.step), s, rtol=1e-6, atol=1e-7)
+  # and the two D updates did not see the same generated batch
+  once, _ = model.discriminator_step(s0, real, jax.random.fold_in(k_d, 0))
+  reused, _ = model.discriminator_step(once, real, jax.random.fold_in(k_d, 0))
+  assert _differ(reused.discriminator.params, got.discriminator.params)
+
+
+def test_eval_batch_scores_test_data_and_fresh_samples(ring_config):
+  model = _gan(ring_config)
+  s = model.init(jax.random.PRNGKey(1))
+  x = _separable(jax.random.PRNGKey(0), 8)
+  key = jax.random.PRNGKey(2)
+  out = model.eval_batch(s, x, key)
+  p = s.discriminator.params
+  np.testing.assert_allclose(out["d_real"], _d(model, p, x), rtol=1e-6)
+  fake = model.G.apply({"params": s.generator.params}, model.noise(key, 8))
+  np.testing.assert_allclose(out["d_fake"], _d(model, p, fake), rtol=1e-6)
+
+
+@pytest.mark.parametrize("preprocess", ["symmetric", "unit"])
+def test_generated_images_are_mapped_to_unit_range(ring_config, preprocess):
+  ring_config.dataset.preprocess = ring_config.dataset.eval_preprocess = preprocess
+  model = _gan(ring_config, (4, 4, 1))
+  s = model.init(jax.random.PRNGKey(1))
+  key = jax.random.PRNGKey(2)
+  raw = model.sample(s, key, 6)
+  out = model.generate(s, key, 6)
+  if preprocess == "symmetric":                     # tanh output in [-1, 1]
+    assert float(raw.min()) < 0
+    np.testing.assert_allclose(out, (raw + 1) / 2, rtol=1e-6)
+  else:                                             # sigmoid output, already in [0, 1]
+    np.testing.assert_array_equal(out, raw)
+  assert 0 <= float(out.min()) and float(out.max()) <= 1

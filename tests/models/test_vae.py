@@ -72,3 +72,83 @@ def test_gaussian_likelihood_learns_a_variance(vae_config):
   assert float(state2.params["decoder_logvar"]) != 0.0
   chex.assert_tree_all_finite(m)
 
+
+
+# --------------------------------------------------------------------------- behaviour
+
+def _neg_elbo_by_hand(model, params, x, key, num_samples, beta):
+  """-mean ELBO written out: L reparameterized draws eps ~ N(0, I) from ``key``, the
+  Bernoulli log-likelihood from logits, the closed-form KL to N(0, I)."""
+  mean, logvar = model.encode(params, x)
+  eps = jax.random.normal(key, (num_samples,) + mean.shape)
+  logits = model.decode(params, mean + jnp.exp(0.5 * logvar) * eps)        # [L, B, 28, 28, 1]
+  log_px = jnp.sum(x * jnp.log(jax.nn.sigmoid(logits))
+                   + (1 - x) * jnp.log(1 - jax.nn.sigmoid(logits)), axis=(2, 3, 4))
+  recon = jnp.mean(log_px, axis=0)                                        # over the L draws
+  kl = 0.5 * jnp.sum(jnp.exp(logvar) + mean ** 2 - 1.0 - logvar, axis=-1)
+  return -jnp.mean(recon - beta * kl), (-jnp.mean(recon), jnp.mean(kl))
+
+
+def test_train_step_is_the_beta_elbo_with_l_samples(vae_config, one_adam_update):
+  """beta and num_samples change the loss and the gradient exactly as the formula says;
+  the evaluation's -ELBO stays the beta = 1 bound."""
+  vae_config.model.beta, vae_config.model.num_samples = 0.5, 3
+  model = models.build(vae_config, MNIST)
+  s0 = model.init(jax.random.PRNGKey(0))
+  x = (jax.random.uniform(jax.random.PRNGKey(1), (8,) + MNIST) > 0.7).astype(jnp.float32)
+  key = jax.random.PRNGKey(2)
+  s1, m = jax.jit(model.train_step)(s0, x, key)
+  loss = lambda p: _neg_elbo_by_hand(model, p, x, key, 3, 0.5)
+  want, (recon, kl) = loss(s0.params)
+  np.testing.assert_allclose(m["loss"], want, rtol=1e-5)
+  np.testing.assert_allclose([m["recon"], m["kl"]], [recon, kl], rtol=1e-5)
+  # beta = 1 would differ by 0.5 KL (0.26 nats here), 40x the tolerance above (rtol 1e-5)
+  assert abs(float(m["loss"]) - float(recon + kl)) > 40 * 1e-5 * abs(float(want))
+  grad = one_adam_update(s0, s1, b1=0.9, lr=vae_config.learning_rate)
+  want_grad = jax.grad(lambda p: loss(p)[0])(s0.params)
+  chex.assert_trees_all_close(grad, want_grad, rtol=1e-3, atol=1e-6)
+  ev = model.eval_batch(s0, x, key)                                # beta = 1, one sample
+  np.testing.assert_allclose(jnp.mean(ev["neg_elbo"]), _neg_elbo_by_hand(model, s0.params, x,
+                             key, 1, 1.0)[0], rtol=1e-5)
+
+
+def test_a_step_lowers_the_neg_elbo_of_its_batch(vae_config):
+  model = models.build(vae_config, MNIST)
+  s0 = model.init(jax.random.PRNGKey(0))
+  x = (jax.random.uniform(jax.random.PRNGKey(1), (32,) + MNIST) > 0.7).astype(jnp.float32)
+  step = jax.jit(model.train_step)
+  state = s0
+  for i in range(3):
+    state, _ = step(state, x, jax.random.PRNGKey(10 + i))
+  # the same draws before and after: only the parameters differ
+  before = [float(_neg_elbo_by_hand(model, s0.params, x, jax.random.PRNGKey(k), 4, 1.0)[0])
+            for k in range(5)]
+  after = [float(_neg_elbo_by_hand(model, state.params, x, jax.random.PRNGKey(k), 4, 1.0)[0])
+           for k in range(5)]
+  assert all(a < b - 1.0 for a, b in zip(after, before)), (before, after)
+
+
+def test_gaussian_log_likelihood_uses_the_learned_variance(vae_config):
+  from scipy import stats
+  vae_config.model.likelihood = "gaussian"
+  vae_config.dataset.preprocess = vae_config.dataset.eval_preprocess = "symmetric"
+  model = models.build(vae_config, (4, 4, 1))
+  params = model.init(jax.random.PRNGKey(0)).params
+  params["decoder_logvar"] = jnp.float32(0.7)
+  x = jax.random.uniform(jax.random.PRNGKey(1), (3, 4, 4, 1)) * 2 - 1
+  z = jax.random.normal(jax.random.PRNGKey(2), (3, 4))
+  mean = np.asarray(model.decode(params, z), np.float64).reshape(3, -1)
+  want = stats.norm(mean, np.exp(0.35)).logpdf(np.asarray(x, np.float64).reshape(3, -1)).sum(-1)
+  np.testing.assert_allclose(model.log_likelihood(params, z, x), want, rtol=1e-5)
+  img = model.mean_image(params, z)                       # [-1, 1] means shown in [0, 1]
+  np.testing.assert_allclose(img.reshape(3, -1), np.clip((mean + 1) / 2, 0, 1), rtol=1e-5,
+                             atol=1e-6)
+
+
+def test_bernoulli_pictures_are_probabilities(vae_config):
+  model = models.build(vae_config, MNIST)
+  state = model.init(jax.random.PRNGKey(0))
+  key = jax.random.PRNGKey(3)
+  z = jax.random.normal(key, (5, 4))                       # generate: z ~ N(0, I) from key
+  np.testing.assert_allclose(model.generate(state, key, 5),
+                             jax.nn.sigmoid(model.decode(state.params, z)), rtol=1e-6)

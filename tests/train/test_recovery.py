@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import chex
 import jax
 import numpy as np
 
@@ -27,12 +28,11 @@ def _cmd(work, steps, *extra):
           f"--config.num_steps={steps}", *extra]
 
 
-def _params(work, step, config):
-  """The leaves of the checkpoint of ``step`` in ``work``, a run of ``config``'s model."""
+def _restored(work, step, config):
+  """The checkpoint of ``step`` in ``work``, a run of ``config``'s model."""
   _, model = run_lib.prepare(config)
-  state = Checkpointer(os.path.join(work, "checkpoints")).restore(
+  return Checkpointer(os.path.join(work, "checkpoints")).restore(
       model.init(jax.random.PRNGKey(0)), step)
-  return jax.tree.leaves(state)
 
 
 def _assert_equals_uninterrupted(work, steps, vae_config, ref_dir):
@@ -42,8 +42,7 @@ def _assert_equals_uninterrupted(work, steps, vae_config, ref_dir):
   c.num_steps, c.log_every, c.eval_every, c.checkpoint_every = steps, 10, 1_000_000, 1_000_000
   c.eval.nll_samples = 5
   ref, _ = train.train(c, ref_dir, log=lambda s: None)
-  for a, b in zip(_params(work, steps, c), jax.tree.leaves(ref)):
-    np.testing.assert_array_equal(a, b)
+  chex.assert_trees_all_equal(_restored(work, steps, c), ref)
 
 
 def _start_and_signal(work, sig):
@@ -98,16 +97,14 @@ def test_damaged_latest_checkpoint_is_skipped(tmp_path, vae_config):
   assert not [n for n in os.listdir(ckpt_dir) if n.startswith("damaged")]   # nor moved
   # the training run (the writer) moves it aside, redoes steps 10..20 and saves step 20 again
   resumed, _ = train.train(vae_config, work, log=messages.append)
-  for a, b in zip(jax.tree.leaves(resumed), jax.tree.leaves(ref_state)):
-    np.testing.assert_array_equal(a, b)
+  chex.assert_trees_all_equal(resumed, ref_state)
   assert any("step 20" in m and "moved to damaged-20" in m for m in messages)
   assert os.path.isdir(os.path.join(ckpt_dir, "damaged-20"))    # nothing deleted
   assert os.path.isdir(os.path.join(ckpt_dir, "20"))            # the finished state, readable
   reader = Checkpointer(ckpt_dir)
   assert reader.latest_step() == 20 and 20 in reader.all_steps()
   again = reader.restore(ref_state, 20)
-  for a, b in zip(jax.tree.leaves(again), jax.tree.leaves(ref_state)):
-    np.testing.assert_array_equal(a, b)
+  chex.assert_trees_all_equal(again, ref_state)
 
 
 # Runs train.py (arguments after the first three) and SIGKILLs itself while a checkpoint is
