@@ -102,3 +102,121 @@ def test_num_steps_may_change_on_resume_only_with_a_constant_learning_rate():
   assert loop.config_differences(old, {**old, "model": {"latent_dim": 5}}) == [
       "model.latent_dim: 4 -> 5"]
   assert "num_steps" in loop.RESUMABLE_CHANGES
+
+
+def test_keep_checkpoints_prunes_to_the_newest(tmp_path, vae_config):
+  vae_config.checkpoint_every, vae_config.log_every, vae_config.keep_checkpoints = 5, 5, 2
+  work = str(tmp_path / "run")
+  train.train(vae_config, work, log=lambda s: None)
+  assert Checkpointer(os.path.join(work, "checkpoints")).all_steps() == [15, 20]
+
+
+def test_allow_config_change_resumes_from_the_checkpoint(tmp_path, vae_config):
+  work = str(tmp_path / "run")
+  vae_config.num_steps = 10
+  first, _ = train.train(vae_config, work, log=lambda s: None)
+  vae_config.num_steps, vae_config.learning_rate = 20, 3e-3
+  with pytest.raises(ConfigError, match="learning_rate: 0.001 -> 0.003"):
+    train.train(vae_config, work, log=lambda s: None)
+  messages = []
+  resumed, _ = train.train(vae_config, work, log=messages.append, allow_config_change=True)
+  assert int(resumed.step) == 20
+  assert any("resumed from the checkpoint of step 10" in m for m in messages)
+  # the first 10 steps are the old run's, the next 10 use the new learning rate
+  reference = _run_10_more(vae_config, first)
+  chex.assert_trees_all_equal(resumed, reference)
+  assert json.load(open(os.path.join(work, "config.json")))["learning_rate"] == 3e-3
+
+
+def _run_10_more(config, state):
+  """Steps 10..19 of ``config`` from ``state`` (what a resumed run computes)."""
+  import jax.numpy as jnp
+  run = train.build_run(config)
+  return run.compile_chunk(10)(state, *run.chunk_inputs(), jnp.int32(10))[0]
+
+
+def test_every_key_but_the_resumable_ones_is_refused_on_resume():
+  """Changing any leaf of the config contract is a difference, except RESUMABLE_CHANGES."""
+  from jaxgen.config import base_config
+  base = json.loads(base_config().to_json_best_effort())
+
+  def leaves(tree, prefix=""):
+    for k, v in tree.items():
+      if isinstance(v, dict):
+        yield from leaves(v, f"{prefix}{k}.")
+      else:
+        yield f"{prefix}{k}"
+
+  def changed(tree, path):
+    out = json.loads(json.dumps(tree))
+    *head, last = path.split(".")
+    t = out
+    for h in head:
+      t = t[h]
+    t[last] = "<changed>"
+    return out
+
+  keys = list(leaves(base))
+  assert len(keys) > 40
+  for key in keys:
+    diffs = loop.config_differences(base, changed(base, key))
+    if key in loop.RESUMABLE_CHANGES:
+      assert diffs == [], key
+    else:
+      assert len(diffs) == 1 and diffs[0].startswith(f"{key}: "), (key, diffs)
+  assert set(loop.RESUMABLE_CHANGES) == {"num_steps", "progress", "keep_checkpoints",
+                                         "num_samples"}
+
+
+def test_skip_nonfinite_applies_finite_updates_unchanged_and_skips_the_rest(vae_config):
+  """With skip_nonfinite, a finite gradient gives exactly the plain optimizer's update and a
+  NaN gradient leaves the parameters as they are."""
+  from jaxgen import models
+  from jaxgen.models.state import TrainState, guard_nonfinite
+  import optax
+  vae_config.skip_nonfinite = True
+  guarded = guard_nonfinite(optax.adam(1e-2), vae_config)
+  plain = optax.adam(1e-2)
+  params = {"w": jax.numpy.arange(3.0)}
+  good, bad = {"w": jax.numpy.array([1.0, -2.0, 0.5])}, {"w": jax.numpy.array([1.0, np.nan, 0.5])}
+  a = TrainState.create(params, guarded).apply_gradients(good, guarded)
+  b = TrainState.create(params, plain).apply_gradients(good, plain)
+  chex.assert_trees_all_equal(a.params, b.params)
+  assert _differ(a.params, params)
+  c = TrainState.create(params, guarded).apply_gradients(bad, guarded)
+  chex.assert_trees_all_equal(c.params, params)
+  # and through the model's optimizer
+  model = models.build(vae_config, (28, 28, 1))
+  s0 = model.init(jax.random.PRNGKey(0))
+  x = (jax.random.uniform(jax.random.PRNGKey(1), (8, 28, 28, 1)) > 0.5).astype(jax.numpy.float32)
+  s1, _ = model.train_step(s0, x, jax.random.PRNGKey(2))
+  vae_config.skip_nonfinite = False
+  unguarded = models.build(vae_config, (28, 28, 1))
+  u1, _ = unguarded.train_step(unguarded.init(jax.random.PRNGKey(0)), x, jax.random.PRNGKey(2))
+  chex.assert_trees_all_close(s1.params, u1.params, rtol=1e-6, atol=1e-7)
+  assert _differ(s1.params, s0.params)
+
+
+def test_final_nll_uses_eval_nll_samples(tmp_path, vae_config):
+  vae_config.eval.nll_samples = 30
+  state, result = train.train(vae_config, str(tmp_path / "run"), log=lambda s: None)
+  run = train.build_run(vae_config)
+  evaluator = run.evaluator()
+  assert result["nll_num_samples"] == 30
+  assert result["nll"] == evaluator.nll(state, 30, run.keys[0]["eval"])
+  assert result["nll"] != evaluator.nll(state, 100, run.keys[0]["eval"])
+
+
+def test_gan_sample_mode_writes_samples_and_a_picture(tmp_path, ring_config):
+  import matplotlib.image
+  work = str(tmp_path / "gan")
+  state, _ = train.train(ring_config, work, log=lambda s: None)
+  ring_config.num_samples = 300
+  out = train.sample(ring_config, work, log=lambda s: None)
+  assert out.shape == (300, 2)
+  np.testing.assert_array_equal(np.load(os.path.join(work, "samples.npy")), out)
+  png = matplotlib.image.imread(os.path.join(work, "samples.png"))
+  assert png.ndim == 3 and png.shape[0] > 100 and png.std() > 0.01     # a drawn scatter plot
+  run = train.build_run(ring_config)
+  want = run.model.generate(state, jax.random.fold_in(run.keys[0]["eval"], 4), 300)
+  np.testing.assert_allclose(out, want, rtol=1e-6)
