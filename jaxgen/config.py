@@ -157,6 +157,14 @@ def validate(config: ml_collections.ConfigDict) -> None:
               "gan.maxout_pieces", "eval.num_mode_samples"):
     _int(config, key)
   _int(config, "eval.nll_samples_during_training", minimum=0)
+  for key in ("progress", "skip_nonfinite", "deterministic", "dataset.download",
+              "gan.mb_normalize"):
+    if not isinstance(_get(config, key), bool):
+      raise ConfigError(f"config.{key} must be True or False, got {_get(config, key)!r}")
+  for key in ("dataset.data_dir", "dataset.train_split", "dataset.test_split",
+              "dataset.image_key", "dataset.label_key"):
+    if not isinstance(_get(config, key), str):
+      raise ConfigError(f"config.{key} must be a string, got {_get(config, key)!r}")
   _positive_float(config, "learning_rate")
   _number(config, "model.beta", lambda v: v >= 0, ">= 0")
   for opt in ("g_optimizer", "d_optimizer"):

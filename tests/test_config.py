@@ -63,3 +63,135 @@ def test_batch_larger_than_split():
   with pytest.raises(ConfigError, match="larger than the training split"):
     validate_against_data(c, load_dataset(c.dataset))
 
+
+
+# ----------------------------------------------------------------- every branch, one line
+# Every leaf of the contract is refused with a one-line message naming it when it gets a
+# value of the wrong kind or out of range. The list is built from base_config(), so a new
+# key without validation fails here until it is validated (or listed in NOT_CHECKED_HERE).
+
+NOT_CHECKED_HERE = {
+    # any non-empty string is a name to look up: an unknown dataset is refused when loading
+    # (tests/data/test_registry.py), splits and keys by tensorflow-datasets
+    "dataset.name": "load",
+}
+
+
+def _leaves(config, prefix=""):
+  for key in config.keys():
+    value = config[key]
+    if hasattr(value, "keys"):
+      yield from _leaves(value, f"{prefix}{key}.")
+    else:
+      yield f"{prefix}{key}", value
+
+
+def _bad_values(value):
+  """Values of the wrong kind or out of range for a leaf whose default is ``value``."""
+  if isinstance(value, bool):
+    return ["yes", 1]
+  if isinstance(value, int):
+    return [-1, 2.5, True, "3"]
+  if isinstance(value, float):        # (ml_collections stores True in a float field as 1.0)
+    return [-1.0, "0.5"]
+  if isinstance(value, str):
+    return [3, None]
+  if isinstance(value, tuple):
+    return [(), (0,), (4, -1), (2.5,), 7]
+  raise AssertionError(f"no bad values known for {value!r}")
+
+
+def _set(config, key, value):
+  *path, last = key.split(".")
+  target = config
+  for p in path:
+    target = target[p]
+  with target.ignore_type():
+    target[last] = value
+
+
+CASES = [(k, bad) for k, v in _leaves(base_config()) if k not in NOT_CHECKED_HERE
+         for bad in _bad_values(v)]
+
+
+def test_every_leaf_has_cases():
+  keys = {k for k, _ in CASES}
+  assert len(keys) + len(NOT_CHECKED_HERE) == len(list(_leaves(base_config())))
+  assert {"gan.g_optimizer.b1", "eval.nll_chunk", "dataset.label_key", "gan.mb_normalize"} <= keys
+
+
+@pytest.mark.parametrize("key,bad", CASES, ids=[f"{k}={b!r}" for k, b in CASES])
+def test_every_bad_leaf_is_refused_in_one_line_naming_it(key, bad):
+  c = base_config()
+  _set(c, key, bad)
+  with pytest.raises(ConfigError) as e:
+    validate(c)
+  msg = str(e.value)
+  assert "\n" not in msg and key in msg, msg
+
+
+@pytest.mark.parametrize("changes,needle", [
+    ({"model.net": "dcgan"}, "does not fit model 'vae'"),
+    ({"model.name": "gan", "model.net": "conv"}, "does not fit model 'gan'"),
+    ({"num_seeds": 2}, "num_seeds > 1 is supported for GANs only"),
+    ({"dataset.name": ""}, "dataset.name must be a dataset name"),
+    ({"dataset.preprocess": "symmetric"}, "Bernoulli decoder needs data in [0, 1]"),
+    ({"lr_schedule": "cosine", "lr_final_fraction": 1.5}, "lr_final_fraction"),
+    ({"gan.real_label": 0.5}, "real_label must be a number in (0.5, 1]"),
+    ({"gan.g_ema": 1.0}, "g_ema must be a number in [0, 1)"),
+    ({"gan.d_optimizer.b2": 1.0}, "gan.d_optimizer.b2"),
+    ({"eval.nll_samples_during_training": -1}, "nll_samples_during_training must be >= 0"),
+])
+def test_cross_field_and_boundary_branches(changes, needle):
+  c = base_config()
+  for k, v in changes.items():
+    _set(c, k, v)
+  with pytest.raises(ConfigError) as e:
+    validate(c)
+  assert "\n" not in str(e.value) and needle in str(e.value), str(e.value)
+  # and the boundary just inside is accepted
+  if "gan.real_label" in changes:
+    _set(c, "gan.real_label", 0.51)
+    validate(c)
+
+
+def test_boundaries_inside_are_accepted():
+  c = base_config()
+  for key, value in [("gan.real_label", 1.0), ("gan.g_ema", 0.0), ("lr_final_fraction", 1.0),
+                     ("lr_final_fraction", 0.0), ("model.beta", 0.0), ("seed", 0),
+                     ("eval.nll_samples_during_training", 0), ("gan.g_optimizer.b1", 0.0),
+                     ("gan.g_optimizer.learning_rate", 0.0)]:
+    _set(c, key, value)
+    validate(c)
+
+
+def _data(kind="images", shape=(28, 28, 1), n=4000, name="fake"):
+  import types
+  import numpy as np
+  return types.SimpleNamespace(kind=kind, name=name, example_shape=shape,
+                               train=np.zeros((n,) + shape, np.uint8))
+
+
+@pytest.mark.parametrize("changes,data,needle", [
+    ({}, _data("points", (2,)), "set --config.dataset.preprocess=none"),
+    ({"dataset.preprocess": "none", "dataset.eval_preprocess": "none"}, _data("points", (2,)),
+     "use model.name='gan' with model.net='mlp'"),
+    ({"batch_size": 129}, _data(n=128), "larger than the training split"),
+    ({"model.net": "conv"}, _data(shape=(30, 30, 1)), "use --config.model.net=mlp"),
+    ({"model.name": "gan", "model.net": "dcgan"}, _data(shape=(30, 30, 1)),
+     "use --config.model.net=mlp"),
+    ({"model.name": "gan", "model.net": "dcgan"}, _data(shape=(784,)), "need images"),
+])
+def test_data_dependent_branches(changes, data, needle):
+  c = base_config()
+  for k, v in changes.items():
+    _set(c, k, v)
+  validate(c)                                     # fine on its own
+  with pytest.raises(ConfigError) as e:
+    validate_against_data(c, data)
+  assert "\n" not in str(e.value) and needle in str(e.value), str(e.value)
+  c.batch_size = 128                               # and the same data is fine for a fitting config
+  if "model.net" in changes:
+    c.model.net = "mlp"
+    if data.kind == "images":
+      validate_against_data(c, data)

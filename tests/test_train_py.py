@@ -67,3 +67,22 @@ def test_bad_input_is_one_line_with_exit_code_2(tmp_path, override, needle):
   lines = [l for l in p.stderr.splitlines() if l.strip()]
   assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], p.stderr
   assert "Traceback" not in p.stderr
+
+
+def test_missing_config_file_and_unwritable_workdir_are_one_line(tmp_path):
+  """A config path that does not exist, and a workdir that cannot be created (under a
+  regular file: refused even for root), each fail in one line with exit code 2."""
+  blocker = tmp_path / "a_file"
+  blocker.write_text("x")
+  for args, needle in [
+      (["--config", "configs/no_such_config.py", "--workdir", str(tmp_path / "w")],
+       "no_such_config.py"),
+      (["--config", "configs/vae_mnist.py", "--workdir", str(blocker / "run")],
+       "is not writable"),
+      (["--config", "configs/vae_mnist.py", "--workdir", str(tmp_path / "w"), "extra"],
+       "unexpected arguments"),
+  ]:
+    p = run(*args)
+    assert p.returncode == 2, (args, p.returncode, p.stderr[-2000:])
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], p.stderr
