@@ -1,4 +1,6 @@
 """Training-state helpers: the learning-rate schedules."""
+import math
+
 import pytest
 
 from jaxgen.config import base_config, validate
@@ -18,6 +20,17 @@ def test_learning_rate_schedules(kind):
     middle = 1.1e-3   # cosine and linear both sit halfway between 2e-3 and 2e-4 at t = 50
     assert values[0] == pytest.approx(2e-3) and values[1] == pytest.approx(middle)
     assert values[2] == pytest.approx(2e-4) and values[3] == pytest.approx(2e-4)
+  # between those points cosine and linear differ: each against its formula by hand
+  peak, end = 2e-3, 2e-4
+  for t in (10, 25, 75, 90):
+    got = float(lr(t)) if callable(lr) else lr
+    if kind == "cosine":
+      want = end + (peak - end) * 0.5 * (1 + math.cos(math.pi * t / 100))
+    elif kind == "linear":
+      want = peak + (end - peak) * t / 100
+    else:
+      want = peak
+    assert got == pytest.approx(want, rel=1e-5), (kind, t)
   two = learning_rate(2e-3, c, updates_per_step=2)        # a discriminator with d_steps = 2
   if callable(two):
     assert float(two(100)) == pytest.approx(1.1e-3)
