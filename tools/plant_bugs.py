@@ -1,0 +1,805 @@
+"""Bug planting (mutation testing): does the test suite notice plausible bugs?
+
+Each entry of :data:`MUTANTS` plants one small, realistic bug (a swapped argument, a
+dropped term, a config value silently ignored, ...) in one file, runs the tests that cover
+that code, and records whether they fail. A mutant the tests fail on is *killed*; one they
+pass is a *survivor*: a bug of that kind would reach users unnoticed, so a survivor points
+at a missing test (or, rarely, at a mutant that does not change behaviour).
+
+How it runs: the repository (tracked and untracked-but-not-ignored files, without
+``results/`` and ``runs/``) is copied once into a temporary directory (one copy per job);
+for each mutant the file is rewritten there, ``python -m pytest -x -q -p no:cacheprovider
+-n 0 <tests>`` runs in that copy with ``PYTHONPATH`` set to the copy (so the copy's
+``jaxgen`` is imported, not the editable install of this checkout: the tool checks this
+before running anything), and the file is restored. Your working tree is never modified.
+All runs share one XLA compilation cache (``JAX_COMPILATION_CACHE_DIR``, honoured by
+``tests/conftest.py``). Before the mutants, the union of their tests runs once on the
+unmutated copy (the baseline): a red baseline would make every mutant look killed, so the
+tool stops there.
+
+Outcomes: ``killed`` (pytest exit code 1: a test failed), ``killed (error)`` (exit codes
+2-5 or a crash, e.g. a collection error), ``killed (timeout)`` (the per-mutant time limit,
+``--timeout``, default 300 s), ``survived`` (exit code 0). The kill rate counts all three
+kinds of killed.
+
+Run it from the repository root (it is not part of the test suite)::
+
+    python -m tools.plant_bugs --check        # catalogue only: every snippet found once (seconds)
+    python -m tools.plant_bugs --list         # the catalogue
+    python -m tools.plant_bugs                # baseline, then every mutant
+    python -m tools.plant_bugs --only losses_saturating_sign gan_d_loss_args_swapped
+    python -m tools.plant_bugs --jobs 2 --out results/plant_bugs/report.json   # + report.md
+
+``python tools/plant_bugs.py ...`` works the same. Time: roughly one minute per mutant on
+a 2-core CPU (killed ones are quicker: ``-x`` stops at the first failure; survivors run
+all their tests), so the whole catalogue takes about an hour, plus a baseline of several
+minutes. ``--jobs N`` runs N mutants at once, each in its own copy; it only helps with
+more than two cores.
+
+Adding a mutant: append a :class:`Mutant` to :data:`MUTANTS` with a unique ``name``
+(prefixed by its area), the repo-relative ``path``, an ``old`` snippet copied exactly from
+that file that occurs there exactly once (include neighbouring text to make it unique),
+the buggy ``new`` text (it must change behaviour: a rewrite that computes the same thing
+would "survive" for no reason), ``tests``: the test files or node ids that cover the code
+(grep tests/ for the function; cheap ones first, since ``-x`` stops at the first
+failure; a narrower set only lowers the kill rate), and ``why``: the real bug it models,
+in one line. Then run ``--check`` and ``--only <name>``. ``--check`` also fails when a
+refactor changes a snippet so that it no longer occurs exactly once.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import concurrent.futures
+import datetime
+import json
+import os
+import platform
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import NamedTuple, Optional
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXCLUDED_DIRS = ("results", "runs", ".git")    # not needed by the tests
+EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
+
+
+class Mutant(NamedTuple):
+  name: str                  # unique, prefixed by the area
+  path: str                  # repo-relative file to mutate
+  old: str                   # exact snippet, occurring exactly once in ``path``
+  new: str                   # the buggy replacement
+  tests: tuple[str, ...]     # test files / node ids covering the code (cheap ones first)
+  why: str                   # the real bug this models, one line
+
+
+# --------------------------------------------------------------------------- test sets
+T_LOSSES = "tests/test_losses.py"
+T_DIST = "tests/test_distributions.py"
+T_CONFIG = "tests/test_config.py"
+T_CKPT = "tests/test_checkpoint.py"
+T_VAE = "tests/models/test_vae.py"
+T_AE = "tests/models/test_ae.py"
+T_GAN = "tests/models/test_gan.py"
+T_IFACE = "tests/models/test_interface.py"
+T_STATE = "tests/models/test_state.py"
+T_NETS_GAN = "tests/nets/test_gan.py"
+T_PIPE = "tests/data/test_pipeline.py"
+T_PREP = "tests/data/test_preprocess.py"
+T_STEPS = "tests/train/test_steps.py"
+T_EVAL = "tests/train/test_evaluator.py"
+T_LOOP = "tests/train/test_loop.py"
+T_WIRING = "tests/train/test_wiring.py"
+T_DEFAULT_OPT = "tests/train/test_default_optimization.py"
+# single tests that read the trained numbers (nll, neg_elbo, samples) of whole runs
+LOOP_VAE_OUTPUTS = "tests/train/test_loop.py::test_outputs_checkpoints_and_exact_resume"
+LOOP_GAN_EMA = "tests/train/test_loop.py::test_generator_ema_is_checkpointed_and_resumed_exactly"
+LOOP_SKIP_NONFINITE = "tests/train/test_loop.py::test_skip_nonfinite_updates"
+E2E_VAE = "tests/test_train_py.py::test_train_then_evaluate"
+RECOVERY_DAMAGED = "tests/train/test_recovery.py::test_damaged_latest_checkpoint_is_skipped"
+
+IWAE_TESTS = (T_LOSSES, T_VAE, T_IFACE, LOOP_VAE_OUTPUTS, E2E_VAE)
+
+# --------------------------------------------------------------------------- the catalogue
+MUTANTS: list[Mutant] = [
+    # ---------------------------------------------------------------- losses.py
+    Mutant("losses_d_real_fake_swapped", "jaxgen/losses.py",
+           "  real = real_label * jax.nn.softplus(-real_logits)",
+           "  real_logits, fake_logits = fake_logits, real_logits\n"
+           "  real = real_label * jax.nn.softplus(-real_logits)",
+           (T_LOSSES, T_GAN, T_STEPS),
+           "discriminator_loss uses its arguments the wrong way round: real and generated terms swapped"),
+    Mutant("losses_saturating_sign", "jaxgen/losses.py",
+           "return -jnp.mean(jax.nn.softplus(fake_logits))",
+           "return jnp.mean(jax.nn.softplus(fake_logits))",
+           (T_LOSSES, T_GAN),
+           "saturating generator loss with its sign flipped: G minimizes -E log(1 - D(G(z))) and helps D"),
+    Mutant("losses_saturating_maps_to_non_saturating", "jaxgen/losses.py",
+           '"saturating": generator_loss_saturating,',
+           '"saturating": generator_loss_non_saturating,',
+           (T_LOSSES, T_CONFIG, T_GAN, T_IFACE),
+           "gan.generator_loss='saturating' silently uses the non-saturating loss (registry entry wrong)"),
+    Mutant("losses_label_smoothing_term_dropped", "jaxgen/losses.py",
+           " + (1.0 - real_label) * jax.nn.softplus(real_logits)",
+           "",
+           (T_LOSSES, T_GAN),
+           "one-sided label smoothing without the (1 - a) log(1 - D(x)) term: the target is scaled, not smoothed"),
+    Mutant("losses_elbo_ignores_beta", "jaxgen/losses.py",
+           "return ElboTerms(recon - beta * kl, recon, kl)",
+           "return ElboTerms(recon - kl, recon, kl)",
+           (T_LOSSES, T_VAE),
+           "the ELBO ignores beta: a beta-VAE trains as a plain VAE"),
+    Mutant("losses_elbo_mean_over_batch", "jaxgen/losses.py",
+           "recon = jnp.mean(log_likelihood(z, x), axis=0)",
+           "recon = jnp.mean(log_likelihood(z, x), axis=-1)",
+           (T_LOSSES, T_VAE, T_IFACE),
+           "ELBO reconstruction term averaged over the batch axis instead of the sample axis"),
+    Mutant("losses_iwae_no_log_k", "jaxgen/losses.py",
+           "return m + jnp.log(s) - jnp.log(float(num_samples))",
+           "return m + jnp.log(s)",
+           IWAE_TESTS,
+           "IWAE bound is log sum_k w_k instead of log (1/K) sum_k w_k: off by log K"),
+    Mutant("losses_iwae_rescale_inverted", "jaxgen/losses.py",
+           "running_sum * jnp.exp(running_max - new_max)",
+           "running_sum * jnp.exp(new_max - running_max)",
+           IWAE_TESTS,
+           "running log-sum-exp rescales the old sum by exp(new - old) instead of exp(old - new)"),
+    # ---------------------------------------------------------------- distributions.py
+    Mutant("dist_reparameterize_exp_logvar", "jaxgen/distributions.py",
+           "return mean + jnp.exp(0.5 * logvar) * eps",
+           "return mean + jnp.exp(logvar) * eps",
+           (T_DIST, T_LOSSES, T_VAE),
+           "reparameterization scales eps by the variance exp(logvar) instead of the std exp(logvar / 2)"),
+    Mutant("dist_kl_missing_logvar_term", "jaxgen/distributions.py",
+           "jnp.square(mean) - 1.0 - logvar, axis=-1)",
+           "jnp.square(mean) - 1.0, axis=-1)",
+           (T_DIST, T_LOSSES, T_VAE),
+           "Gaussian KL without the -log sigma^2 term: variances collapse to 0 for free"),
+    Mutant("dist_gaussian_log_prob_no_2pi", "jaxgen/distributions.py",
+           "-0.5 * jnp.sum(_LOG_2PI + logvar + jnp.square(x - mean)",
+           "-0.5 * jnp.sum(logvar + jnp.square(x - mean)",
+           (T_DIST, T_LOSSES, T_VAE),
+           "gaussian_log_prob misses the log 2 pi normalizer: NLLs of Gaussian models off by a constant"),
+    Mutant("dist_bernoulli_log_prob_sign", "jaxgen/distributions.py",
+           "return jnp.sum(x * logits - jax.nn.softplus(logits), axis=-1)",
+           "return jnp.sum(jax.nn.softplus(logits) - x * logits, axis=-1)",
+           (T_DIST, T_AE, T_VAE),
+           "Bernoulli log-likelihood returned as the cross-entropy (sign flipped)"),
+    # ---------------------------------------------------------------- models/gan.py
+    Mutant("gan_d_loss_args_swapped", "jaxgen/models/gan.py",
+           "losses.discriminator_loss(real_logits, fake_logits, self.real_label)",
+           "losses.discriminator_loss(fake_logits, real_logits, self.real_label)",
+           (T_GAN, T_STEPS, T_EVAL, LOOP_GAN_EMA),
+           "real and generated examples swapped in the discriminator's loss"),
+    Mutant("gan_generator_loss_ignores_config", "jaxgen/models/gan.py",
+           "self.generator_loss = losses.GENERATOR_LOSSES[g.generator_loss]",
+           "self.generator_loss = losses.generator_loss_non_saturating",
+           (T_GAN, T_IFACE, T_STEPS),
+           "gan.generator_loss='saturating' silently uses the non-saturating loss (model ignores the key)"),
+    Mutant("gan_generator_sees_stale_discriminator", "jaxgen/models/gan.py",
+           "    for i in range(self.d_steps):\n"
+           "      state, d_metrics = self.discriminator_step(state, batch, jax.random.fold_in(k_d, i))\n"
+           "    state, g_metrics = self.generator_step(state, batch.shape[0], k_g)\n",
+           "    stale = state\n"
+           "    for i in range(self.d_steps):\n"
+           "      state, d_metrics = self.discriminator_step(state, batch, jax.random.fold_in(k_d, i))\n"
+           "    g_state, g_metrics = self.generator_step(stale, batch.shape[0], k_g)\n"
+           "    state = state.replace(generator=g_state.generator, generator_ema=g_state.generator_ema)\n",
+           (T_GAN, T_STEPS),
+           "generator updated against the discriminator from before its update (simultaneous, not alternating)"),
+    Mutant("gan_d_steps_reuse_one_key", "jaxgen/models/gan.py",
+           "self.discriminator_step(state, batch, jax.random.fold_in(k_d, i))",
+           "self.discriminator_step(state, batch, k_d)",
+           (T_GAN, T_STEPS),
+           "all d_steps discriminator updates see the same generated batch (one key reused)"),
+    Mutant("gan_ema_weights_swapped", "jaxgen/models/gan.py",
+           "self.g_ema * e + (1.0 - self.g_ema) * p",
+           "(1.0 - self.g_ema) * e + self.g_ema * p",
+           (T_GAN, LOOP_GAN_EMA),
+           "generator EMA with decay and (1 - decay) swapped: the average barely averages"),
+    Mutant("gan_sample_ignores_ema", "jaxgen/models/gan.py",
+           "params = state.generator_ema if self.g_ema > 0 else gen.params",
+           "params = gen.params",
+           (T_GAN, T_EVAL, LOOP_GAN_EMA),
+           "samples drawn from G's raw params although gan.g_ema > 0 (the EMA is kept but never used)"),
+    Mutant("gan_real_label_ignored", "jaxgen/models/gan.py",
+           "self.real_label = float(g.real_label)",
+           "self.real_label = 1.0",
+           (T_GAN, T_STEPS, T_CONFIG),
+           "gan.real_label ignored: one-sided label smoothing silently off"),
+    Mutant("gan_generate_clips_instead_of_mapping", "jaxgen/models/gan.py",
+           "      x = (x + 1.0) / 2.0",
+           "      x = jnp.clip(x, 0.0, 1.0)",
+           (T_GAN, T_IFACE, T_EVAL),
+           "generate does not map tanh output in [-1, 1] back to [0, 1] (clips it: dark half lost)"),
+    Mutant("gan_eval_d_fake_on_real_data", "jaxgen/models/gan.py",
+           "self._apply(self.D, disc.params, disc.batch_stats, fake, train=False)",
+           "self._apply(self.D, disc.params, disc.batch_stats, x, train=False)",
+           (T_GAN, T_EVAL, T_IFACE),
+           "eval d_fake computed on the test data instead of generated samples"),
+    Mutant("gan_optimizer_ignores_group_lr", "jaxgen/models/gan.py",
+           "lr = opt_config.learning_rate or config.learning_rate",
+           "lr = config.learning_rate",
+           (T_GAN, T_STEPS, T_CONFIG),
+           "gan.g_optimizer/d_optimizer.learning_rate ignored: both players use config.learning_rate"),
+    Mutant("gan_d_schedule_ignores_d_steps", "jaxgen/models/gan.py",
+           "make_optimizer(g.d_optimizer, config, g.d_steps)",
+           "make_optimizer(g.d_optimizer, config)",
+           (T_GAN, T_STATE, T_STEPS),
+           "D's decay schedule spans num_steps updates although D makes d_steps per step: decays d_steps x too fast"),
+    Mutant("gan_mlp_d_drops_mb_normalize", "jaxgen/models/gan.py",
+           "mb_normalize=g.mb_normalize,\n                                         maxout_pieces",
+           "maxout_pieces",
+           (T_GAN, T_IFACE, T_STEPS),
+           "gan.mb_normalize not passed to the MLP discriminator: the sum, not the mean, similarity"),
+    Mutant("gan_mlp_d_drops_maxout_pieces", "jaxgen/models/gan.py",
+           "mb_normalize=g.mb_normalize,\n                                         maxout_pieces=g.maxout_pieces)",
+           "mb_normalize=g.mb_normalize)",
+           (T_GAN, T_IFACE, T_STEPS),
+           "gan.maxout_pieces not passed to the MLP discriminator: LeakyReLU units instead of maxout"),
+    # ---------------------------------------------------------------- models/vae.py
+    Mutant("vae_ignores_beta", "jaxgen/models/vae.py",
+           "num_samples=num_samples or self.num_samples, beta=self.beta)",
+           "num_samples=num_samples or self.num_samples)",
+           (T_VAE, T_IFACE),
+           "model.beta ignored by the VAE: every beta-VAE trains with beta = 1"),
+    Mutant("vae_ignores_num_samples", "jaxgen/models/vae.py",
+           "num_samples=num_samples or self.num_samples, beta=self.beta)",
+           "num_samples=num_samples or 1, beta=self.beta)",
+           (T_VAE, T_IFACE),
+           "model.num_samples ignored: the training ELBO always uses one Monte-Carlo sample"),
+    Mutant("vae_nll_sign_flipped", "jaxgen/models/vae.py",
+           "return -losses.iwae_bound(",
+           "return losses.iwae_bound(",
+           (T_VAE, T_IFACE, LOOP_VAE_OUTPUTS, E2E_VAE),
+           "the sign of the VAE's importance-weighted NLL flipped (reports log p(x), not -log p(x))"),
+    Mutant("vae_gaussian_ignores_decoder_logvar", "jaxgen/models/vae.py",
+           'D.gaussian_log_prob(flat_x, flat_out, params["decoder_logvar"])',
+           "D.gaussian_log_prob(flat_x, flat_out, 0.0)",
+           (T_VAE, T_IFACE),
+           "Gaussian likelihood with unit variance: the learned decoder_logvar is never used"),
+    Mutant("vae_eval_uses_training_beta", "jaxgen/models/vae.py",
+           "functools.partial(self.log_likelihood, state.params), num_samples=1)",
+           "functools.partial(self.log_likelihood, state.params), num_samples=1, beta=self.beta)",
+           (T_VAE, T_IFACE, LOOP_VAE_OUTPUTS),
+           "eval neg_elbo weighted by the training beta instead of 1 (not a bound on -log p(x))"),
+    # ---------------------------------------------------------------- models/ae.py, codec.py
+    Mutant("ae_gaussian_abs_error", "jaxgen/models/ae.py",
+           "return jnp.sum(jnp.square(flat_out - flat_x), axis=-1)",
+           "return jnp.sum(jnp.abs(flat_out - flat_x), axis=-1)",
+           (T_AE, T_IFACE),
+           "autoencoder's Gaussian reconstruction loss is L1, not squared error"),
+    Mutant("codec_generate_uniform_codes", "jaxgen/models/codec.py",
+           "z = jax.random.normal(key, (n, self.latent_dim))",
+           "z = jax.random.uniform(key, (n, self.latent_dim))",
+           (T_AE, T_VAE, T_IFACE),
+           "AE/VAE samples decode codes from U[0, 1) instead of the prior N(0, I)"),
+    Mutant("codec_mean_image_no_sigmoid", "jaxgen/models/codec.py",
+           "return jax.nn.sigmoid(out)",
+           "return out",
+           (T_VAE, T_AE, T_IFACE, E2E_VAE),
+           "Bernoulli decoder pictures show logits, not probabilities (no sigmoid)"),
+    # ---------------------------------------------------------------- models/state.py
+    Mutant("state_cosine_is_linear", "jaxgen/models/state.py",
+           "return optax.cosine_decay_schedule(peak, steps, alpha=end / peak if peak else 0.0)",
+           "return optax.linear_schedule(peak, end, steps)",
+           (T_STATE, T_GAN, T_STEPS),
+           "lr_schedule='cosine' silently decays linearly"),
+    Mutant("state_schedule_ignores_updates_per_step", "jaxgen/models/state.py",
+           "steps = int(config.num_steps) * int(updates_per_step)",
+           "steps = int(config.num_steps)",
+           (T_STATE, T_GAN),
+           "the schedule length ignores updates_per_step (d_steps): D's learning rate hits its floor early"),
+    Mutant("state_lr_final_fraction_ignored", "jaxgen/models/state.py",
+           'end = peak * float(config.get("lr_final_fraction", 0.0))',
+           "end = 0.0",
+           (T_STATE, T_GAN),
+           "lr_final_fraction ignored: decayed schedules always end at 0"),
+    Mutant("state_skip_nonfinite_skips_every_update", "jaxgen/models/state.py",
+           "return optax.apply_if_finite(tx, max_consecutive_errors=1_000_000)",
+           "return optax.apply_if_finite(optax.chain(tx, optax.scale(0.0)), max_consecutive_errors=1_000_000)",
+           (T_STATE, LOOP_SKIP_NONFINITE),
+           "skip_nonfinite skipping every update (zero updates), not just the non-finite ones"),
+    # ---------------------------------------------------------------- train/steps.py, data/pipeline.py
+    Mutant("steps_same_key_every_step", "jaxgen/train/steps.py",
+           "jax.random.split(jax.random.fold_in(train_key, t))",
+           "jax.random.split(train_key)",
+           (T_WIRING, T_STEPS, T_LOOP),
+           "every step uses the same preprocessing and model key (noise, binarization repeat each step)"),
+    Mutant("steps_static_binarize_ignored", "jaxgen/train/steps.py",
+           'if config.dataset.preprocess == "static_binarize":',
+           "if False:",
+           (T_WIRING, T_STEPS, T_PREP, T_LOOP),
+           "dataset.preprocess='static_binarize' trains on grey levels (the binarization is never applied)"),
+    Mutant("steps_map_gives_every_seed_seed0_keys", "jaxgen/train/steps.py",
+           "lambda a: train_chunk(a[0], train_x, a[1], a[2], start)",
+           "lambda a: train_chunk(a[0], train_x, train_key[0], data_key[0], start)",
+           (T_WIRING, T_STEPS, T_LOOP),
+           "seed_batching='map' gives every seed the first seed's train and data keys"),
+    Mutant("steps_vmap_and_map_swapped", "jaxgen/train/steps.py",
+           'if how == "vmap":',
+           'if how == "map":',
+           (T_WIRING, T_STEPS, T_DEFAULT_OPT),
+           "seed_batching 'vmap' and 'map' swapped (seeds no longer bit-identical to single-seed runs)"),
+    Mutant("steps_eval_preprocess_ignored", "jaxgen/train/steps.py",
+           'keys["eval"], config.dataset.eval_preprocess)',
+           'keys["eval"], config.dataset.preprocess)',
+           (T_WIRING, T_STEPS, T_EVAL, T_LOOP, E2E_VAE),
+           "the test split is preprocessed with the training preprocess (dataset.eval_preprocess ignored)"),
+    Mutant("steps_chunk_restarts_epoch_order", "jaxgen/train/steps.py",
+           "perm0 = pipeline.epoch_permutation(data_key, start // spe, num_train)",
+           "perm0 = pipeline.epoch_permutation(data_key, 0, num_train)",
+           (T_WIRING, T_STEPS, T_PIPE, T_LOOP),
+           "a chunk (or a resume) starting mid-epoch reads epoch 0's order instead of the current epoch's"),
+    Mutant("pipeline_order_ignores_epoch", "jaxgen/data/pipeline.py",
+           "return jax.random.permutation(jax.random.fold_in(data_key, epoch), num_examples)",
+           "return jax.random.permutation(data_key, num_examples)",
+           (T_WIRING, T_PIPE, T_STEPS),
+           "the data order does not depend on the epoch: every epoch sees the same batches"),
+    Mutant("pipeline_batch_at_wrong_offset", "jaxgen/data/pipeline.py",
+           "start = (step % spe) * batch_size",
+           "start = step % spe",
+           (T_WIRING, T_PIPE, T_STEPS),
+           "batch_at offsets by steps, not by steps * batch_size: overlapping batches, most data unseen"),
+    # ---------------------------------------------------------------- train/loop.py, checkpoint.py
+    Mutant("loop_keep_checkpoints_ignored", "jaxgen/train/loop.py",
+           'ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints, log=log,',
+           'ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), 3, log=log,',
+           (T_LOOP, T_CKPT),
+           "config.keep_checkpoints ignored by the trainer (always keeps 3)"),
+    Mutant("loop_config_differences_empty", "jaxgen/train/loop.py",
+           "  return out\n",
+           "  return []\n",
+           (T_LOOP,),
+           "config_differences finds nothing: resuming with a different config is never refused"),
+    Mutant("loop_learning_rate_resumable", "jaxgen/train/loop.py",
+           'RESUMABLE_CHANGES = ("num_steps", "progress", "keep_checkpoints", "num_samples")',
+           'RESUMABLE_CHANGES = ("num_steps", "progress", "keep_checkpoints", "num_samples", "learning_rate")',
+           (T_LOOP,),
+           "learning_rate listed as resumable: a resume may silently change the math"),
+    Mutant("ckpt_restore_oldest_first", "jaxgen/checkpoint.py",
+           "sorted(self._manager.all_steps(), reverse=True)",
+           "sorted(self._manager.all_steps())",
+           (T_CKPT, T_LOOP, RECOVERY_DAMAGED),
+           "restore without a step returns the oldest readable checkpoint, not the latest"),
+    # ---------------------------------------------------------------- train/evaluator.py
+    Mutant("eval_nll_fixed_k", "jaxgen/train/evaluator.py",
+           "nll = self.nll(state, k, key)",
+           "nll = self.nll(state, 100, key)",
+           (T_EVAL, T_IFACE, LOOP_VAE_OUTPUTS, E2E_VAE),
+           "the final NLL uses a fixed K = 100 while eval.json reports eval.nll_samples"),
+    Mutant("eval_std_with_ddof_1", "jaxgen/train/evaluator.py",
+           "float(vals.std())",
+           "float(vals.std(ddof=1))",
+           (T_EVAL, T_STEPS),
+           "across-seed std is the sample std (ddof=1) while documented as the population std"),
+    # ---------------------------------------------------------------- config.py
+    Mutant("config_real_label_unchecked", "jaxgen/config.py",
+           '_number(config, "gan.real_label", lambda v: 0.5 < v <= 1,',
+           '_number(config, "gan.real_label", lambda v: True,',
+           (T_CONFIG,),
+           "range check of gan.real_label removed"),
+    Mutant("config_batch_size_vs_split_unchecked", "jaxgen/config.py",
+           "  if config.batch_size > n:",
+           "  if False:",
+           (T_CONFIG,),
+           "batch_size larger than the training split accepted (zero steps per epoch)"),
+    Mutant("config_net_model_mismatch_unchecked", "jaxgen/config.py",
+           "  if config.model.net not in nets:",
+           "  if False:",
+           (T_CONFIG,),
+           "model.net not checked against the model (e.g. 'dcgan' for a VAE, 'conv' for a GAN)"),
+    Mutant("config_num_seeds_non_gan_unchecked", "jaxgen/config.py",
+           'if config.num_seeds > 1 and config.model.name != "gan":',
+           "if False:",
+           (T_CONFIG,),
+           "num_seeds > 1 accepted for AE/VAE, which do not support several seeds"),
+]
+
+
+# --------------------------------------------------------------------------- catalogue checks
+
+def _test_file(test: str) -> str:
+  return test.split("::", 1)[0]
+
+
+def check_catalogue(mutants, root: str = REPO) -> list[str]:
+  """Problems of the catalogue (empty when it is sound): unique names, each ``old``
+  exactly once in its file, ``new`` different and still valid Python, every test file and
+  test function present."""
+  problems = []
+  seen = set()
+  for m in mutants:
+    where = f"{m.name} ({m.path})"
+    if m.name in seen:
+      problems.append(f"{m.name}: duplicate name")
+    seen.add(m.name)
+    if not re.fullmatch(r"[a-z0-9_]+", m.name):
+      problems.append(f"{m.name}: name must be lower_snake_case")
+    if not m.why.strip() or not m.tests:
+      problems.append(f"{where}: needs a 'why' and at least one test")
+    full = os.path.join(root, m.path)
+    if not os.path.isfile(full):
+      problems.append(f"{where}: file not found")
+      continue
+    with open(full, encoding="utf-8") as f:
+      source = f.read()
+    count = source.count(m.old)
+    if count != 1:
+      problems.append(f"{where}: 'old' snippet found {count} times (must be exactly once): {m.old!r}")
+    elif m.old == m.new:
+      problems.append(f"{where}: 'new' equals 'old'")
+    elif m.path.endswith(".py"):
+      try:
+        ast.parse(source.replace(m.old, m.new, 1), m.path)
+      except SyntaxError as e:
+        problems.append(f"{where}: the mutated file is not valid Python ({e.msg}, line {e.lineno})")
+    for t in m.tests:
+      tf = os.path.join(root, _test_file(t))
+      if not os.path.isfile(tf):
+        problems.append(f"{where}: test file {_test_file(t)} not found")
+      elif "::" in t:
+        func = t.split("::")[-1].split("[", 1)[0]
+        with open(tf, encoding="utf-8") as f:
+          if not re.search(rf"^\s*def {re.escape(func)}\(", f.read(), re.M):
+            problems.append(f"{where}: test {t} not found")
+  return problems
+
+
+# --------------------------------------------------------------------------- running
+
+def repo_files(root: str = REPO) -> list[str]:
+  """Tracked and untracked-but-not-ignored files (repo-relative), minus EXCLUDED_DIRS."""
+  try:
+    out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others",
+                          "--exclude-standard"], capture_output=True, check=True).stdout
+    names = sorted(set(n for n in out.decode("utf-8").split("\0") if n))
+  except (OSError, subprocess.CalledProcessError):
+    names = []
+    for folder, dirs, files in os.walk(root):
+      dirs[:] = [d for d in dirs if d not in EXCLUDED_PARTS and not d.endswith(".egg-info")]
+      names += [os.path.relpath(os.path.join(folder, f), root) for f in files]
+  keep = []
+  for n in names:
+    parts = n.split("/")
+    if parts[0] in EXCLUDED_DIRS or any(p in EXCLUDED_PARTS or p.endswith(".egg-info") for p in parts):
+      continue
+    if os.path.isfile(os.path.join(root, n)):      # tracked but deleted in the work tree: skip
+      keep.append(n)
+  return keep
+
+
+def make_copy(dest: str, files: list[str], root: str = REPO) -> str:
+  for n in files:
+    target = os.path.join(dest, n)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copy2(os.path.join(root, n), target)
+  return dest
+
+
+def run_env(copy: str, cache_dir: str) -> dict:
+  env = dict(os.environ)
+  env["PYTHONPATH"] = copy + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+  env["JAX_COMPILATION_CACHE_DIR"] = cache_dir
+  env.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+  env.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+  env["PYTHONDONTWRITEBYTECODE"] = "1"     # no stale .pyc of a mutated file, ever
+  return env
+
+
+def check_imports_from_copy(copy: str, env: dict) -> None:
+  """Raises RuntimeError unless ``import jaxgen`` in the copy finds the copy's package."""
+  p = subprocess.run([sys.executable, "-c", "import os, jaxgen; print(os.path.realpath(jaxgen.__file__))"],
+                     cwd=copy, env=env, capture_output=True, text=True, timeout=120)
+  found = p.stdout.strip()
+  if p.returncode != 0 or not found.startswith(os.path.realpath(copy) + os.sep):
+    raise RuntimeError(f"jaxgen is not imported from the copy {copy}: got {found or p.stderr[-500:]!r}")
+
+
+_ACTIVE: set = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
+def run_pytest(copy: str, env: dict, tests, timeout: float, workers: int = 0):
+  """(returncode or None on timeout, output, seconds)."""
+  cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rfE", "-p", "no:cacheprovider",
+         "-n", str(workers), *tests]
+  start = time.perf_counter()
+  proc = subprocess.Popen(cmd, cwd=copy, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, start_new_session=True)
+  with _ACTIVE_LOCK:
+    _ACTIVE.add(proc)
+  try:
+    out, _ = proc.communicate(timeout=timeout)
+    rc = proc.returncode
+  except subprocess.TimeoutExpired:
+    _kill_group(proc)
+    out, _ = proc.communicate()
+    rc = None
+  finally:
+    with _ACTIVE_LOCK:
+      _ACTIVE.discard(proc)
+  return rc, out or "", time.perf_counter() - start
+
+
+def _kill_group(proc) -> None:
+  """SIGKILL the process group this tool started for ``proc`` (pytest and its children)."""
+  try:
+    os.killpg(proc.pid, signal.SIGKILL)
+  except (ProcessLookupError, PermissionError):
+    pass
+
+
+_FAIL_LINE = re.compile(r"^(FAILED|ERROR) (.+?)(?: - .*)?$")
+_PROGRESS_LINE = re.compile(r"^[.sxXFE]+(\s+\[\s*\d+%\])?$")     # pytest -q progress
+
+
+def first_failure(output: str) -> Optional[str]:
+  """The first failing test id (or erroring file) in pytest's short summary."""
+  for line in output.splitlines():
+    m = _FAIL_LINE.match(line.strip())
+    if m:
+      return m.group(2).strip()
+  return None
+
+
+def outcome_of(rc: Optional[int]) -> str:
+  if rc is None:
+    return "killed (timeout)"
+  if rc == 0:
+    return "survived"
+  if rc == 1:
+    return "killed"
+  return "killed (error)"
+
+
+def run_mutant(m: Mutant, copy: str, env: dict, timeout: float) -> dict:
+  path = os.path.join(copy, m.path)
+  with open(path, "rb") as f:
+    original = f.read()
+  text = original.decode("utf-8")
+  if text.count(m.old) != 1:
+    raise RuntimeError(f"{m.name}: snippet not found exactly once in the copy of {m.path}")
+  try:
+    with open(path, "wb") as f:
+      f.write(text.replace(m.old, m.new, 1).encode("utf-8"))
+    rc, out, seconds = run_pytest(copy, env, m.tests, timeout)
+  finally:
+    with open(path, "wb") as f:
+      f.write(original)
+  killer = first_failure(out) if rc else None
+  if rc not in (0, 1) and killer is None:
+    tail = [l for l in out.strip().splitlines() if l.strip()]
+    killer = ("timeout" if rc is None else (tail[-1][:200] if tail else f"exit code {rc}"))
+  return {"name": m.name, "path": m.path, "why": m.why, "tests": list(m.tests),
+          "outcome": outcome_of(rc), "returncode": rc, "seconds": round(seconds, 1),
+          "killed_by": killer, "output_tail": out[-3000:] if rc not in (0, 1) else None}
+
+
+# --------------------------------------------------------------------------- reports
+
+def _git(*args) -> str:
+  try:
+    return subprocess.run(["git", "-C", REPO, *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+  except (OSError, subprocess.CalledProcessError):
+    return ""
+
+
+def _cpu_model() -> str:
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("model name"):
+          return line.split(":", 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor() or platform.machine()
+
+
+def summarize(results: list[dict]) -> dict:
+  killed = [r for r in results if r["outcome"] != "survived"]
+  return {"total": len(results), "killed": len(killed),
+          "killed_by_failure": sum(r["outcome"] == "killed" for r in results),
+          "killed_by_error": sum(r["outcome"] == "killed (error)" for r in results),
+          "killed_by_timeout": sum(r["outcome"] == "killed (timeout)" for r in results),
+          "survived": [r["name"] for r in results if r["outcome"] == "survived"],
+          "kill_rate": round(len(killed) / len(results), 4) if results else None}
+
+
+def write_reports(path: str, report: dict) -> str:
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  with open(path, "w") as f:
+    json.dump(report, f, indent=2)
+  md_path = os.path.splitext(path)[0] + ".md"
+  s = report["summary"]
+  lines = [f"# Planted bugs: {s['killed']}/{s['total']} killed", "",
+           f"Commit {report['commit'] or '?'}{' (with uncommitted changes)' if report['dirty'] else ''}, "
+           f"{report['date']}, {report['machine']}; `python -m tools.plant_bugs` "
+           f"(timeout {report['timeout_s']} s per mutant).", "",
+           f"Killed by a failing test: {s['killed_by_failure']}; by an error: "
+           f"{s['killed_by_error']}; by the timeout: {s['killed_by_timeout']}; "
+           f"survived: {len(s['survived'])}.", ""]
+  if report.get("interrupted"):
+    lines += ["**Interrupted**: only the mutants below ran.", ""]
+  survivors = [r for r in report["mutants"] if r["outcome"] == "survived"]
+  if survivors:
+    lines += ["## Survivors (bugs the tests miss)", ""]
+    lines += [f"* `{r['name']}` ({r['path']}): {r['why']}" for r in survivors]
+    lines += [""]
+  lines += ["## All mutants", "", "| mutant | file | outcome | s | first failing test | bug |",
+            "| --- | --- | --- | ---: | --- | --- |"]
+  for r in report["mutants"]:
+    killer = (r["killed_by"] or "").replace("|", "\\|")
+    lines.append(f"| `{r['name']}` | {r['path']} | {r['outcome']} | {r['seconds']:.0f} | "
+                 f"{f'`{killer}`' if killer else ''} | {r['why'].replace('|', '/')} |")
+  with open(md_path, "w") as f:
+    f.write("\n".join(lines) + "\n")
+  return md_path
+
+
+# --------------------------------------------------------------------------- CLI
+
+def _select(names: Optional[list[str]]) -> list[Mutant]:
+  if not names:
+    return list(MUTANTS)
+  by_name = {m.name: m for m in MUTANTS}
+  unknown = [n for n in names if n not in by_name]
+  if unknown:
+    raise SystemExit(f"unknown mutant(s): {', '.join(unknown)}; see --list")
+  return [by_name[n] for n in dict.fromkeys(names)]
+
+
+def _list(mutants) -> None:
+  width = max(len(m.name) for m in mutants)
+  for m in mutants:
+    print(f"{m.name:<{width}}  {m.path}\n{'':<{width}}  why:   {m.why}\n"
+          f"{'':<{width}}  tests: {' '.join(m.tests)}")
+  print(f"{len(mutants)} mutants")
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(prog="python -m tools.plant_bugs",
+                              description=__doc__.split("\n\n")[0],
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--list", action="store_true", help="print the catalogue and exit")
+  p.add_argument("--check", action="store_true",
+                 help="check the whole catalogue (snippets found exactly once, tests exist) and exit")
+  p.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
+  p.add_argument("--jobs", type=int, default=1, help="mutants run at once, each in its own copy (default 1)")
+  p.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant (default 300)")
+  p.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
+                 help="first run the union of the selected mutants' tests unmutated and stop if "
+                      "they fail (default: on)")
+  p.add_argument("--baseline-timeout", type=float, default=3600.0,
+                 help="seconds for the baseline run (default 3600)")
+  p.add_argument("--out", metavar="PATH", help="write a JSON report there, and a markdown summary "
+                                                "next to it (same name, .md)")
+  p.add_argument("--cache-dir", help="XLA compilation cache to use (default: a fresh temporary one)")
+  p.add_argument("--keep", action="store_true", help="keep the temporary copies (their path is printed)")
+  args = p.parse_args(argv)
+
+  if args.check:
+    problems = check_catalogue(MUTANTS)
+    for line in problems:
+      print(f"catalogue error: {line}")
+    print(f"{len(MUTANTS)} mutants, {len(problems)} catalogue error(s)")
+    return 1 if problems else 0
+  mutants = _select(args.only)
+  if args.list:
+    _list(mutants)
+    return 0
+  problems = check_catalogue(mutants)
+  if problems:
+    for line in problems:
+      print(f"catalogue error: {line}")
+    return 1
+  if args.jobs < 1:
+    raise SystemExit("--jobs must be >= 1")
+
+  jobs = min(args.jobs, len(mutants))
+  work = tempfile.mkdtemp(prefix="plant_bugs_")
+  cache_dir = os.path.abspath(args.cache_dir) if args.cache_dir else os.path.join(work, "xla_cache")
+  os.makedirs(cache_dir, exist_ok=True)
+  files = repo_files()
+  copies = [make_copy(os.path.join(work, f"repo{i}"), files) for i in range(jobs)]
+  envs = {c: run_env(c, cache_dir) for c in copies}
+  for c in copies:
+    check_imports_from_copy(c, envs[c])
+  print(f"{len(mutants)} mutants, {jobs} job(s), {len(files)} files copied to {work}; "
+        f"jaxgen imported from the copies; XLA cache {cache_dir}", flush=True)
+
+  report = {"commit": _git("rev-parse", "--short", "HEAD"), "dirty": bool(_git("status", "--porcelain")),
+            "date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "machine": f"{_cpu_model()}, {os.cpu_count()} CPUs",
+            "command": " ".join([os.path.basename(sys.argv[0])] + (argv if argv is not None else sys.argv[1:])),
+            "timeout_s": args.timeout, "baseline": None, "mutants": [], "summary": None}
+  results: list[dict] = []
+  interrupted = False
+  try:
+    if args.baseline:
+      union = list(dict.fromkeys(t for m in mutants for t in m.tests))
+      # A node id inside a file that is also listed whole would run twice: drop it.
+      whole = {t for t in union if "::" not in t}
+      union = [t for t in union if "::" not in t or _test_file(t) not in whole]
+      print(f"baseline: {len(union)} test paths on the unmutated copy ...", flush=True)
+      rc, out, seconds = run_pytest(copies[0], envs[copies[0]], union, args.baseline_timeout,
+                                    workers=jobs if jobs > 1 else 0)
+      report["baseline"] = {"tests": union, "returncode": rc, "seconds": round(seconds, 1)}
+      passed = sum(l.count(".") for l in out.splitlines() if _PROGRESS_LINE.match(l.strip()))
+      print(f"baseline: {'green' if rc == 0 else 'RED'} in {seconds:.0f} s ({passed} tests passed)",
+            flush=True)
+      if rc != 0:
+        print(out[-4000:])
+        print("baseline is red (every mutant would look killed): fix the tests first, or "
+              "narrow --only; --no-baseline skips this check")
+        return 2
+
+    free: "queue.Queue[str]" = queue.Queue()
+    for c in copies:
+      free.put(c)
+    lock = threading.Lock()
+    width = max(len(m.name) for m in mutants)
+
+    def task(m: Mutant) -> dict:
+      copy = free.get()
+      try:
+        r = run_mutant(m, copy, envs[copy], args.timeout)
+      finally:
+        free.put(copy)
+      with lock:
+        results.append(r)
+        print(f"[{len(results):>{len(str(len(mutants)))}}/{len(mutants)}] {m.name:<{width}}  "
+              f"{r['outcome']:<16} {r['seconds']:6.1f} s  {r['killed_by'] or ''}", flush=True)
+      return r
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+      futures = [pool.submit(task, m) for m in mutants]
+      try:
+        for fut in futures:
+          fut.result()
+      except KeyboardInterrupt:
+        interrupted = True
+        for fut in futures:
+          fut.cancel()
+        with _ACTIVE_LOCK:
+          for proc in list(_ACTIVE):
+            _kill_group(proc)
+        raise
+  except KeyboardInterrupt:
+    interrupted = True
+    print("interrupted", flush=True)
+  finally:
+    if not args.keep:
+      shutil.rmtree(work, ignore_errors=True)
+    else:
+      print(f"copies kept in {work}")
+
+  order = {m.name: i for i, m in enumerate(mutants)}
+  results.sort(key=lambda r: order[r["name"]])
+  summary = summarize(results)
+  report.update(mutants=results, summary=summary, interrupted=interrupted)
+  if results:
+    print(f"\nkill rate: {summary['killed']}/{summary['total']} "
+          f"({summary['killed_by_failure']} by a failing test, {summary['killed_by_error']} by an "
+          f"error, {summary['killed_by_timeout']} by the timeout)")
+    survivors = [r for r in results if r["outcome"] == "survived"]
+    if survivors:
+      print(f"survivors ({len(survivors)}): bugs the tests do not notice")
+      for r in survivors:
+        print(f"  {r['name']} ({r['path']}): {r['why']}")
+  if args.out:
+    md = write_reports(args.out, report)
+    print(f"wrote {args.out} and {md}")
+  return 130 if interrupted else 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
