@@ -85,7 +85,7 @@ def _x64():
   return enable_x64()
 
 
-def _one_adam_update(before, after, b1: float, lr: float):
+def _one_adam_update(before, after, b1: float, lr: float, b2: float = 0.999):
   """The gradient an Adam optimizer saw in the single update ``before`` -> ``after`` (two
   :class:`~jaxgen.models.state.TrainState` s, ``before`` with a fresh optimizer state),
   asserting that the step taken is Adam's first step with learning rate ``lr``.
@@ -100,6 +100,9 @@ def _one_adam_update(before, after, b1: float, lr: float):
   import optax
   mu = optax.tree_utils.tree_get(after.opt_state, "mu")
   grad = jax.tree.map(lambda m: m / (1.0 - b1), mu)
+  nu = optax.tree_utils.tree_get(after.opt_state, "nu")     # (1 - b2) g^2
+  chex.assert_trees_all_close(nu, jax.tree.map(lambda g: (1.0 - b2) * g * g, grad),
+                              rtol=1e-4, atol=1e-12)
   step = jax.tree.map(lambda a, b: a - b, after.params, before.params)
   want = jax.tree.map(lambda g: -lr * g / (jnp.abs(g) + 1e-8), grad)
   # float32 parameters: p1 - p0 carries a rounding error of ~1e-7 |p|, i.e. ~1e-4 lr
@@ -112,8 +115,8 @@ def _one_adam_update(before, after, b1: float, lr: float):
 
 @pytest.fixture
 def one_adam_update():
-  """``one_adam_update(before, after, b1, lr) -> grad``: the gradient of a single Adam
-  update, checked against the learning rate ``lr``."""
+  """``one_adam_update(before, after, b1, lr, b2=0.999) -> grad``: the gradient of a single
+  Adam update, checked against the learning rate ``lr`` and Adam's second moment (b2)."""
   return _one_adam_update
 
 

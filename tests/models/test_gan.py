@@ -113,8 +113,8 @@ def _d(model, params, x):
 def test_discriminator_loss_and_gradient_by_hand(ring_config, one_adam_update, real_label):
   c = ring_config
   c.gan.real_label = real_label
-  c.gan.d_optimizer.learning_rate, c.gan.d_optimizer.b1 = 3e-3, 0.3
-  c.gan.g_optimizer.b1 = 0.6            # another value, so that a swap of the groups shows
+  c.gan.d_optimizer.learning_rate, c.gan.d_optimizer.b1, c.gan.d_optimizer.b2 = 3e-3, 0.3, 0.99
+  c.gan.g_optimizer.b1 = 0.6            # other values, so that a swap of the groups shows
   model = _gan(c)
   s0 = model.init(jax.random.PRNGKey(1))
   real = _separable(jax.random.PRNGKey(0), 16)
@@ -132,7 +132,7 @@ def test_discriminator_loss_and_gradient_by_hand(ring_config, one_adam_update, r
   np.testing.assert_allclose(m["d_loss"], by_hand(p0), rtol=1e-5)
   np.testing.assert_allclose(m["d_real"], jnp.mean(_d(model, p0, real)), rtol=1e-5)
   np.testing.assert_allclose(m["d_fake"], jnp.mean(_d(model, p0, fake)), rtol=1e-5)
-  grad = one_adam_update(s0.discriminator, s1.discriminator, b1=0.3, lr=3e-3)
+  grad = one_adam_update(s0.discriminator, s1.discriminator, b1=0.3, lr=3e-3, b2=0.99)
   chex.assert_trees_all_close(grad, jax.grad(by_hand)(p0), rtol=2e-4, atol=1e-7)
 
 
@@ -140,7 +140,7 @@ def test_discriminator_loss_and_gradient_by_hand(ring_config, one_adam_update, r
 def test_generator_loss_and_gradient_by_hand(ring_config, one_adam_update, kind):
   c = ring_config
   c.gan.generator_loss = kind
-  c.gan.g_optimizer.b1 = 0.6             # learning_rate 0: the config's learning_rate
+  c.gan.g_optimizer.b1, c.gan.g_optimizer.b2 = 0.6, 0.9   # learning_rate 0: the config's
   model = _gan(c)
   s0 = model.init(jax.random.PRNGKey(1))
   key = jax.random.PRNGKey(8)
@@ -156,7 +156,7 @@ def test_generator_loss_and_gradient_by_hand(ring_config, one_adam_update, kind)
 
   p0 = s0.generator.params
   np.testing.assert_allclose(m["g_loss"], by_hand(p0), rtol=1e-5)
-  grad = one_adam_update(s0.generator, s1.generator, b1=0.6, lr=c.learning_rate)
+  grad = one_adam_update(s0.generator, s1.generator, b1=0.6, lr=c.learning_rate, b2=0.9)
   chex.assert_trees_all_close(grad, jax.grad(by_hand)(p0), rtol=2e-4, atol=1e-7)
 
 
@@ -252,3 +252,22 @@ def test_generated_images_are_mapped_to_unit_range(ring_config, preprocess):
   else:                                             # sigmoid output, already in [0, 1]
     np.testing.assert_array_equal(out, raw)
   assert 0 <= float(out.min()) and float(out.max()) <= 1
+
+
+def test_discriminator_schedule_spans_its_d_steps_updates(ring_config):
+  """With d_steps = 2 and a decaying schedule, D makes 2 * num_steps updates and its
+  learning rate decays over all of them: D still learns in the last training step (a
+  schedule over num_steps updates would have reached 0 halfway)."""
+  c = ring_config
+  c.gan.d_steps, c.num_steps, c.lr_schedule, c.lr_final_fraction = 2, 4, "cosine", 0.0
+  model = _gan(c)
+  step = jax.jit(model.train_step)
+  state = model.init(jax.random.PRNGKey(1))
+  real = _separable(jax.random.PRNGKey(0), 16)
+  history = []
+  for i in range(4):
+    state, _ = step(state, real, jax.random.PRNGKey(20 + i))
+    history.append(state)
+  assert int(jax.tree.leaves(history[-1].discriminator.opt_state)[0]) == 8   # 8 D updates
+  for before, after in zip(history[1:-1], history[2:]):    # steps 3 and 4: updates 4..7
+    assert _differ(after.discriminator.params, before.discriminator.params)

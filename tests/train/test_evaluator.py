@@ -50,3 +50,22 @@ def test_evaluator_adds_mode_metrics_where_the_data_has_modes(ring_config):
   keys = [run.keys[0], steps.run_keys(7)]
   rows = evaluator_lib.evaluate_seeds(with_modes, two, keys, "periodic")
   assert len(rows) == 2 and rows[0] == summary
+
+
+def test_periodic_nll_follows_nll_samples_during_training(vae_config):
+  """eval.nll_samples_during_training = K > 0 adds the K-sample NLL to each periodic
+  evaluation (the same number as Evaluator.nll); 0 leaves it out."""
+  run = train.build_run(vae_config)
+  state = run.init_state()
+  vae_config.eval.nll_samples_during_training = 0
+  assert "nll" not in run.evaluator().periodic(state)
+  vae_config.eval.nll_samples_during_training = 7
+  ev = run.evaluator()
+  values = ev.periodic(state)
+  assert values["nll"] == ev.nll(state, 7) != ev.nll(state, 8)
+  # and the summary's means are the means of eval_batch over the whole test split
+  per_example = evaluator_lib.map_batches(
+      lambda xb, k: run.model.eval_batch(state, xb, k), run.test_x,
+      vae_config.eval.batch_size, jax.random.fold_in(run.keys[0]["eval"], 0))
+  assert per_example["neg_elbo"].shape == (run.test_x.shape[0],)
+  assert values["neg_elbo"] == pytest.approx(float(np.mean(per_example["neg_elbo"])), rel=1e-6)
