@@ -97,11 +97,14 @@ T_STEPS = "tests/train/test_steps.py"
 T_EVAL = "tests/train/test_evaluator.py"
 T_LOOP = "tests/train/test_loop.py"
 T_WIRING = "tests/train/test_wiring.py"
+T_OPTIONS = "tests/models/test_options.py"
 T_DEFAULT_OPT = "tests/train/test_default_optimization.py"
 # single tests that read the trained numbers (nll, neg_elbo, samples) of whole runs
 LOOP_VAE_OUTPUTS = "tests/train/test_loop.py::test_outputs_checkpoints_and_exact_resume"
 LOOP_GAN_EMA = "tests/train/test_loop.py::test_generator_ema_is_checkpointed_and_resumed_exactly"
-LOOP_SKIP_NONFINITE = "tests/train/test_loop.py::test_skip_nonfinite_updates"
+LOOP_SKIP_NONFINITE = ("tests/train/test_loop.py::test_skip_nonfinite_updates",
+                       "tests/train/test_loop.py::"
+                       "test_skip_nonfinite_applies_finite_updates_unchanged_and_skips_the_rest")
 E2E_VAE = "tests/test_train_py.py::test_train_then_evaluate"
 RECOVERY_DAMAGED = "tests/train/test_recovery.py::test_damaged_latest_checkpoint_is_skipped"
 
@@ -134,7 +137,7 @@ MUTANTS: list[Mutant] = [
     Mutant("losses_elbo_ignores_beta", "jaxgen/losses.py",
            "return ElboTerms(recon - beta * kl, recon, kl)",
            "return ElboTerms(recon - kl, recon, kl)",
-           (T_LOSSES, T_VAE),
+           (T_LOSSES, T_VAE, T_OPTIONS),
            "the ELBO ignores beta: a beta-VAE trains as a plain VAE"),
     Mutant("losses_elbo_mean_over_batch", "jaxgen/losses.py",
            "recon = jnp.mean(log_likelihood(z, x), axis=0)",
@@ -181,7 +184,7 @@ MUTANTS: list[Mutant] = [
     Mutant("gan_generator_loss_ignores_config", "jaxgen/models/gan.py",
            "self.generator_loss = losses.GENERATOR_LOSSES[g.generator_loss]",
            "self.generator_loss = losses.generator_loss_non_saturating",
-           (T_GAN, T_IFACE, T_STEPS),
+           (T_GAN, T_IFACE, T_STEPS, T_OPTIONS),
            "gan.generator_loss='saturating' silently uses the non-saturating loss (model ignores the key)"),
     Mutant("gan_generator_sees_stale_discriminator", "jaxgen/models/gan.py",
            "    for i in range(self.d_steps):\n"
@@ -212,7 +215,7 @@ MUTANTS: list[Mutant] = [
     Mutant("gan_real_label_ignored", "jaxgen/models/gan.py",
            "self.real_label = float(g.real_label)",
            "self.real_label = 1.0",
-           (T_GAN, T_STEPS, T_CONFIG),
+           (T_GAN, T_STEPS, T_CONFIG, T_OPTIONS),
            "gan.real_label ignored: one-sided label smoothing silently off"),
     Mutant("gan_generate_clips_instead_of_mapping", "jaxgen/models/gan.py",
            "      x = (x + 1.0) / 2.0",
@@ -227,7 +230,7 @@ MUTANTS: list[Mutant] = [
     Mutant("gan_optimizer_ignores_group_lr", "jaxgen/models/gan.py",
            "lr = opt_config.learning_rate or config.learning_rate",
            "lr = config.learning_rate",
-           (T_GAN, T_STEPS, T_CONFIG),
+           (T_GAN, T_STEPS, T_CONFIG, T_OPTIONS),
            "gan.g_optimizer/d_optimizer.learning_rate ignored: both players use config.learning_rate"),
     Mutant("gan_d_schedule_ignores_d_steps", "jaxgen/models/gan.py",
            "make_optimizer(g.d_optimizer, config, g.d_steps)",
@@ -237,23 +240,23 @@ MUTANTS: list[Mutant] = [
     Mutant("gan_mlp_d_drops_mb_normalize", "jaxgen/models/gan.py",
            "mb_normalize=g.mb_normalize,\n                                         maxout_pieces",
            "maxout_pieces",
-           (T_GAN, T_IFACE, T_STEPS),
+           (T_GAN, T_IFACE, T_STEPS, T_OPTIONS),
            "gan.mb_normalize not passed to the MLP discriminator: the sum, not the mean, similarity"),
     Mutant("gan_mlp_d_drops_maxout_pieces", "jaxgen/models/gan.py",
            "mb_normalize=g.mb_normalize,\n                                         maxout_pieces=g.maxout_pieces)",
            "mb_normalize=g.mb_normalize)",
-           (T_GAN, T_IFACE, T_STEPS),
+           (T_GAN, T_IFACE, T_STEPS, T_OPTIONS),
            "gan.maxout_pieces not passed to the MLP discriminator: LeakyReLU units instead of maxout"),
     # ---------------------------------------------------------------- models/vae.py
     Mutant("vae_ignores_beta", "jaxgen/models/vae.py",
            "num_samples=num_samples or self.num_samples, beta=self.beta)",
            "num_samples=num_samples or self.num_samples)",
-           (T_VAE, T_IFACE),
+           (T_VAE, T_IFACE, T_OPTIONS),
            "model.beta ignored by the VAE: every beta-VAE trains with beta = 1"),
     Mutant("vae_ignores_num_samples", "jaxgen/models/vae.py",
            "num_samples=num_samples or self.num_samples, beta=self.beta)",
            "num_samples=num_samples or 1, beta=self.beta)",
-           (T_VAE, T_IFACE),
+           (T_VAE, T_IFACE, T_OPTIONS),
            "model.num_samples ignored: the training ELBO always uses one Monte-Carlo sample"),
     Mutant("vae_nll_sign_flipped", "jaxgen/models/vae.py",
            "return -losses.iwae_bound(",
@@ -305,7 +308,7 @@ MUTANTS: list[Mutant] = [
     Mutant("state_skip_nonfinite_skips_every_update", "jaxgen/models/state.py",
            "return optax.apply_if_finite(tx, max_consecutive_errors=1_000_000)",
            "return optax.apply_if_finite(optax.chain(tx, optax.scale(0.0)), max_consecutive_errors=1_000_000)",
-           (T_STATE, LOOP_SKIP_NONFINITE),
+           (T_STATE, *LOOP_SKIP_NONFINITE),
            "skip_nonfinite skipping every update (zero updates), not just the non-finite ones"),
     # ---------------------------------------------------------------- train/steps.py, data/pipeline.py
     Mutant("steps_same_key_every_step", "jaxgen/train/steps.py",
