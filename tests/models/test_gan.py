@@ -271,3 +271,16 @@ def test_discriminator_schedule_spans_its_d_steps_updates(ring_config):
   assert int(jax.tree.leaves(history[-1].discriminator.opt_state)[0]) == 8   # 8 D updates
   for before, after in zip(history[1:-1], history[2:]):    # steps 3 and 4: updates 4..7
     assert _differ(after.discriminator.params, before.discriminator.params)
+
+
+def test_generator_noise_is_standard_normal(ring_config):
+  """z ~ N(0, I): moments of 20,000 x 8 draws within 5 standard errors, and fresh per key."""
+  ring_config.model.latent_dim = 8
+  model = _gan(ring_config)
+  z = np.asarray(model.noise(jax.random.PRNGKey(0), 20_000), np.float64)
+  assert z.shape == (20_000, 8)
+  n = z.size
+  assert abs(z.mean()) < 5 / np.sqrt(n)
+  assert abs(z.var() - 1) < 5 * np.sqrt(2 / n)
+  assert abs(np.mean(z ** 4) - 3) < 5 * np.sqrt(96 / n)      # Gaussian tails, not uniform
+  assert not np.array_equal(model.noise(jax.random.PRNGKey(1), 5), z[:5])

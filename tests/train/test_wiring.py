@@ -94,3 +94,21 @@ def test_the_test_split_gets_the_evaluation_preprocessing(vae_config, mode):
   want = preprocess(jnp.asarray(run.dataset.test), run.keys[0]["eval"], mode)
   np.testing.assert_array_equal(run.test_x, want)
   assert (set(np.unique(np.asarray(run.test_x))) == {0.0, 1.0}) == (mode == "threshold")
+
+
+def test_keys_differ_by_purpose_and_by_seed():
+  """init, train, data and eval keys are four different streams; another seed, four others."""
+  a, b = steps.run_keys(0), steps.run_keys(1)
+  assert list(a) == list(steps.KEY_PURPOSES)
+  datas = {tuple(np.ravel(jax.random.key_data(k))) for k in (*a.values(), *b.values())}
+  assert len(datas) == 8
+
+
+def test_evaluation_batches_get_their_own_keys():
+  from jaxgen.train.evaluator import map_batches
+  x = jnp.zeros((10, 1))
+  out = map_batches(lambda xb, k: jnp.broadcast_to(jax.random.key_data(k)[None],
+                                                   (xb.shape[0],) + jax.random.key_data(k).shape),
+                    x, 4, jax.random.PRNGKey(0))                       # 3 batches (4, 4, 2)
+  rows = {tuple(np.ravel(r)) for r in np.asarray(out)}
+  assert len(rows) == 3 and out.shape[0] == 10
