@@ -1,35 +1,67 @@
 """Every model option of the config contract changes the computation.
 
 For each option a value other than the default is set and the model is built, initialized
-and trained for two steps on a fixed batch with fixed keys; the outcome (parameter shapes,
-parameters, metrics, samples) must differ from the default's. A test that still passes when
-an option is ignored is a defect: this one fails for any option the model ignores. (How an
-option changes the computation is tested where it is defined: losses, nets, models.)"""
+and trained for two steps on a fixed batch with fixed keys; the outcome (the shapes and
+values of the whole state, and the metrics) must differ from the default's: this fails for
+any option the model ignores. Options whose exact effect (value and gradient) is tested
+elsewhere are listed in EXACT_ELSEWHERE with that test, instead of being trained again here;
+``test_every_model_option_is_covered`` keeps the two lists complete."""
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from jaxgen import models
+from jaxgen.config import base_config
 
 GAN_OPTIONS = [
-    ("model.hidden", (16, 8)), ("model.latent_dim", 3), ("gan.generator_loss", "saturating"),
-    ("gan.d_steps", 2), ("gan.real_label", 0.9), ("gan.g_ema", 0.5), ("gan.d_hidden", (16, 8)),
+    ("model.hidden", (16, 8)), ("model.latent_dim", 3), ("gan.d_hidden", (16, 8)),
     ("gan.maxout_pieces", 2), ("gan.minibatch", "discrimination"), ("gan.minibatch", "stddev"),
-    ("gan.g_optimizer.learning_rate", 5e-3), ("gan.d_optimizer.learning_rate", 5e-3),
-    ("gan.g_optimizer.b1", 0.9), ("gan.d_optimizer.b1", 0.9),
-    ("gan.g_optimizer.b2", 0.5), ("gan.d_optimizer.b2", 0.5),
-    ("learning_rate", 5e-3), ("lr_schedule", "linear"), ("skip_nonfinite", True),
+    ("lr_schedule", "linear"), ("skip_nonfinite", True),
 ]
 # options of the minibatch-discrimination layer, changed against a config that uses it
 MB_OPTIONS = [("gan.mb_kernels", 3), ("gan.mb_dims", 2), ("gan.mb_normalize", False)]
-VAE_OPTIONS = [
-    ("model.hidden", (24,)), ("model.latent_dim", 3), ("model.beta", 0.5),
-    ("model.num_samples", 3), ("model.net", "conv"), ("learning_rate", 5e-3),
-    ("lr_schedule", "cosine"),
-]
-AE_OPTIONS = [("model.hidden", (24,)), ("model.latent_dim", 3), ("model.net", "conv"),
-              ("learning_rate", 5e-3), ("model.likelihood", "gaussian")]
+VAE_OPTIONS = [("model.hidden", (24,)), ("model.latent_dim", 3), ("model.net", "conv"),
+               ("lr_schedule", "cosine")]
+AE_OPTIONS = [("model.hidden", (24,)), ("model.net", "conv"), ("model.likelihood", "gaussian")]
+
+# option -> the test (file::function) that checks its exact effect on the loss or gradient
+EXACT_ELSEWHERE = {
+    "learning_rate": "models/test_vae.py::test_train_step_is_the_beta_elbo_with_l_samples",
+    "lr_final_fraction": "models/test_state.py::test_learning_rate_schedules",
+    "model.beta": "models/test_vae.py::test_train_step_is_the_beta_elbo_with_l_samples",
+    "model.num_samples": "models/test_vae.py::test_train_step_is_the_beta_elbo_with_l_samples",
+    "gan.generator_loss": "models/test_gan.py::test_generator_loss_and_gradient_by_hand",
+    "gan.real_label": "models/test_gan.py::test_discriminator_loss_and_gradient_by_hand",
+    "gan.d_steps": "models/test_gan.py::test_d_steps_are_separate_updates_with_fresh_noise",
+    "gan.g_ema": "models/test_gan.py::test_generator_ema",
+    "gan.features": "nets/test_gan.py::test_dcgan_generator_28_shapes",
+    "gan.g_optimizer.learning_rate": "models/test_gan.py::test_generator_loss_and_gradient_by_hand",
+    "gan.g_optimizer.b1": "models/test_gan.py::test_generator_loss_and_gradient_by_hand",
+    "gan.g_optimizer.b2": "models/test_gan.py::test_generator_loss_and_gradient_by_hand",
+    "gan.d_optimizer.learning_rate": "models/test_gan.py::test_discriminator_loss_and_gradient_by_hand",
+    "gan.d_optimizer.b1": "models/test_gan.py::test_discriminator_loss_and_gradient_by_hand",
+    "gan.d_optimizer.b2": "models/test_gan.py::test_discriminator_loss_and_gradient_by_hand",
+    "model.name": "models/test_interface.py::test_declared_metrics_are_the_returned_metrics",
+}
+
+
+def test_every_model_option_is_covered():
+  """Every key of the model, gan and optimizer groups is trained here or tested exactly
+  elsewhere (and that test exists)."""
+  c = base_config()
+  keys = {f"{g}.{k}" for g in ("model", "gan") for k in c[g].keys()
+          if not hasattr(c[g][k], "keys")}
+  keys |= {f"gan.{o}.{k}" for o in ("g_optimizer", "d_optimizer") for k in c.gan[o].keys()}
+  keys |= {"learning_rate", "lr_schedule", "lr_final_fraction", "skip_nonfinite"}
+  trained = {k for k, _ in GAN_OPTIONS + MB_OPTIONS + VAE_OPTIONS + AE_OPTIONS}
+  assert keys <= trained | set(EXACT_ELSEWHERE), sorted(keys - trained - set(EXACT_ELSEWHERE))
+  tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  for key, where in EXACT_ELSEWHERE.items():
+    path, name = where.split("::")
+    assert f"def {name}(" in open(os.path.join(tests, path)).read(), (key, where)
 
 
 def _set(config, key, value):
