@@ -194,8 +194,9 @@ def conv_transpose(x: Array, kernel: Array, strides: tuple[int, int], padding) -
   convolutions run in a slow generic loop on XLA:CPU (see :func:`conv2d`); here both
   gradients are canonical convolutions: the input gradient is a strided convolution of the
   output gradient with the kernel rotated by 180 degrees (I and O swapped), the kernel
-  gradient a convolution of the dilated input (batch and channel axes swapped) with the
-  output gradient as the kernel. Same values as autodiff (tests/test_layers.py).
+  gradient a convolution of the output gradient with the input as a stride-dilated kernel
+  (:func:`_transpose_kernel_grad`: no input dilation, which XLA:CPU runs in a slow loop).
+  Same values as autodiff (tests/test_layers.py).
   """
   return _conv_transpose(x, kernel, strides, padding)
 
@@ -213,7 +214,28 @@ def _conv_transpose_bwd(strides, padding, residuals, g):
     dx_pads.append((k - 1 - lo, (size - 1) * s + lo + 1 - out))
   dx = jax.lax.conv_general_dilated(g, _rotated(kernel), strides, dx_pads,
                                     dimension_numbers=_NHWC)
-  return dx, _kernel_grad(x, g, pads, lhs_dilation=strides)
+  return dx, _transpose_kernel_grad(x, g, kernel.shape, strides, pads)
+
+
+def _transpose_kernel_grad(x: Array, g: Array, k_shape, strides, pads) -> Array:
+  """Kernel gradient [KH, KW, I, O] of :func:`conv_transpose` without input dilation.
+
+  With y[p] = sum_a xd[p + a - lo] k[a] over the stride-dilated input xd, the gradient is
+  dk[a] = sum_h x[h] g[s h + lo - a]: a convolution of the output gradient (batch and channel
+  axes swapped, [O, OH, OW, N]) with the *input* as a stride-dilated kernel ([H, W, N, I]),
+  flipped in space. XLA:CPU runs input-dilated (``lhs_dilation``) convolutions in a slow
+  generic loop; this kernel-dilated form is a regular convolution (about 20x faster for
+  the 7x7 -> 14x14, 256 -> 128 DCGAN layer at batch 64 on a 2-core CPU).
+  """
+  conv_pads = []
+  for d in range(2):
+    k, s, (lo, _), size, out = k_shape[d], strides[d], pads[d], x.shape[1 + d], g.shape[1 + d]
+    before = k - 1 - lo                     # may be negative: lax crops then
+    conv_pads.append((before, k + (size - 1) * s - out - before))
+  dk = jax.lax.conv_general_dilated(jnp.transpose(g, (3, 1, 2, 0)), jnp.transpose(x, (1, 2, 0, 3)),
+                                    (1, 1), conv_pads, rhs_dilation=strides,
+                                    dimension_numbers=_NHWC)                 # [O, KH, KW, I]
+  return jnp.transpose(dk, (1, 2, 3, 0))[::-1, ::-1]
 
 
 conv_transpose.defvjp(_conv_transpose_fwd, _conv_transpose_bwd)

@@ -33,7 +33,9 @@ def _lax_conv_transpose(x, k, strides, padding):
     (layers.conv_transpose, _lax_conv_transpose, (1, 1), "VALID", (2, 1, 1, 6), (4, 4)),
     (layers.conv_transpose, _lax_conv_transpose, (2, 2), ((1, 2), (1, 2)), (2, 4, 4, 2), (4, 4)),
     (layers.conv_transpose, _lax_conv_transpose, (3, 3), "SAME", (2, 3, 3, 2), (4, 4)),
-    (layers.conv_transpose, _lax_conv_transpose, (1, 1), "SAME", (2, 5, 5, 2), (3, 3))])
+    (layers.conv_transpose, _lax_conv_transpose, (1, 1), "SAME", (2, 5, 5, 2), (3, 3)),
+    (layers.conv_transpose, _lax_conv_transpose, (2, 3), ((2, 1), (0, 3)), (2, 4, 5, 2), (4, 3)),
+    (layers.conv_transpose, _lax_conv_transpose, (3, 2), "VALID", (2, 3, 4, 2), (2, 5))])
 def test_conv_gradients_match_autodiff(op, reference, strides, padding, shape, kernel, x64):
   """Values equal lax's; gradients equal autodiff's of lax's and pass check_grads."""
   with x64():
