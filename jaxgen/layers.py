@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -88,13 +88,13 @@ def _rotated(kernel: Array) -> Array:
   return jnp.transpose(kernel[::-1, ::-1], (0, 1, 3, 2))
 
 
-def _kernel_grad(x: Array, g: Array, pads, lhs_dilation=(1, 1), rhs_dilation=(1, 1)) -> Array:
-  """Kernel gradient [KH, KW, I, O] as one canonical convolution: the input with batch and
-  channel axes swapped ([I, H, W, N]) convolved with the output gradient as the kernel
-  ([OH, OW, N, O]), dilated as the forward convolution's input or stride requires."""
+def _kernel_grad(x: Array, g: Array, pads, rhs_dilation=(1, 1)) -> Array:
+  """Kernel gradient [KH, KW, I, O] of :func:`conv2d` as one canonical convolution: the
+  input with batch and channel axes swapped ([I, H, W, N]) convolved with the output
+  gradient as the kernel ([OH, OW, N, O]), dilated by the forward convolution's stride."""
   dk = jax.lax.conv_general_dilated(jnp.transpose(x, (3, 1, 2, 0)), jnp.transpose(g, (1, 2, 0, 3)),
-                                    (1, 1), pads, lhs_dilation=lhs_dilation,
-                                    rhs_dilation=rhs_dilation, dimension_numbers=_NHWC)
+                                    (1, 1), pads, rhs_dilation=rhs_dilation,
+                                    dimension_numbers=_NHWC)
   return jnp.transpose(dk, (1, 2, 0, 3))
 
 

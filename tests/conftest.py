@@ -110,7 +110,20 @@ def _one_adam_update(before, after, b1: float, lr: float, b2: float = 0.999):
   return grad
 
 
+def _differ(a, b) -> bool:
+  """True if two trees of the same structure (asserted) differ in at least one leaf."""
+  import jax
+  import numpy as np
+  return any(jax.tree.leaves(jax.tree.map(lambda x, y: not np.array_equal(x, y), a, b)))
+
+
 # --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def differ():
+  """``differ(a, b) -> bool``: two trees of the same structure (asserted) differ in a leaf."""
+  return _differ
 
 
 @pytest.fixture

@@ -14,13 +14,8 @@ def _gan(config, shape=(2,)):
   return models.build(config, shape)
 
 
-def _differ(a, b) -> bool:
-  """True if two trees of the same structure (asserted) differ in at least one leaf."""
-  return any(jax.tree.leaves(jax.tree.map(lambda x, y: not np.array_equal(x, y), a, b)))
-
-
 @pytest.mark.parametrize("net", ["mlp", "dcgan"])
-def test_each_update_touches_only_its_player(ring_config, net):
+def test_each_update_touches_only_its_player(ring_config, net, differ):
   c = ring_config
   if net == "dcgan":
     c.model.net = "dcgan"
@@ -36,13 +31,13 @@ def test_each_update_touches_only_its_player(ring_config, net):
     assert s0.generator.batch_stats and s0.discriminator.batch_stats
   s1, _ = jax.jit(model.discriminator_step)(s0, real, jax.random.PRNGKey(2))
   chex.assert_trees_all_equal(s1.generator, s0.generator)
-  assert _differ(s1.discriminator.params, s0.discriminator.params)
-  assert _differ(s1.discriminator.opt_state, s0.discriminator.opt_state)
+  assert differ(s1.discriminator.params, s0.discriminator.params)
+  assert differ(s1.discriminator.opt_state, s0.discriminator.opt_state)
   s2, _ = jax.jit(model.generator_step, static_argnums=1)(s1, 8, jax.random.PRNGKey(3))
   chex.assert_trees_all_equal(s2.discriminator, s1.discriminator)
-  assert _differ(s2.generator.params, s1.generator.params)
+  assert differ(s2.generator.params, s1.generator.params)
   if net == "dcgan":
-    assert _differ(s2.generator.batch_stats, s1.generator.batch_stats)
+    assert differ(s2.generator.batch_stats, s1.generator.batch_stats)
 
 
 def test_generator_update_sees_the_updated_discriminator(ring_config):
@@ -63,7 +58,7 @@ def test_generator_update_sees_the_updated_discriminator(ring_config):
 
 
 @pytest.mark.parametrize("decay", [0.0, 0.9])
-def test_generator_ema(ring_config, decay):
+def test_generator_ema(ring_config, decay, differ):
   ring_config.gan.g_ema = decay
   model = _gan(ring_config)
   s0 = model.init(jax.random.PRNGKey(1))
@@ -83,7 +78,7 @@ def test_generator_ema(ring_config, decay):
   # samples come from the averaged params
   want = model.G.apply({"params": s2.generator_ema}, model.noise(key, 5))
   np.testing.assert_array_equal(model.sample(s2, key, 5), want)
-  assert _differ(s2.generator_ema, s2.generator.params)
+  assert differ(s2.generator_ema, s2.generator.params)
 
 
 def test_d_steps(ring_config):
@@ -205,7 +200,7 @@ def test_generator_steps_lower_its_loss_against_a_frozen_discriminator(ring_conf
   assert d_fake_after > d_fake_before + 0.1          # G's samples now fool D more often
 
 
-def test_d_steps_are_separate_updates_with_fresh_noise(ring_config):
+def test_d_steps_are_separate_updates_with_fresh_noise(ring_config, differ):
   """d_steps = 2: two discriminator updates, each with its own generator noise, then one
   generator update with a third key — the same as calling the steps by hand."""
   ring_config.gan.d_steps = 2
@@ -223,7 +218,7 @@ def test_d_steps_are_separate_updates_with_fresh_noise(ring_config):
   # and the two D updates did not see the same generated batch
   once, _ = model.discriminator_step(s0, real, jax.random.fold_in(k_d, 0))
   reused, _ = model.discriminator_step(once, real, jax.random.fold_in(k_d, 0))
-  assert _differ(reused.discriminator.params, got.discriminator.params)
+  assert differ(reused.discriminator.params, got.discriminator.params)
 
 
 def test_eval_batch_scores_test_data_and_fresh_samples(ring_config):
@@ -254,7 +249,7 @@ def test_generated_images_are_mapped_to_unit_range(ring_config, preprocess):
   assert 0 <= float(out.min()) and float(out.max()) <= 1
 
 
-def test_discriminator_schedule_spans_its_d_steps_updates(ring_config):
+def test_discriminator_schedule_spans_its_d_steps_updates(ring_config, differ):
   """With d_steps = 2 and a decaying schedule, D makes 2 * num_steps updates and its
   learning rate decays over all of them: D still learns in the last training step (a
   schedule over num_steps updates would have reached 0 halfway)."""
@@ -270,7 +265,7 @@ def test_discriminator_schedule_spans_its_d_steps_updates(ring_config):
     history.append(state)
   assert int(jax.tree.leaves(history[-1].discriminator.opt_state)[0]) == 8   # 8 D updates
   for before, after in zip(history[1:-1], history[2:]):    # steps 3 and 4: updates 4..7
-    assert _differ(after.discriminator.params, before.discriminator.params)
+    assert differ(after.discriminator.params, before.discriminator.params)
 
 
 def test_generator_noise_is_standard_normal(ring_config):

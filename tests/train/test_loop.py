@@ -14,19 +14,14 @@ from jaxgen.config import ConfigError
 from jaxgen.train import loop
 
 
-def _differ(a, b) -> bool:
-  """True if two trees of the same structure (asserted) differ in at least one leaf."""
-  return any(jax.tree.leaves(jax.tree.map(lambda x, y: not np.array_equal(x, y), a, b)))
-
-
-def test_same_seed_is_bit_identical_and_other_seed_differs(tmp_path, vae_config):
+def test_same_seed_is_bit_identical_and_other_seed_differs(tmp_path, vae_config, differ):
   s1, r1 = train.train(vae_config, str(tmp_path / "a"), log=lambda s: None)
   s2, r2 = train.train(vae_config, str(tmp_path / "b"), log=lambda s: None)
   chex.assert_trees_all_equal(s1, s2)
   assert r1 == r2
   vae_config.seed = 1
   s3, _ = train.train(vae_config, str(tmp_path / "c"), log=lambda s: None)
-  assert _differ(s1.params, s3.params)
+  assert differ(s1.params, s3.params)
 
 
 def test_outputs_checkpoints_and_exact_resume(tmp_path, vae_config):
@@ -53,7 +48,7 @@ def test_outputs_checkpoints_and_exact_resume(tmp_path, vae_config):
   assert again == result
 
 
-def test_generator_ema_is_checkpointed_and_resumed_exactly(tmp_path, ring_config):
+def test_generator_ema_is_checkpointed_and_resumed_exactly(tmp_path, ring_config, differ):
   ring_config.gan.g_ema = 0.9
   ring_config.lr_schedule = "constant"          # so that num_steps may change on resume
   full, _ = train.train(ring_config, str(tmp_path / "full"), log=lambda s: None)
@@ -62,7 +57,7 @@ def test_generator_ema_is_checkpointed_and_resumed_exactly(tmp_path, ring_config
   ring_config.num_steps = 20
   resumed, _ = train.train(ring_config, str(tmp_path / "resumed"), log=lambda s: None)
   chex.assert_trees_all_equal(full, resumed)
-  assert _differ(full.generator_ema, full.generator.params)
+  assert differ(full.generator_ema, full.generator.params)
 
 
 def test_different_config_is_refused(tmp_path, vae_config):
@@ -86,7 +81,7 @@ def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(tmp_path, 
   assert Checkpointer(os.path.join(work, "checkpoints")).latest_step() == 10
 
 
-def test_skip_nonfinite_updates(tmp_path, vae_config):
+def test_skip_nonfinite_updates(tmp_path, vae_config, differ):
   vae_config.learning_rate = 1e30
   vae_config.skip_nonfinite = True
   state, result = train.train(vae_config, str(tmp_path / "run"), log=lambda s: None)
@@ -94,7 +89,7 @@ def test_skip_nonfinite_updates(tmp_path, vae_config):
   chex.assert_tree_all_finite(state.params)
   # the finite updates were applied (the first one, from the initial parameters, is finite)
   init = train.build_run(vae_config).init_state()
-  assert _differ(state.params, init.params)
+  assert differ(state.params, init.params)
 
 
 def test_num_steps_may_change_on_resume_only_with_a_constant_learning_rate():
@@ -171,7 +166,7 @@ def test_every_key_but_the_resumable_ones_is_refused_on_resume():
                                          "num_samples"}
 
 
-def test_skip_nonfinite_applies_finite_updates_unchanged_and_skips_the_rest(vae_config):
+def test_skip_nonfinite_applies_finite_updates_unchanged_and_skips_the_rest(vae_config, differ):
   """With skip_nonfinite, a finite gradient gives exactly the plain optimizer's update and a
   NaN gradient leaves the parameters as they are."""
   from jaxgen import models
@@ -185,7 +180,7 @@ def test_skip_nonfinite_applies_finite_updates_unchanged_and_skips_the_rest(vae_
   a = TrainState.create(params, guarded).apply_gradients(good, guarded)
   b = TrainState.create(params, plain).apply_gradients(good, plain)
   chex.assert_trees_all_equal(a.params, b.params)
-  assert _differ(a.params, params)
+  assert differ(a.params, params)
   c = TrainState.create(params, guarded).apply_gradients(bad, guarded)
   chex.assert_trees_all_equal(c.params, params)
   # and through the model's optimizer
@@ -197,7 +192,7 @@ def test_skip_nonfinite_applies_finite_updates_unchanged_and_skips_the_rest(vae_
   unguarded = models.build(vae_config, (28, 28, 1))
   u1, _ = unguarded.train_step(unguarded.init(jax.random.PRNGKey(0)), x, jax.random.PRNGKey(2))
   chex.assert_trees_all_close(s1.params, u1.params, rtol=1e-6, atol=1e-7)
-  assert _differ(s1.params, s0.params)
+  assert differ(s1.params, s0.params)
 
 
 def test_final_nll_uses_eval_nll_samples(vae_config):

@@ -10,11 +10,6 @@ from jaxgen.train import run as run_lib
 from jaxgen.train import steps
 
 
-def _differ(a, b) -> bool:
-  """True if two trees of the same structure (asserted) differ in at least one leaf."""
-  return any(jax.tree.leaves(jax.tree.map(lambda x, y: not np.array_equal(x, y), a, b)))
-
-
 def test_step_compiles_once(vae_config, run_chunks_compiling_once):
   state, metrics = run_chunks_compiling_once(vae_config, chunk=5, calls=4)
   assert int(state.step) == 20
@@ -39,7 +34,7 @@ def test_chunk_equals_single_steps(vae_config):
   chex.assert_trees_all_close(s4.params, s1.params, rtol=1e-5, atol=1e-6)
 
 
-def test_seeds_in_one_program_equal_single_seed_runs(tmp_path, ring_config):
+def test_seeds_in_one_program_equal_single_seed_runs(tmp_path, ring_config, differ):
   """Every seed of a 'map' run is bit-identical to its single-seed run, and the reported
   mean and std are NumPy's over the per-seed rows (population std)."""
   ring_config.num_seeds = 2
@@ -52,7 +47,7 @@ def test_seeds_in_one_program_equal_single_seed_runs(tmp_path, ring_config):
     one, one_result = train.train(ring_config, str(tmp_path / f"one{i}"), log=lambda s: None)
     chex.assert_trees_all_equal(steps.seed_slice(many, i), one)
     assert result["per_seed"][i] == one_result, f"seed {i}: its evaluation differs"
-  assert _differ(steps.seed_slice(many, 0).generator.params,
+  assert differ(steps.seed_slice(many, 0).generator.params,
                  steps.seed_slice(many, 1).generator.params)
   metrics = {"modes", "high_quality", "reverse_kl", "d_real", "d_fake"}
   assert metrics <= set(result)
