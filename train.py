@@ -23,6 +23,8 @@ config_flags.DEFINE_config_file("config", None, "Path to a config file in config
                                 lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and pictures.")
 flags.DEFINE_enum("mode", "train", MODES, "What to do.")
+flags.DEFINE_string("compilation_cache", "~/.cache/jaxgen/xla",
+                    "Directory for XLA's compiled programs, reused by later runs ('' = off).")
 flags.DEFINE_bool("allow_config_change", False,
                   "Resume a workdir whose checkpoints were written with a different config.")
 
@@ -48,6 +50,10 @@ def main(argv):
   from jaxgen.config import ConfigError  # lazy: as above
   from jaxgen.data import DataError  # lazy: as above
   try:
+    cache = os.path.expanduser(FLAGS.compilation_cache)
+    if cache and not training.use_compilation_cache(cache):
+      print(f"warning: cannot create --compilation_cache {cache!r}; compiling without it",
+            file=sys.stderr)
     if FLAGS.mode == "train":
       training.train(FLAGS.config, FLAGS.workdir, allow_config_change=FLAGS.allow_config_change)
     elif FLAGS.mode == "evaluate":

@@ -98,6 +98,92 @@ def _kernel_grad(x: Array, g: Array, pads, rhs_dilation=(1, 1)) -> Array:
   return jnp.transpose(dk, (1, 2, 0, 3))
 
 
+def _input_dilated_conv(g: Array, kernel: Array, strides, pads) -> Array:
+  """``lax.conv_general_dilated(g, kernel, (1, 1), pads, lhs_dilation=strides)`` without
+  input dilation, which XLA:CPU runs in a slow generic loop.
+
+  Output position p = s t + r (phase r of each axis) only meets the kernel taps
+  a = c_r + s m with c_r = (lo - r) mod s, and reads g[t + e_r + m] with
+  e_r = (r + c_r - lo) / s: each phase is a stride-1 convolution of the *undilated* g with
+  the sub-kernel ``kernel[c_r::s]``, and the s_h x s_w phase outputs interleave into the
+  result (a depth-to-space reshape). The dilated form multiplies by the s - 1 zeros between
+  input pixels too; this one does s_h x s_w times fewer operations.
+
+  Small inputs (at most 4 x 4 pixels, where most taps of a gathering convolution would read
+  padding: the 1 x 1 -> 7 x 7 first layer of a DCGAN generator costs 50x its work that way)
+  and few output channels (a generator's last layer to 1 or 3 channels, which XLA:CPU's
+  convolution runs at a few GFLOP/s) go through :func:`_scatter_conv` instead.
+  """
+  if g.shape[1] * g.shape[2] <= 16 or 4 * kernel.shape[3] <= kernel.shape[2]:
+    return _scatter_conv(g, kernel, strides, pads)
+  if tuple(strides) == (1, 1):
+    return jax.lax.conv_general_dilated(g, kernel, (1, 1), pads, dimension_numbers=_NHWC)
+  axes = []                                     # per axis: (output length, phase length, phases)
+  for d in range(2):
+    size, k, s, (lo, hi) = g.shape[1 + d], kernel.shape[d], strides[d], pads[d]
+    out = (size - 1) * s + lo + hi - k + 2
+    phases = []
+    for r in range(s):
+      c = (lo - r) % s
+      phases.append((c, -(-(k - c) // s) if k > c else 0, (r + c - lo) // s))  # (c_r, taps, e_r)
+    axes.append((out, -(-out // s), phases))
+  (out_h, t_h, phases_h), (out_w, t_w, phases_w) = axes
+  rows = []
+  for c_h, m_h, e_h in phases_h:
+    cols = []
+    for c_w, m_w, e_w in phases_w:
+      if m_h == 0 or m_w == 0:                  # kernel smaller than the stride: no taps
+        cols.append(jnp.zeros((g.shape[0], t_h, t_w, kernel.shape[3]), g.dtype))
+        continue
+      phase_pads = ((-e_h, t_h + m_h - 1 - g.shape[1] + e_h), (-e_w, t_w + m_w - 1 - g.shape[2] + e_w))
+      cols.append(jax.lax.conv_general_dilated(g, kernel[c_h::strides[0], c_w::strides[1]], (1, 1),
+                                               phase_pads, dimension_numbers=_NHWC))
+    rows.append(jnp.stack(cols, axis=3))        # [N, t_h, t_w, s_w, C]
+  y = jnp.stack(rows, axis=2)                   # [N, t_h, s_h, t_w, s_w, C]
+  y = y.reshape(g.shape[0], t_h * strides[0], t_w * strides[1], kernel.shape[3])
+  return y[:, :out_h, :out_w]
+
+
+def _scatter_conv(g: Array, kernel: Array, strides, pads) -> Array:
+  """:func:`_input_dilated_conv` as one matrix product and a col2im: every input pixel
+  times every kernel tap (``g @ kernel``, [N, H, W, KH, KW, O]), each product added where the
+  tap puts it.
+
+  Along an axis, input pixel h and tap a land on position u = s h + (k - 1 - a) of an
+  uncropped canvas of length s (H - 1) + k, and output p is canvas position
+  p + k - 1 - lo. Taps with k - 1 - a = s m + r write phase r of the canvas at h + m, so
+  each phase is a sum of shifted (padded) products, and the phases interleave into the
+  canvas by a reshape. A 1 x 1 input needs no sums: its canvas is the flipped taps.
+  """
+  n, h, w, i = g.shape
+  kh, kw, _, o = kernel.shape
+  (sh, sw), zero = strides, jnp.zeros((), g.dtype)
+  taps = (g.reshape(-1, i) @ jnp.transpose(kernel, (2, 0, 1, 3)).reshape(i, -1)).reshape(n, h, w, kh, kw, o)
+  if h == 1 and w == 1:
+    canvas = taps[:, 0, 0, ::-1, ::-1, :]                                    # [N, KH, KW, O]
+  else:
+    jh, jw = h + -(-kh // sh) - 1, w + -(-kw // sw) - 1                       # phase lengths
+    rows = []
+    for rh in range(sh):
+      row = []
+      for rw in range(sw):
+        phase = jnp.zeros((n, jh, jw, o), g.dtype)
+        for mh in range(-(-(kh - rh) // sh)):
+          for mw in range(-(-(kw - rw) // sw)):
+            piece = taps[:, :, :, kh - 1 - sh * mh - rh, kw - 1 - sw * mw - rw, :]
+            phase = phase + jax.lax.pad(piece, zero, ((0, 0, 0), (mh, jh - h - mh, 0),
+                                                      (mw, jw - w - mw, 0), (0, 0, 0)))
+        row.append(phase)
+      rows.append(jnp.stack(row, axis=3))                                    # [N, jh, jw, sw, O]
+    canvas = jnp.stack(rows, axis=2).reshape(n, jh * sh, jw * sw, o)
+  crop = [(0, 0, 0)]
+  for d in range(2):
+    out = (g.shape[1 + d] - 1) * strides[d] + pads[d][0] + pads[d][1] - kernel.shape[d] + 2
+    offset = kernel.shape[d] - 1 - pads[d][0]
+    crop.append((-offset, out + offset - canvas.shape[1 + d], 0))             # negative: crop
+  return jax.lax.pad(canvas, zero, crop + [(0, 0, 0)])
+
+
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
 def conv2d(x: Array, kernel: Array, strides: tuple[int, int], padding) -> Array:
   """A 2-D convolution (NHWC input, HWIO kernel, no dilation) with a hand-written backward.
@@ -129,9 +215,7 @@ def _conv2d_bwd(strides, padding, residuals, g):
     span = (out - 1) * s + 1                        # the output gradient, stride-dilated
     dx_pads.append((k - 1 - lo, size - span + lo))
     dk_pads.append((lo, k - 1 + span - size - lo))
-  dx = jax.lax.conv_general_dilated(g, _rotated(kernel), (1, 1), dx_pads, lhs_dilation=strides,
-                                    dimension_numbers=_NHWC)
-  return dx, _kernel_grad(x, g, dk_pads, rhs_dilation=strides)
+  return _input_dilated_conv(g, _rotated(kernel), strides, dx_pads), _kernel_grad(x, g, dk_pads, rhs_dilation=strides)
 
 
 conv2d.defvjp(_conv2d_fwd, _conv2d_bwd)
@@ -181,8 +265,7 @@ def _transpose_pads(k_shape, strides, padding) -> tuple[tuple[int, int], ...]:
 
 
 def _conv_transpose(x, kernel, strides, padding):
-  return jax.lax.conv_general_dilated(x, kernel, (1, 1), _transpose_pads(kernel.shape, strides, padding),
-                                      lhs_dilation=strides, dimension_numbers=_NHWC)
+  return _input_dilated_conv(x, kernel, strides, _transpose_pads(kernel.shape, strides, padding))
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))

@@ -50,6 +50,40 @@ def test_conv_gradients_match_autodiff(op, reference, strides, padding, shape, k
     check_grads(lambda x, k: op(x, k, strides, padding), (x, k), order=1, modes=["rev"])
 
 
+
+def _numpy_input_dilated_conv(g, kernel, strides, pads):
+  """The stride-dilated, padded (negative: cropped) input correlated with the kernel, in numpy."""
+  g, kernel = np.asarray(g), np.asarray(kernel)
+  n, h, w, c = g.shape
+  dilated = np.zeros((n, (h - 1) * strides[0] + 1, (w - 1) * strides[1] + 1, c))
+  dilated[:, ::strides[0], ::strides[1]] = g
+  (a, b), (e, f) = pads
+  big = np.pad(dilated, ((0, 0), (max(a, 0), max(b, 0)), (max(e, 0), max(f, 0)), (0, 0)))
+  big = big[:, max(-a, 0):big.shape[1] - max(-b, 0), max(-e, 0):big.shape[2] - max(-f, 0)]
+  kh, kw = kernel.shape[:2]
+  oh, ow = big.shape[1] - kh + 1, big.shape[2] - kw + 1
+  return sum(big[:, i:i + oh, j:j + ow] @ kernel[i, j] for i in range(kh) for j in range(kw))
+
+
+@pytest.mark.parametrize("form", ["_input_dilated_conv", "_scatter_conv"])
+@pytest.mark.parametrize("shape,kernel,strides,pads", [
+    ((2, 7, 7, 3), (4, 4), (2, 2), ((2, 2), (2, 2))),       # a DCGAN layer's geometry
+    ((2, 1, 1, 3), (7, 7), (1, 1), ((6, 6), (6, 6))),       # 1 x 1 input: the first layer
+    ((2, 1, 1, 3), (4, 3), (2, 3), ((1, 3), (2, 0))),
+    ((2, 5, 6, 3), (3, 5), (3, 2), ((0, 2), (4, 1))),       # kernel not a multiple of the stride
+    ((2, 6, 5, 3), (2, 2), (3, 3), ((1, 0), (0, 1))),       # kernel shorter than the stride
+    ((2, 4, 4, 3), (4, 4), (2, 2), ((-1, 2), (3, -1))),     # negative padding crops
+    ((2, 3, 8, 3), (5, 1), (1, 2), ((4, 2), (0, 0)))])
+def test_input_dilated_conv_forms_match_numpy(form, shape, kernel, strides, pads, x64):
+  """Both ways of running a stride-dilated convolution without dilating (the phase
+  decomposition and the matrix product + col2im) equal the literal dilated form."""
+  with x64():
+    g = jax.random.normal(jax.random.PRNGKey(0), shape, jnp.float64)
+    k = jax.random.normal(jax.random.PRNGKey(1), kernel + (3, 4), jnp.float64)
+    np.testing.assert_allclose(getattr(layers, form)(g, k, strides, pads),
+                               _numpy_input_dilated_conv(g, k, strides, pads), rtol=1e-12, atol=1e-12)
+
+
 def test_conv_transpose_module_matches_flax():
   x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 7, 3))
   ours = layers.ConvTranspose(5, (4, 4), strides=(2, 2))

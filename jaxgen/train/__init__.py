@@ -9,6 +9,7 @@
 The three entry points are one call each: :func:`train`, :func:`evaluate`, :func:`sample`.
 """
 from jaxgen.train.loop import Preempted, TrainingError, train
-from jaxgen.train.run import Run, build_run, evaluate, sample
+from jaxgen.train.run import Run, build_run, evaluate, sample, use_compilation_cache
 
-__all__ = ["train", "evaluate", "sample", "build_run", "Run", "TrainingError", "Preempted"]
+__all__ = ["train", "evaluate", "sample", "build_run", "Run", "TrainingError", "Preempted",
+           "use_compilation_cache"]

@@ -10,9 +10,8 @@ import sys
 from typing import Optional
 
 import jax
-import matplotlib.pyplot as plt
+import matplotlib.image
 import numpy as np
-from tensorboardX import SummaryWriter
 
 from jaxgen.plotting import save_image_grid, scatter_plot
 
@@ -24,6 +23,7 @@ class MetricsWriter:
     self.path = os.path.join(workdir, "metrics.jsonl")
     self.samples_dir = os.path.join(workdir, "samples")
     self.info = data_info or {}
+    from tensorboardX import SummaryWriter   # here, not at import: it imports torch if present
     self.tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
 
   def scalars(self, step: int, values: dict[str, float]) -> None:
@@ -48,7 +48,7 @@ def save_picture(path: str, data: np.ndarray, info: dict, title: str = "") -> np
   data = np.asarray(data)
   if data.ndim == 2 and data.shape[1] == 2:
     scatter_plot(path, data, info.get("modes", np.zeros((0, 2))), info.get("std", 0.0), title)
-    return plt.imread(path)[..., :3]
+    return matplotlib.image.imread(path)[..., :3]
   # A diverging model may emit NaN/Inf pixels: draw them black/white instead of failing.
   data = np.clip(np.nan_to_num(data.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0), 0, 1)
   return save_image_grid(path, data)
