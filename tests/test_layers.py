@@ -84,6 +84,30 @@ def test_input_dilated_conv_forms_match_numpy(form, shape, kernel, strides, pads
                                _numpy_input_dilated_conv(g, k, strides, pads), rtol=1e-12, atol=1e-12)
 
 
+
+@pytest.mark.parametrize("strides,padding,shape,kernel", [
+    ((2, 2), "SAME", (2, 8, 8, 3), (4, 4)), ((2, 3), "VALID", (2, 9, 11, 3), (3, 2)),
+    ((1, 1), "SAME", (2, 6, 6, 2), (5, 5)), ((2, 2), ((1, 2), (0, 1)), (2, 9, 9, 2), (4, 4))])
+def test_both_kernel_gradient_forms_agree(strides, padding, shape, kernel, x64):
+  """Each layer picks its kernel gradient's form by channel counts (the convolution form or
+  one matrix product); the autodiff test above runs one form, so the two must agree."""
+  with x64():
+    x = jax.random.normal(jax.random.PRNGKey(0), shape, jnp.float64)
+    k_shape = kernel + (shape[-1], 4)
+    pads = layers._explicit_pads(shape, k_shape, strides, padding)
+    g = jax.random.normal(jax.random.PRNGKey(1), layers.conv2d(x, jnp.zeros(k_shape), strides, padding).shape)
+    dk_pads = [(lo, k - 1 + (o - 1) * s + 1 - n - lo) for n, k, s, (lo, _), o
+               in zip(shape[1:3], kernel, strides, pads, g.shape[1:3])]
+    np.testing.assert_allclose(layers._patch_kernel_grad(x, g, k_shape, strides, pads),
+                               layers._kernel_grad(x, g, dk_pads, rhs_dilation=strides), rtol=1e-12, atol=1e-12)
+    tpads = layers._transpose_pads(k_shape, strides, padding)
+    y = layers.conv_transpose(x, jnp.zeros(k_shape), strides, padding)
+    g = jax.random.normal(jax.random.PRNGKey(2), y.shape)
+    np.testing.assert_allclose(layers._transpose_patch_kernel_grad(x, g, k_shape, strides, tpads),
+                               layers._transpose_kernel_grad(x, g, k_shape, strides, tpads),
+                               rtol=1e-12, atol=1e-12)
+
+
 def test_conv_transpose_module_matches_flax():
   x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 7, 3))
   ours = layers.ConvTranspose(5, (4, 4), strides=(2, 2))
