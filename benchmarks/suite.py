@@ -319,11 +319,12 @@ def scaling_plot(scaling: dict, path: str, env: dict) -> None:
   fig, axes = plt.subplots(1, len(scaling), figsize=(5 * len(scaling), 3.8))
   for ax, (name, rows) in zip(np.atleast_1d(axes), scaling.items()):
     for impl, style in (("jaxgen", "o-"), ("torch", "s--"), ("jit_loop", "^:")):
-      pts = [(b, r[impl]["examples_per_s"]) for b, r in sorted(rows.items(), key=lambda x: int(x[0]))
+      pts = [(int(b), r[impl]["examples_per_s"]) for b, r in sorted(rows.items(), key=lambda x: int(x[0]))
              if r.get(impl)]
       if pts:
         ax.plot(*zip(*pts), style, label={"torch": "PyTorch twin", "jit_loop": "per-step jax.jit"}.get(impl, impl))
     ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted(int(b) for b in rows), [str(b) for b in sorted(int(b) for b in rows)])
     ax.set_yscale("log")
     ax.set_xlabel("batch size")
     ax.set_ylabel("training examples / s")
@@ -378,7 +379,6 @@ def main(argv=None) -> None:
       if args.only and name not in args.only:
         continue
       for b in batches:
-        base = WORKLOADS[name]["steps"] * WORKLOADS[name].get("batch", 0)
         steps = max(1, int(round(WORKLOADS[name]["steps"] * scale * (128 if name == "vae_mnist" else 64) / b)))
         for impl in [i for i in impls if i in IMPLS]:
           jobs.append((name, impl, steps, b))

@@ -23,7 +23,7 @@ class MetricsWriter:
     self.path = os.path.join(workdir, "metrics.jsonl")
     self.samples_dir = os.path.join(workdir, "samples")
     self.info = data_info or {}
-    from tensorboardX import SummaryWriter   # here, not at import: it imports torch if present
+    from tensorboardX import SummaryWriter  # lazy: it imports torch when installed (+3 s at start)
     self.tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
 
   def scalars(self, step: int, values: dict[str, float]) -> None:
