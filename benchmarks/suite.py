@@ -95,15 +95,13 @@ def _jit_loop(run, steps: int):
   import jax
   import jax.numpy as jnp
   from jaxgen.data import pipeline
-  from jaxgen.data.preprocess import preprocess
-  model, config = run.model, run.config
-  b, mode, n = int(config.batch_size), config.dataset.preprocess, run.train_x.shape[0]
-  spe = pipeline.steps_per_epoch(n, b)
+  from jaxgen.train.steps import make_step_at
+  n = run.train_x.shape[0]
+  spe = pipeline.steps_per_epoch(n, int(run.config.batch_size))
+  step_at = make_step_at(run.model, run.config)
 
   def step(state, train_x, perm, t, train_key):
-    raw = pipeline.batch_at(train_x, perm, t, b)
-    k_prep, k_model = jax.random.split(jax.random.fold_in(train_key, t))
-    return model.train_step(state, preprocess(raw, k_prep, mode), k_model)[0]
+    return step_at(state, train_x, perm, t, train_key)[0]
 
   def perm(data_key, epoch):
     return pipeline.epoch_permutation(data_key, epoch, n)

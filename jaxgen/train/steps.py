@@ -63,6 +63,21 @@ def device_splits(config, dataset, keys: dict) -> tuple[jax.Array, jax.Array]:
   return train_x, test_x
 
 
+def make_step_at(model, config) -> Callable:
+  """``fn(state, train_x, perm, t, train_key) -> (state, metrics)``: training step ``t`` on
+  its batch of ``train_x`` (rows of the epoch permutation ``perm``), preprocessed with the
+  step's own key. The body of :func:`make_train_chunk`; benchmarks jit it alone."""
+  batch_size = int(config.batch_size)
+  mode = config.dataset.preprocess
+
+  def step_at(state, train_x, perm, t, train_key):
+    raw = pipeline.batch_at(train_x, perm, t, batch_size)
+    k_prep, k_model = jax.random.split(jax.random.fold_in(train_key, t))
+    return model.train_step(state, preprocess(raw, k_prep, mode), k_model)
+
+  return step_at
+
+
 def make_train_chunk(model, config, num_train: int, chunk: int) -> Callable:
   """``fn(state, train_x, train_key, data_key, start) -> (state, metrics[chunk])``, not jitted.
 
@@ -73,8 +88,8 @@ def make_train_chunk(model, config, num_train: int, chunk: int) -> Callable:
   unbatched and the epoch permutation is computed only at epoch boundaries.
   """
   batch_size = int(config.batch_size)
-  mode = config.dataset.preprocess
   spe = pipeline.steps_per_epoch(num_train, batch_size)
+  step_at = make_step_at(model, config)
 
   def train_chunk(state, train_x, train_key, data_key, start):
     perm0 = pipeline.epoch_permutation(data_key, start // spe, num_train)
@@ -82,9 +97,7 @@ def make_train_chunk(model, config, num_train: int, chunk: int) -> Callable:
     def body(carry, t):
       state, perm = carry
       perm = pipeline.next_permutation(data_key, perm, t, num_train, batch_size)
-      raw = pipeline.batch_at(train_x, perm, t, batch_size)
-      k_prep, k_model = jax.random.split(jax.random.fold_in(train_key, t))
-      state, metrics = model.train_step(state, preprocess(raw, k_prep, mode), k_model)
+      state, metrics = step_at(state, train_x, perm, t, train_key)
       return (state, perm), metrics
 
     steps = start + jnp.arange(chunk, dtype=jnp.int32)
