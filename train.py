@@ -3,6 +3,9 @@
     python train.py --config configs/vae_mnist.py --workdir runs/vae [--config.KEY=VALUE ...]
     python train.py --config configs/vae_mnist.py --workdir runs/vae --mode evaluate
     python train.py --config configs/gan_ring.py --workdir runs/ring --mode sample
+    python train.py --config configs/vae_mnist.py --workdir runs/vae --mode anomaly
+    python train.py --config configs/vae_anomaly.py --workdir runs/oc --mode anomaly --protocol one_class
+    python train.py --config configs/vae_mnist.py --workdir runs/vae --mode explore
 
 Bad input (unknown dataset or config key, values out of range, unwritable workdir) is
 reported in one line on stderr with exit code 2, before anything is compiled.
@@ -16,7 +19,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-MODES = ("train", "evaluate", "sample")
+MODES = ("train", "evaluate", "sample", "anomaly", "explore")
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Path to a config file in configs/.",
@@ -25,6 +28,14 @@ flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and pic
 flags.DEFINE_enum("mode", "train", MODES, "What to do.")
 flags.DEFINE_string("compilation_cache", "~/.cache/jaxgen/xla",
                     "Directory for XLA's compiled programs, reused by later runs ('' = off).")
+flags.DEFINE_enum("protocol", "", ["", "one_class", "leave_one_out"],
+                  "--mode anomaly: '' scores the trained --workdir; a protocol trains and scores "
+                  "every digit and seed under --workdir and writes one table.")
+flags.DEFINE_integer("seeds", 3, "--mode anomaly --protocol: seeds per digit (config.seed, +1, ...).")
+flags.DEFINE_integer("seed_index", None, "--mode sample/explore/anomaly on a run of several "
+                     "seeds: which seed (0 = the first); sample writes every seed if unset.")
+flags.DEFINE_list("nll_ks", ["1", "10", "100", "1000", "5000"],
+                  "--mode evaluate: the K values of the NLL-against-K table ('' = skip).")
 flags.DEFINE_bool("allow_config_change", False,
                   "Resume a workdir whose checkpoints were written with a different config.")
 
@@ -39,6 +50,12 @@ def main(argv):
     _fail(f"unexpected arguments {' '.join(argv[1:])!r}; overrides look like --config.KEY=VALUE")
   if FLAGS.workdir is None:
     _fail("--workdir is required, e.g. --workdir runs/vae_mnist")
+  if FLAGS.protocol and FLAGS.mode != "anomaly":
+    _fail(f"--protocol is for --mode anomaly, not --mode {FLAGS.mode}")
+  if FLAGS.seeds < 1:
+    _fail(f"--seeds must be >= 1, got {FLAGS.seeds}")
+  if any(not k.strip().isdigit() or int(k) < 1 for k in FLAGS.nll_ks if k.strip()):
+    _fail(f"--nll_ks must be positive integers separated by commas, got {','.join(FLAGS.nll_ks)}")
   logging.set_verbosity(logging.WARNING)
   xla_flags = os.environ.get("XLA_FLAGS", "")
   if bool(FLAGS.config.get("deterministic", True)) and "xla_gpu_deterministic_ops" not in xla_flags:
@@ -57,9 +74,20 @@ def main(argv):
     if FLAGS.mode == "train":
       training.train(FLAGS.config, FLAGS.workdir, allow_config_change=FLAGS.allow_config_change)
     elif FLAGS.mode == "evaluate":
-      training.evaluate(FLAGS.config, FLAGS.workdir)
+      ks = [int(k) for k in FLAGS.nll_ks if k.strip()]
+      training.evaluate(FLAGS.config, FLAGS.workdir, density_ks=ks)
+    elif FLAGS.mode == "sample":
+      training.sample(FLAGS.config, FLAGS.workdir, seed_index=FLAGS.seed_index)
+    elif FLAGS.mode == "anomaly":
+      from jaxgen.uses import anomaly  # lazy: after XLA_FLAGS is final (see above)
+      if FLAGS.protocol:
+        anomaly.sweep(FLAGS.config, FLAGS.workdir, FLAGS.protocol,
+                      seeds=[FLAGS.config.seed + i for i in range(FLAGS.seeds)])
+      else:
+        anomaly.score_workdir(FLAGS.workdir, FLAGS.config, FLAGS.seed_index or 0)
     else:
-      training.sample(FLAGS.config, FLAGS.workdir)
+      from jaxgen.uses import explore  # lazy: after XLA_FLAGS is final (see above)
+      explore.explore_workdir(FLAGS.workdir, FLAGS.config, FLAGS.seed_index or 0)
   except (ConfigError, DataError) as e:
     _fail(str(e))
   except (training.TrainingError, CheckpointError) as e:

@@ -14,6 +14,7 @@ from jaxgen.data.preprocess import PREPROCESSORS
 from jaxgen.losses import GENERATOR_LOSSES
 from jaxgen.models import MODELS
 from jaxgen.models.codec import LIKELIHOODS
+from jaxgen.models.vae import OBJECTIVES
 from jaxgen.models.state import LR_SCHEDULES
 from jaxgen.nets import autoencoders as ae_nets
 from jaxgen.nets import gan as gan_nets
@@ -57,6 +58,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.dataset.label_key = "label"
   c.dataset.preprocess = "dynamic_binarize"   # training batches
   c.dataset.eval_preprocess = "threshold"     # the test split
+  c.dataset.classes = ()         # train on these labels only (e.g. (3,)); () = all
+  c.dataset.exclude_classes = ()  # leave these labels out of training (e.g. (3,))
+                                 # (both filter the training split; the test split stays whole)
 
   c.model = ml_collections.ConfigDict()
   c.model.name = "vae"
@@ -65,7 +69,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.model.latent_dim = 20
   c.model.likelihood = "bernoulli"   # p(x|z): 'bernoulli' (logits) or 'gaussian' (learned scalar variance)
   c.model.beta = 1.0             # weight of the KL term
-  c.model.num_samples = 1        # Monte-Carlo samples L in the training ELBO
+  c.model.num_samples = 1        # Monte-Carlo samples L in the training ELBO (K for 'iwae')
+  c.model.objective = "elbo"     # VAE training objective: 'elbo', or 'iwae' (the importance-
+                                 # weighted bound with K = model.num_samples; Burda et al. 2016)
 
   c.gan = ml_collections.ConfigDict()
   c.gan.generator_loss = "non_saturating"   # or 'saturating' (the minimax game as written)
@@ -93,6 +99,29 @@ def base_config() -> ml_collections.ConfigDict:
   c.eval.num_images = 64         # pictures per grid
   c.eval.num_mode_samples = 2500  # GAN samples for the mode-collapse metrics (2-D mixtures)
   return c
+
+
+def config_from_json(text: str) -> ml_collections.ConfigDict:
+  """The config a run saved as ``config.json`` (``ConfigDict.to_json``), rebuilt on
+  :func:`base_config` so that tuples come back as tuples. ConfigError for a key this
+  version of jaxgen does not know."""
+  import json  # lazy: only for reading a saved run
+  config = base_config()
+
+  def fill(node, values, prefix):
+    for key, value in values.items():
+      if key not in node:
+        raise ConfigError(f"saved config has key '{prefix}{key}', unknown to this version of "
+                          f"jaxgen; train again or install the version that wrote it")
+      if isinstance(node[key], ml_collections.ConfigDict):
+        fill(node[key], value, f"{prefix}{key}.")
+      elif isinstance(node[key], tuple):
+        node[key] = tuple(value)
+      else:
+        node[key] = value
+
+  fill(config, json.loads(text), "")
+  return config
 
 
 def _check_keys(config, reference, prefix=""):
@@ -182,6 +211,20 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config, "gan.minibatch", gan_nets.MINIBATCH_KINDS)
   _choice(config, "model.net", NETS)
   _choice(config, "model.likelihood", LIKELIHOODS)
+  _choice(config, "model.objective", OBJECTIVES)
+  for key in ("dataset.classes", "dataset.exclude_classes"):
+    value = _get(config, key)
+    if not isinstance(value, (tuple, list)) or not all(
+        isinstance(c, numbers.Integral) and not isinstance(c, bool) and c >= 0 for c in value):
+      raise ConfigError(f"config.{key} must be a tuple of labels (integers >= 0), got {value!r}; "
+                        f"e.g. --config.{key}='(3,)'")
+  if config.model.objective == "iwae" and (config.model.name != "vae" or config.model.beta != 1):
+    raise ConfigError("config.model.objective='iwae' is the VAE's importance-weighted bound, "
+                      "which has no beta: use it with model.name='vae' and model.beta=1")
+  if set(config.dataset.classes) & set(config.dataset.exclude_classes):
+    raise ConfigError(f"config.dataset.classes {tuple(config.dataset.classes)} and "
+                      f"dataset.exclude_classes {tuple(config.dataset.exclude_classes)} share "
+                      f"labels; a label cannot be both kept and left out")
   _choice(config, "dataset.preprocess", PREPROCESSORS)
   _choice(config, "dataset.eval_preprocess", PREPROCESSORS)
   for key in ("model.hidden", "gan.d_hidden"):

@@ -80,6 +80,30 @@ def iwae_bound(key: Array, x: Array, encode: Encode, log_likelihood: LogLikeliho
   return m + jnp.log(s) - jnp.log(float(num_samples))
 
 
+class IwaeTerms(NamedTuple):
+  """Per-example pieces of the importance-weighted bound (each of shape ``[batch]``)."""
+  bound: Array           # log (1/K) sum_k w_k: the IWAE bound on log p(x)
+  elbo: Array            # recon - kl: the ELBO from the same K samples (as :func:`elbo`)
+  recon: Array           # (1/K) sum_k log p(x|z_k)
+  kl: Array              # closed-form KL(q(z|x) || p(z))
+
+
+def iwae_terms(key: Array, x: Array, encode: Encode, log_likelihood: LogLikelihood,
+               num_samples: int) -> IwaeTerms:
+  """The IWAE bound with K = ``num_samples`` (all K samples at once: the training form) and,
+  from the same samples, the ELBO and its reconstruction term, so that training on the
+  bound can log what an ELBO-trained model logs. The samples are those of
+  ``iwae_bound(key, ..., chunk_size=num_samples)``, so the bounds agree (to rounding: a
+  log-sum-exp here, a running one there)."""
+  mean, logvar = encode(x)
+  z = D.reparameterize(jax.random.fold_in(key, 0), mean, logvar, (num_samples,))
+  log_px = log_likelihood(z, x)                                               # [K, batch]
+  log_w = log_px + D.standard_normal_log_prob(z) - D.gaussian_log_prob(z, mean, logvar)
+  bound = jax.nn.logsumexp(log_w, axis=0) - jnp.log(float(num_samples))
+  recon, kl = jnp.mean(log_px, axis=0), D.gaussian_kl(mean, logvar)
+  return IwaeTerms(bound, recon - kl, recon, kl)
+
+
 # ----------------------------------------------------------------------------- GAN losses
 # D(x) = sigmoid(logit).  log D = log_sigmoid(l) = -softplus(-l);  log(1 - D) = -softplus(l).
 

@@ -187,3 +187,23 @@ def ring_config():
   c.eval.num_mode_samples = 200
   c.progress = False
   return c
+
+
+_TRAINED = {}
+
+
+@pytest.fixture(scope="session")
+def trained_tiny(tmp_path_factory):
+  """``trained_tiny(name, **overrides) -> (config, workdir, state, result)``: a tiny run of
+  ``configs/<name>.py`` (:func:`_tiny`) trained once per test process and shared (do not
+  write into its workdir)."""
+  def get(name, **overrides):
+    key = (name, tuple(sorted(overrides.items())))
+    if key not in _TRAINED:
+      from jaxgen import train  # lazy: conftest must not import JAX before setting flags
+      config = _tiny(_load_config(name), **overrides)
+      workdir = str(tmp_path_factory.mktemp(name))
+      state, result = train.train(config, workdir, log=lambda s: None)
+      _TRAINED[key] = (config, workdir, state, result)
+    return _TRAINED[key]
+  return get

@@ -223,3 +223,28 @@ def test_saturating_gradient_vanishes_when_d_rejects_fakes():
     assert abs(float(g_sat[0])) < 1e-2
     assert abs(float(g_ns[0])) > 0.99                                     # = -(1 - D(G(z))) -> -1
   assert abs(float(jax.grad(losses.generator_loss_saturating)(jnp.array([-20.0]))[0])) < 1e-8
+
+
+def test_iwae_terms_share_the_samples_of_iwae_bound(x64):
+  """The training form (all K samples at once) is the evaluation form with one chunk, to
+  the last bit; its ELBO and reconstruction come from the same K samples."""
+  with x64():
+    x = jnp.asarray(xs(16))
+    mean, logvar = exact_posterior(np.asarray(x))
+    encode = lambda x: (mean + 0.3, logvar + 0.2)           # not the posterior: a loose bound
+    key = jax.random.PRNGKey(3)
+    t = losses.iwae_terms(key, x, encode, log_likelihood, 7)
+    np.testing.assert_allclose(t.bound, losses.iwae_bound(key, x, encode, log_likelihood, 7,
+                                                          chunk_size=7), rtol=1e-13)
+    z = D.reparameterize(jax.random.fold_in(key, 0), mean + 0.3, logvar + 0.2, (7,))
+    log_px = log_likelihood(z, x)
+    log_w = log_px + D.standard_normal_log_prob(z) - D.gaussian_log_prob(z, mean + 0.3, logvar + 0.2)
+    np.testing.assert_allclose(t.recon, jnp.mean(log_px, 0), rtol=1e-12)
+    np.testing.assert_allclose(t.kl, D.gaussian_kl(mean + 0.3, logvar + 0.2), rtol=1e-12)
+    np.testing.assert_allclose(t.elbo, t.recon - t.kl, rtol=1e-12)
+    # Jensen, sample by sample: the bound is above the mean log weight of its own samples
+    assert np.all(np.asarray(t.bound) >= np.asarray(jnp.mean(log_w, 0)))
+    assert np.all(np.asarray(t.bound) <= log_marginal(np.asarray(x)) + 1.0)
+    check_grads(lambda m: jnp.sum(losses.iwae_terms(
+        key, x, lambda x: (m, logvar), log_likelihood, 4).bound), (mean,), order=1,
+        modes=["rev"], atol=1e-5, rtol=1e-5)

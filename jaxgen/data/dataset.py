@@ -78,3 +78,29 @@ def check_split(x, kind: str, name: str, what: str) -> None:
                       f"convert with x.astype(np.float32)")
   else:
     raise DataError(f"dataset {name!r}: kind must be 'image' or 'points', got {kind!r}")
+
+
+def select_classes(dataset: Dataset, classes=(), exclude=()) -> Dataset:
+  """``dataset`` with its *training* split restricted to the labels in ``classes`` (all if
+  empty) minus those in ``exclude``; the test split stays whole (anomaly detection scores
+  it all). ``info['train_classes']`` records the labels kept. DataError if the dataset has
+  no labels, a label does not occur, or nothing is left."""
+  classes, exclude = tuple(int(c) for c in classes), tuple(int(c) for c in exclude)
+  if not classes and not exclude:
+    return dataset
+  if dataset.train_labels is None:
+    raise DataError(f"dataset {dataset.name!r} has no labels, so config.dataset.classes / "
+                    f"exclude_classes cannot select from it; leave them empty")
+  present = sorted(int(c) for c in np.unique(dataset.train_labels))
+  missing = [c for c in classes + exclude if c not in present]
+  if missing:
+    raise DataError(f"dataset {dataset.name!r} has no training examples with label(s) "
+                    f"{missing}; its labels are {present}")
+  keep = [c for c in (classes or present) if c not in exclude]
+  if not keep:
+    raise DataError(f"config.dataset.exclude_classes {list(exclude)} leaves no training "
+                    f"examples of {dataset.name!r}; keep at least one label")
+  mask = np.isin(dataset.train_labels, keep)
+  info = {**dataset.info, "train_classes": keep}
+  return dataclasses.replace(dataset, train=dataset.train[mask],
+                             train_labels=dataset.train_labels[mask], info=info)

@@ -34,6 +34,13 @@ def preprocess(x: jax.Array, key: jax.Array, mode: str) -> jax.Array:
   raise ValueError(f"unknown preprocessing {mode!r}; choose one of {PREPROCESSORS}")
 
 
+def deterministic(mode: str) -> str:
+  """The preprocessing without randomness that matches ``mode`` (for scoring a training
+  split: 'threshold' for 'dynamic_binarize', 'unit' for 'static_binarize' (whose split is
+  already binarized); every other mode is deterministic already)."""
+  return {"dynamic_binarize": "threshold", "static_binarize": "unit"}.get(mode, mode)
+
+
 def static_binarize(images: np.ndarray, seed: int) -> np.ndarray:
   """One fixed Bernoulli(pixel / 255) draw per image (uint8 0/255), reproducible by ``seed``."""
   rng = np.random.RandomState(seed)

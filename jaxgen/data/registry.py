@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from jaxgen.data.dataset import Dataset
+from jaxgen.data.dataset import Dataset, select_classes
 
 # name -> module that loads it
 BUILTIN = {
@@ -27,7 +27,11 @@ def available_datasets() -> list[str]:
 
 
 def load_dataset(dataset_config) -> Dataset:
-  """Loads ``dataset_config.name``: a built-in dataset, else a tensorflow-datasets name."""
+  """Loads ``dataset_config.name``: a built-in dataset, else a tensorflow-datasets name;
+  then keeps the training classes that ``dataset_config.classes`` / ``exclude_classes``
+  select (:func:`jaxgen.data.dataset.select_classes`)."""
   name = dataset_config.name
   module = importlib.import_module(BUILTIN.get(name, TFDS_MODULE))
-  return module.load(name, dataset_config)
+  dataset = module.load(name, dataset_config)
+  return select_classes(dataset, dataset_config.get("classes", ()),
+                        dataset_config.get("exclude_classes", ()))

@@ -17,6 +17,9 @@ from jaxgen.models.codec import EncoderDecoder
 from jaxgen.models.inputs import check_batch
 from jaxgen.models.state import TrainState
 
+# config.model.objective: what training maximizes
+OBJECTIVES = ("elbo", "iwae")
+
 
 class VAE(EncoderDecoder):
   """A VAE as pure functions of (state, batch, key); see :mod:`jaxgen.models.interface`."""
@@ -30,6 +33,7 @@ class VAE(EncoderDecoder):
     super().__init__(config, example_shape, 2 * int(config.model.latent_dim))
     self.beta = float(config.model.beta)
     self.num_samples = int(config.model.num_samples)
+    self.objective = config.model.get("objective", "elbo")
     self.nll_chunk = int(config.eval.nll_chunk)
 
   # ------------------------------------------------------------------ parameters
@@ -63,9 +67,16 @@ class VAE(EncoderDecoder):
 
   # ------------------------------------------------------------------ training
   def train_step(self, state: TrainState, batch: jax.Array, key: jax.Array):
-    """One Adam step on -ELBO (beta-weighted, L Monte-Carlo samples)."""
+    """One Adam step on -ELBO (beta-weighted, L Monte-Carlo samples), or with
+    ``model.objective='iwae'`` on minus the importance-weighted bound with K =
+    ``model.num_samples`` (Burda et al. 2016; ``recon`` and ``kl`` are then the ELBO's
+    terms from the same K samples; ``beta`` does not enter the IWAE bound)."""
     check_batch(batch, self.example_shape, "VAE.train_step")
     def loss_fn(params):
+      if self.objective == "iwae":
+        t = losses.iwae_terms(key, batch, functools.partial(self.encode, params),
+                              functools.partial(self.log_likelihood, params), self.num_samples)
+        return -jnp.mean(t.bound), t
       t = self.elbo_terms(params, batch, key)
       return -jnp.mean(t.elbo), t
 

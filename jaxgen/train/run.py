@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jaxgen import config as config_lib
 from jaxgen import models as models_lib
 from jaxgen.checkpoint import Checkpointer
-from jaxgen.data import Dataset, load_dataset
+from jaxgen.data import Dataset, load_dataset, preprocess
+from jaxgen.data.preprocess import deterministic
 from jaxgen.models.interface import GenerativeModel
 from jaxgen.train import steps
 from jaxgen.train.evaluator import Evaluator, final_evaluation
-from jaxgen.train.outputs import format_scalars, save_picture
+from jaxgen.train.outputs import format_scalars, save_picture, write_json
+from jaxgen.uses import density
 
 
 DEFAULT_COMPILATION_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "jaxgen", "xla")
@@ -125,29 +128,64 @@ def build_run(config, workdir: str | None = None) -> Run:
   return Run(config, dataset, model, keys, train_x, test_x)
 
 
-def evaluate(config, workdir: str, log: Callable[[str], None] = print) -> dict:
-  """Restores the latest checkpoint in ``workdir`` and writes ``workdir/eval.json``."""
+def evaluate(config, workdir: str, log: Callable[[str], None] = print,
+             density_ks: Sequence[int] = density.DEFAULT_KS) -> dict:
+  """Restores the latest checkpoint in ``workdir`` and writes ``workdir/eval.json``.
+
+  For a likelihood model (the VAE) it adds the density figures of
+  :func:`jaxgen.uses.density.density_report` (first seed) under ``"density"``: -ELBO, NLL
+  and bits/dim on the test and the training split, their gap, and the test NLL for each
+  K in ``density_ks`` (``()``: skip), also as ``density.md`` and ``nll_vs_k.png``."""
   run = build_run(config, workdir)
   state = run.restore(workdir, log)
   result = final_evaluation(run.evaluator(), state, run.keys, workdir)
   log(f"evaluation of step {result['step']}: "
       + format_scalars({k: v for k, v in result.items() if k != 'step'}))
+  if run.model.has_likelihood:
+    log("density figures (test and training split):")
+    one = state if run.num_seeds == 1 else steps.seed_slice(state, 0)
+    train_x = preprocess(jnp.asarray(run.train_x), run.keys[0]["eval"],
+                         deterministic(config.dataset.preprocess))
+    report = density.density_report(run.model, one, run.test_x, train_x, run.keys[0]["eval"],
+                                     int(config.eval.nll_samples), tuple(density_ks),
+                                     int(config.eval.batch_size), log)
+    result["density"] = report
+    result["bits_per_dim"] = density.bits_per_dim(result["nll"], report["num_dims"])
+    write_json(os.path.join(workdir, "eval.json"), result)
+    density.write_density_outputs(report, workdir, f"{config.model.name} on "
+                                  f"{run.dataset.name}, step {result['step']}")
+    log(f"wrote density.md and nll_vs_k.png to {workdir}")
   return result
 
 
-def sample(config, workdir: str, log: Callable[[str], None] = print) -> np.ndarray:
-  """Restores the latest checkpoint and writes ``config.num_samples`` samples (of the first
-  seed) to ``workdir/samples.npy`` plus a picture ``workdir/samples.png``."""
+def sample(config, workdir: str, log: Callable[[str], None] = print,
+           seed_index: Optional[int] = None) -> np.ndarray:
+  """Restores the latest checkpoint and writes ``config.num_samples`` samples to
+  ``workdir/samples.npy`` with pictures. For a run of several seeds: every seed's samples
+  (``seed_index=None``; the array then has a leading seed axis and each seed gets a
+  picture ``samples_seed<i>.png``), or those of seed ``seed_index`` only. Each seed draws
+  with its own evaluation key."""
   run = build_run(config, workdir)
   state = run.restore(workdir, log)
-  if run.num_seeds > 1:
-    state = steps.seed_slice(state, 0)
-  key = jax.random.fold_in(run.keys[0]["eval"], 4)
-  out = np.asarray(jax.jit(run.model.generate, static_argnums=2)(state, key, config.num_samples))
+  if seed_index is not None and not 0 <= seed_index < run.num_seeds:
+    raise config_lib.ConfigError(f"seed index {seed_index} is out of range: {workdir!r} holds "
+                                 f"{run.num_seeds} seed(s) (indices 0..{run.num_seeds - 1})")
+  indices = [seed_index or 0] if (seed_index is not None or run.num_seeds == 1) else list(
+      range(run.num_seeds))
+  gen = jax.jit(run.model.generate, static_argnums=2)
+  outs = []
+  for i in indices:
+    one = state if run.num_seeds == 1 else steps.seed_slice(state, i)
+    key = jax.random.fold_in(run.keys[i]["eval"], 4)
+    outs.append(np.asarray(gen(one, key, config.num_samples)))
+    name = "samples.png" if len(indices) == 1 else f"samples_seed{i}.png"
+    save_picture(os.path.join(workdir, name),
+                 outs[-1] if outs[-1].ndim == 2 else outs[-1][:config.eval.num_images],
+                 run.dataset.info, title=f"{config.model.name} samples, seed "
+                 f"{config.seed + i}, step {int(one.step)}")
+  out = outs[0] if len(indices) == 1 else np.stack(outs)
   np.save(os.path.join(workdir, "samples.npy"), out)
-  save_picture(os.path.join(workdir, "samples.png"),
-               out if out.ndim == 2 else out[:config.eval.num_images], run.dataset.info,
-               title=f"{config.model.name} samples, step {int(state.step)}")
-  log(f"wrote {out.shape[0]} samples of shape {out.shape[1:]} to "
-      f"{os.path.join(workdir, 'samples.npy')} and a picture to samples.png")
+  log(f"wrote samples of shape {out.shape} "
+      f"({'seeds x ' if out.ndim > len(outs[0].shape) else ''}samples x example) to "
+      f"{os.path.join(workdir, 'samples.npy')} and pictures")
   return out

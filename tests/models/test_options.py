@@ -33,6 +33,7 @@ EXACT_ELSEWHERE = {
     "lr_final_fraction": "models/test_state.py::test_learning_rate_schedules",
     "model.beta": "models/test_vae.py::test_train_step_is_the_beta_elbo_with_l_samples",
     "model.num_samples": "models/test_vae.py::test_train_step_is_the_beta_elbo_with_l_samples",
+    "model.objective": "models/test_vae.py::test_train_step_is_the_iwae_bound_with_k_samples",
     "gan.generator_loss": "models/test_gan.py::test_generator_loss_and_gradient_by_hand",
     "gan.real_label": "models/test_gan.py::test_discriminator_loss_and_gradient_by_hand",
     "gan.d_steps": "models/test_gan.py::test_d_steps_are_separate_updates_with_fresh_noise",

@@ -112,6 +112,52 @@ def test_train_step_is_the_beta_elbo_with_l_samples(vae_config, one_adam_update)
                              key, 1, 1.0)[0], rtol=1e-5)
 
 
+def test_train_step_is_the_iwae_bound_with_k_samples(vae_config, one_adam_update):
+  """objective='iwae' trains on minus the importance-weighted bound with K =
+  model.num_samples, written here by hand (log-mean-exp of the K log weights); it is not
+  the ELBO of the same samples, which is logged beside it."""
+  vae_config.model.objective, vae_config.model.num_samples = "iwae", 5
+  model = models.build(vae_config, MNIST)
+  s0 = model.init(jax.random.PRNGKey(0))
+  x = (jax.random.uniform(jax.random.PRNGKey(1), (8,) + MNIST) > 0.7).astype(jnp.float32)
+  key = jax.random.PRNGKey(2)
+  s1, m = jax.jit(model.train_step)(s0, x, key)
+
+  def neg_bound(p):
+    mean, logvar = model.encode(p, x)
+    eps = jax.random.normal(jax.random.fold_in(key, 0), (5,) + mean.shape)
+    z = mean + jnp.exp(0.5 * logvar) * eps
+    logits = model.decode(p, z)
+    log_px = jnp.sum(x * jax.nn.log_sigmoid(logits) + (1 - x) * jax.nn.log_sigmoid(-logits),
+                     axis=(2, 3, 4))
+    log_pz = -0.5 * jnp.sum(z ** 2 + jnp.log(2 * jnp.pi), -1)
+    log_q = -0.5 * jnp.sum(eps ** 2 + logvar + jnp.log(2 * jnp.pi), -1)
+    log_w = log_px + log_pz - log_q
+    bound = jax.scipy.special.logsumexp(log_w, axis=0) - jnp.log(5.0)
+    kl = 0.5 * jnp.sum(jnp.exp(logvar) + mean ** 2 - 1.0 - logvar, axis=-1)
+    return -jnp.mean(bound), -jnp.mean(jnp.mean(log_px, 0) - kl)
+
+  want, neg_elbo = neg_bound(s0.params)
+  np.testing.assert_allclose(m["loss"], want, rtol=1e-5)
+  np.testing.assert_allclose(m["recon"] + m["kl"], neg_elbo, rtol=1e-5)   # logged: the ELBO
+  assert float(neg_elbo) - float(want) > 100 * 1e-5 * abs(float(want))   # and it differs
+  grad = one_adam_update(s0, s1, b1=0.9, lr=vae_config.learning_rate)
+  chex.assert_trees_all_close(grad, jax.grad(lambda p: neg_bound(p)[0])(s0.params),
+                              rtol=1e-3, atol=1e-6)
+
+
+def test_iwae_objective_is_refused_where_it_has_no_meaning(vae_config):
+  from jaxgen.config import ConfigError, validate
+  vae_config.model.objective = "iwae"
+  vae_config.model.beta = 0.5
+  with pytest.raises(ConfigError, match="no beta"):
+    validate(vae_config)
+  vae_config.model.beta = 1.0
+  vae_config.model.name = "ae"
+  with pytest.raises(ConfigError, match="model.name='vae'"):
+    validate(vae_config)
+
+
 def test_a_step_lowers_the_neg_elbo_of_its_batch(vae_config):
   model = models.build(vae_config, MNIST)
   s0 = model.init(jax.random.PRNGKey(0))

@@ -1,0 +1,254 @@
+"""Exploring and editing the latent space of a trained AE or VAE.
+
+Pure functions on codes (NumPy in, NumPy out): :func:`lerp`, :func:`slerp`,
+:func:`traversal`, :func:`manifold_grid`, :func:`project_2d`, :func:`attribute_vector`;
+the domain change measured by the evaluator classifier (:func:`domain_change`); and
+:func:`explore_workdir`, the ``--mode explore`` command, which draws them all for a
+trained workdir into ``workdir/explore/``.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Optional, Sequence
+
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import ndtri
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+
+from jaxgen import config as config_lib
+from jaxgen.evaluation.classifier import Classifier, evaluator_classifier
+from jaxgen.plotting import heatmap, image_table, labelled_scatter
+from jaxgen.train.outputs import write_json
+from jaxgen.uses.loading import Trained, load
+
+DEFAULT_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
+
+
+# --------------------------------------------------------------------------- paths in code space
+def lerp(z0, z1, num: int) -> np.ndarray:
+  """``num`` points on the straight line from ``z0`` to ``z1`` (both ends included)."""
+  t = np.linspace(0.0, 1.0, num)[:, None]
+  z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+  return (1 - t) * z0 + t * z1
+
+
+def slerp(z0, z1, num: int) -> np.ndarray:
+  """``num`` points of the spherical interpolation from ``z0`` to ``z1`` (White 2016):
+  the direction moves along the great circle between the two directions, at constant
+  angular speed, and the norm moves linearly from |z0| to |z1| (so it stays between the
+  endpoints' norms; White's formula on the raw vectors keeps it only for equal norms).
+  Falls back to :func:`lerp` for (anti)parallel or zero endpoints."""
+  z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+  r0, r1 = np.linalg.norm(z0), np.linalg.norm(z1)
+  if r0 == 0 or r1 == 0:
+    return lerp(z0, z1, num)
+  u0, u1 = z0 / r0, z1 / r1
+  omega = np.arccos(np.clip(np.dot(u0, u1), -1.0, 1.0))
+  if np.sin(omega) < 1e-6:
+    return lerp(z0, z1, num)
+  t = np.linspace(0.0, 1.0, num)[:, None]
+  direction = (np.sin((1 - t) * omega) * u0 + np.sin(t * omega) * u1) / np.sin(omega)
+  return ((1 - t) * r0 + t * r1) * direction
+
+
+def traversal(z, values) -> np.ndarray:
+  """``[dim, len(values), dim]``: row ``i`` is ``z`` with coordinate ``i`` set to each of
+  ``values`` (``values`` may be ``[len(values)]`` or per-dimension ``[dim, len(values)]``)."""
+  z = np.asarray(z, np.float64)
+  values = np.asarray(values, np.float64)
+  values = np.broadcast_to(values, (z.shape[0],) + values.shape[-1:])
+  out = np.broadcast_to(z, (z.shape[0], values.shape[1], z.shape[0])).copy()
+  for i in range(z.shape[0]):
+    out[i, :, i] = values[i]
+  return out
+
+
+def manifold_grid(num: int, low: float = 0.05, high: float = 0.95) -> np.ndarray:
+  """``[num, num, 2]`` codes of a 2-D latent: a uniform grid of probabilities in
+  [low, high]^2 mapped through the inverse Gaussian CDF (Kingma & Welling 2014, Fig. 4),
+  so that equal areas of the picture hold equal prior mass. Row = second coordinate from
+  high to low (the picture's y axis), column = first coordinate."""
+  p = np.linspace(low, high, num)
+  q = np.asarray(ndtri(jnp.asarray(p)), np.float64)
+  xs, ys = np.meshgrid(q, q[::-1])
+  return np.stack([xs, ys], axis=-1)
+
+
+def project_2d(codes, method: str = "pca", seed: int = 0) -> np.ndarray:
+  """Codes [N, d] as 2-D points: the codes themselves when d = 2, else PCA or t-SNE
+  (scikit-learn; t-SNE seeded by ``seed``)."""
+  codes = np.asarray(codes, np.float64)
+  if codes.shape[1] == 2:
+    return codes
+  if method == "pca":
+    return PCA(n_components=2, random_state=seed).fit_transform(codes)
+  if method == "tsne":
+    return TSNE(n_components=2, random_state=seed, init="pca",
+                perplexity=min(30.0, (codes.shape[0] - 1) / 3)).fit_transform(codes)
+  raise ValueError(f"unknown projection {method!r}; use 'pca' or 'tsne'")
+
+
+def attribute_vector(codes, labels, a: int, b: int) -> np.ndarray:
+  """The mean code of class ``b`` minus the mean code of class ``a``: added to the code of
+  an ``a``, it moves it to where the ``b``s are (zero for a = b)."""
+  codes, labels = np.asarray(codes, np.float64), np.asarray(labels)
+  for c in (a, b):
+    if not np.any(labels == c):
+      raise ValueError(f"no codes with label {c}")
+  return codes[labels == b].mean(0) - codes[labels == a].mean(0)
+
+
+# --------------------------------------------------------------------------- domain change
+def domain_change(decode: Callable, classifier: Classifier, train_codes, train_labels,
+                  test_codes, test_labels, strengths: Sequence[float] = DEFAULT_STRENGTHS,
+                  classes: Optional[Sequence[int]] = None) -> dict:
+  """Edits every test code of class a by ``s * attribute_vector(a -> b)`` (vectors from
+  the *training* codes) for every ordered pair a != b and strength s, decodes, and
+  classifies. Returns ``to_b[s][a][b]`` and ``still_a[s][a][b]``: the share of edited
+  decodes the classifier assigns to b, and to a, as nested lists (``classes`` order)."""
+  train_codes, test_codes = np.asarray(train_codes), np.asarray(test_codes)
+  train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+  classes = sorted(int(c) for c in np.unique(test_labels)) if classes is None else list(classes)
+  means = {c: train_codes[train_labels == c].mean(0) for c in classes}
+  k = len(classes)
+  to_b = np.full((len(strengths), k, k), np.nan)
+  still_a = np.full((len(strengths), k, k), np.nan)
+  for i, a in enumerate(classes):
+    za = test_codes[test_labels == a]
+    for j, b in enumerate(classes):
+      if a == b:
+        continue
+      v = means[b] - means[a]
+      edited = np.concatenate([za + s * v for s in strengths])
+      pred = classifier.predict(np.asarray(decode(edited))).reshape(len(strengths), -1)
+      to_b[:, i, j] = (pred == b).mean(1)
+      still_a[:, i, j] = (pred == a).mean(1)
+  return {"classes": classes, "strengths": [float(s) for s in strengths],
+          "to_b": to_b.tolist(), "still_a": still_a.tolist(),
+          "mean_to_b": [float(np.nanmean(m)) for m in to_b],
+          "mean_still_a": [float(np.nanmean(m)) for m in still_a]}
+
+
+def domain_change_markdown(result: dict, strength: float = 1.0, title: str = "") -> str:
+  """The a -> b table at ``strength`` (percent classified as b) and the mean over pairs
+  at every strength."""
+  s_idx = result["strengths"].index(strength)
+  m = np.asarray(result["to_b"][s_idx])
+  classes = result["classes"]
+  lines = [f"### {title}", ""] if title else []
+  lines += [f"Share of a -> b edits (strength {strength}) classified as b, %:", "",
+            "| a \\ b | " + " | ".join(map(str, classes)) + " |",
+            "|---" * (len(classes) + 1) + "|"]
+  for i, a in enumerate(classes):
+    lines.append(f"| {a} | " + " | ".join("–" if i == j else f"{100 * m[i, j]:.0f}"
+                                          for j in range(len(classes))) + " |")
+  lines += ["", "| strength | " + " | ".join(f"{s:g}" for s in result["strengths"]) + " |",
+            "|---" * (len(result["strengths"]) + 1) + "|",
+            "| classified as b, % | " + " | ".join(f"{100 * v:.1f}" for v in result["mean_to_b"]) + " |",
+            "| still classified as a, % | " + " | ".join(f"{100 * v:.1f}" for v in result["mean_still_a"]) + " |"]
+  return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- the command
+def _codes(trained: Trained, x, batch: int = 500) -> np.ndarray:
+  return np.concatenate([np.asarray(trained.encode(x[i:i + batch]))
+                         for i in range(0, x.shape[0], batch)])
+
+
+def _decoder(trained: Trained, batch: int = 1000) -> Callable:
+  def decode(z):
+    z = np.asarray(z, np.float32)
+    return np.concatenate([np.asarray(trained.decode(z[i:i + batch]))
+                           for i in range(0, z.shape[0], batch)])
+  return decode
+
+
+def explore_workdir(workdir: str, config=None, seed_index: int = 0,
+                    log: Callable[[str], None] = print, classifier: Optional[Classifier] = None,
+                    num_steps: int = 10, projection: str = "auto") -> dict:
+  """``--mode explore``: for the trained AE or VAE in ``workdir``, writes to
+  ``workdir/explore/``: linear and spherical interpolation strips between test examples,
+  a per-dimension traversal grid, the decoded 2-D manifold (2-D latents), a 2-D map of the
+  test codes coloured by label (PCA, and t-SNE for latents of more than two dimensions),
+  a grid of attribute-vector edits, and the domain-change table measured with the
+  evaluator classifier (``domain_change.json`` / ``.md`` / heatmap). Returns the
+  domain-change result."""
+  trained = load(workdir, config, seed_index, log)
+  if not hasattr(trained.model, "encode"):
+    raise config_lib.ConfigError(f"--mode explore needs a model with an encoder (ae or vae); "
+                                 f"{trained.config.model.name!r} has none")
+  out = os.path.join(workdir, "explore")
+  os.makedirs(out, exist_ok=True)
+  name = f"{trained.config.model.name} ({trained.config.model.net}), step {trained.step}"
+  x, y = np.asarray(trained.test_x), np.asarray(trained.test_labels)
+  codes = _codes(trained, x)
+  decode = _decoder(trained)
+
+  # interpolation strips: one pair per row, originals at both ends
+  rng = np.random.RandomState(0)
+  pairs = [(int(rng.choice(np.flatnonzero(y == a))), int(rng.choice(np.flatnonzero(y == b))))
+           for a, b in zip(range(10), (np.arange(10) + 3) % 10)]
+  for kind, fn in (("linear", lerp), ("slerp", slerp)):
+    rows = np.stack([np.concatenate([x[i][None], decode(fn(codes[i], codes[j], num_steps)),
+                                     x[j][None]]) for i, j in pairs])
+    image_table(os.path.join(out, f"interpolation_{kind}.png"), rows,
+                row_labels=[f"{y[i]}→{y[j]}" for i, j in pairs],
+                column_labels=["x₀"] + [f"{t:.1f}" for t in np.linspace(0, 1, num_steps)] + ["x₁"],
+                title=f"{kind} interpolation of codes, {name}")
+  # traversal: each dimension of one test code from -3 to +3 standard deviations of the codes
+  mu, sd = codes.mean(0), codes.std(0)
+  values = mu[:, None] + sd[:, None] * np.linspace(-3, 3, 9)[None]
+  grid = traversal(codes[pairs[0][0]], values)
+  dims = min(grid.shape[0], 32)
+  image_table(os.path.join(out, "traversal.png"),
+              decode(grid[:dims].reshape(-1, grid.shape[-1])).reshape((dims, 9) + x.shape[1:]),
+              row_labels=[f"z{i}" for i in range(dims)],
+              column_labels=[f"{v:+g}σ" for v in np.linspace(-3, 3, 9)],
+              title=f"per-dimension traversal of one test code, {name}")
+  # 2-D manifold and code maps
+  if codes.shape[1] == 2:
+    g = manifold_grid(20)
+    image_table(os.path.join(out, "manifold.png"),
+                decode(g.reshape(-1, 2)).reshape((20, 20) + x.shape[1:]),
+                title=f"decoded latent grid through the inverse Gaussian CDF, {name}")
+  methods = ["identity"] if codes.shape[1] == 2 else (
+      ["pca", "tsne"] if projection == "auto" else [projection])
+  for m in methods:
+    pts = project_2d(codes, "pca" if m == "identity" else m)
+    labelled_scatter(os.path.join(out, f"codes_{m}.png"), pts, y,
+                     title=f"test codes ({'the 2-D latent' if m == 'identity' else m.upper()}), {name}",
+                     xlabel="z₁" if m == "identity" else "", ylabel="z₂" if m == "identity" else "")
+  # domain change with the evaluator classifier
+  classifier = classifier or evaluator_classifier(trained.dataset, log=log)
+  train_codes = _codes(trained, np.asarray(trained.train_x))
+  result = domain_change(decode, classifier, train_codes, trained.train_labels, codes, y)
+  result["classifier_test_accuracy"] = classifier.test_accuracy
+  result["model"] = name
+  result["decodes_of_unedited_test_codes_classified_correctly"] = float(
+      np.mean(classifier.predict(decode(codes)) == y))
+  write_json(os.path.join(out, "domain_change.json"), result)
+  with open(os.path.join(out, "domain_change.md"), "w") as f:
+    f.write(domain_change_markdown(result, 1.0, f"Domain change by attribute vectors, {name}"))
+  s1 = result["strengths"].index(1.0)
+  heatmap(os.path.join(out, "domain_change.png"), np.asarray(result["to_b"][s1]),
+          result["classes"], result["classes"], xlabel="target b", ylabel="source a",
+          title=f"a→b edits at strength 1 classified as b, {name}")
+  # a picture of edits: one source per row, strengths along the row
+  classes = result["classes"]
+  means = {c: train_codes[trained.train_labels == c].mean(0) for c in classes}
+  rows, labels = [], []
+  for a in classes:
+    b = classes[(classes.index(a) + 1) % len(classes)]
+    i = int(np.flatnonzero(y == a)[0])
+    rows.append(np.concatenate([x[i][None], decode(np.stack(
+        [codes[i] + s * (means[b] - means[a]) for s in result["strengths"]]))]))
+    labels.append(f"{a}→{b}")
+  image_table(os.path.join(out, "edits.png"), np.stack(rows), row_labels=labels,
+              column_labels=["x"] + [f"{s:g}" for s in result["strengths"]],
+              title=f"attribute-vector edits a→b by strength, {name}")
+  log(f"domain change: {100 * result['mean_to_b'][s1]:.1f}% of a→b edits at strength 1 "
+      f"classified as b ({100 * result['mean_still_a'][s1]:.1f}% still as a); wrote "
+      f"pictures and domain_change.json to {out}")
+  return result

@@ -1,0 +1,143 @@
+"""A trained run, loaded back from its workdir for use in Python.
+
+    import jaxgen
+    t = jaxgen.load("runs/vae_mnist")
+    z = t.encode(t.test_x[:8]);  x = t.decode(z);  samples = t.generate(16)
+
+:func:`load` reads ``workdir/config.json`` (what training saved), rebuilds the run
+(dataset, model, keys, device splits) exactly as training built it, and restores the
+latest readable checkpoint. The :class:`Trained` it returns holds all of that and jitted
+shortcuts to the model's functions.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from typing import Any, Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgen import config as config_lib
+from jaxgen.data import Dataset, preprocess
+from jaxgen.data.preprocess import deterministic
+from jaxgen.models.interface import GenerativeModel
+from jaxgen.train import steps
+from jaxgen.train.run import Run, build_run
+from jaxgen.uses import density
+
+
+@dataclasses.dataclass
+class Trained:
+  """A trained model with its config, data and state (one seed of a multi-seed run).
+
+  ``test_x`` / ``train_x`` are the preprocessed splits as the model sees them (the test
+  split binarized with the run's evaluation key, exactly as in ``eval.json``; the training
+  split preprocessed deterministically: 'threshold' for 'dynamic_binarize'). ``key`` is
+  the seed's evaluation key, the default key of the random functions.
+  """
+  config: Any
+  run: Run
+  state: Any
+  seed_index: int
+  workdir: str
+
+  @property
+  def model(self) -> GenerativeModel:
+    return self.run.model
+
+  @property
+  def dataset(self) -> Dataset:
+    return self.run.dataset
+
+  @property
+  def step(self) -> int:
+    return int(self.state.step)
+
+  @property
+  def key(self) -> jax.Array:
+    return self.run.keys[self.seed_index]["eval"]
+
+  @property
+  def test_x(self) -> jax.Array:
+    return self.run.test_x
+
+  @property
+  def test_labels(self) -> Optional[np.ndarray]:
+    return self.dataset.test_labels
+
+  @functools.cached_property
+  def train_x(self) -> jax.Array:
+    return preprocess(jnp.asarray(self.run.train_x), self.key,
+                      deterministic(self.config.dataset.preprocess))
+
+  @property
+  def train_labels(self) -> Optional[np.ndarray]:
+    return self.dataset.train_labels
+
+  # ---------------------------------------------------------------- model shortcuts
+  def _jit(self, name: str, fn: Callable, **kw) -> Callable:
+    cache = self.__dict__.setdefault("_jitted", {})
+    if name not in cache:
+      cache[name] = jax.jit(fn, **kw)
+    return cache[name]
+
+  def encode(self, x: jax.Array) -> jax.Array:
+    """Codes of preprocessed examples ``x``: the AE's code, the VAE's posterior mean."""
+    self._need("encode")
+    def fn(params, x):
+      out = self.model.encode(params, x)
+      return out[0] if isinstance(out, tuple) else out
+    return self._jit("encode", fn)(self.state.params, jnp.asarray(x, jnp.float32))
+
+  def decode(self, z: jax.Array) -> jax.Array:
+    """Decoded codes ``z [..., latent_dim]`` as images E[x|z] in [0, 1]."""
+    self._need("mean_image")
+    return self._jit("decode", self.model.mean_image)(self.state.params,
+                                                      jnp.asarray(z, jnp.float32))
+
+  def generate(self, n: int, key: Optional[jax.Array] = None) -> jax.Array:
+    """``n`` samples of the model (images in [0, 1], or points)."""
+    key = jax.random.fold_in(self.key, 4) if key is None else key
+    return self._jit("generate", self.model.generate, static_argnums=2)(self.state, key, n)
+
+  def nll(self, x: jax.Array, num_samples: int = 1000,
+          key: Optional[jax.Array] = None) -> jax.Array:
+    """Per-example importance-weighted -log p(x) with K = ``num_samples`` (likelihood
+    models only), in batches of ``config.eval.batch_size``."""
+    key = jax.random.fold_in(jax.random.fold_in(self.key, 1), 0) if key is None else key
+    return density.nll(self.model, self.state, jnp.asarray(x, jnp.float32), num_samples, key,
+                       int(self.config.eval.batch_size))
+
+  def _need(self, method: str) -> None:
+    if not hasattr(self.model, method):
+      raise TypeError(f"a {self.config.model.name!r} model has no {method}(); "
+                      f"encode/decode are for the AE and the VAE")
+
+
+def read_config(workdir: str):
+  """The config saved in ``workdir/config.json`` by training (ConfigError if none)."""
+  path = os.path.join(workdir, "config.json")
+  if not os.path.exists(path):
+    raise config_lib.ConfigError(f"{path} not found: {workdir!r} is not a trained workdir "
+                                 f"(train.py --mode train writes it)")
+  with open(path) as f:
+    return config_lib.config_from_json(f.read())
+
+
+def load(workdir: str, config=None, seed_index: int = 0,
+         log: Callable[[str], None] = lambda s: None) -> Trained:
+  """Loads the trained run in ``workdir``: its config (``config.json``, or ``config`` if
+  given), data, model and the latest readable checkpoint. For a run of several seeds,
+  ``seed_index`` picks one (0 = the first seed, ``config.seed``)."""
+  config = read_config(workdir) if config is None else config
+  run = build_run(config)
+  if not 0 <= seed_index < run.num_seeds:
+    raise config_lib.ConfigError(f"seed_index={seed_index} is out of range: {workdir!r} "
+                                 f"holds {run.num_seeds} seed(s)")
+  state = run.restore(workdir, log)
+  if run.num_seeds > 1:
+    state = steps.seed_slice(state, seed_index)
+  return Trained(config, run, state, seed_index, workdir)
