@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgen import config as config_lib
 from jaxgen import losses
 from jaxgen.data import load_dataset
 from jaxgen.evaluation import anomaly as metrics
@@ -31,7 +32,7 @@ from jaxgen.plotting import bar_chart, histogram_grid
 from jaxgen.train.evaluator import map_batches
 from jaxgen.train.loop import train
 from jaxgen.train.outputs import write_json
-from jaxgen.uses.loading import load
+from jaxgen.uses.loading import load, read_config
 
 ELBO_SAMPLES = 10
 
@@ -106,8 +107,12 @@ def score_workdir(workdir: str, config=None, seed_index: int = 0,
   """``--mode anomaly`` without a protocol: scores the test split with the trained model in
   ``workdir`` and writes ``anomaly.json`` (AUROC where training was filtered by class) and
   ``anomaly_scores.npz`` there."""
+  config = read_config(workdir) if config is None else config
+  if config.model.name not in ("ae", "vae"):
+    raise config_lib.ConfigError(f"--mode anomaly scores AEs and VAEs; a {config.model.name!r} "
+                                 f"has no anomaly score in jaxgen")
   trained = load(workdir, config, seed_index, log)
-  names = score_names(trained.model)           # a clear error for a GAN, before any work
+  names = score_names(trained.model)
   result = score_trained(trained)
   write_scores(result, workdir)
   if "auroc" in result:

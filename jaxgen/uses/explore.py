@@ -21,7 +21,7 @@ from jaxgen import config as config_lib
 from jaxgen.evaluation.classifier import Classifier, evaluator_classifier
 from jaxgen.plotting import heatmap, image_table, labelled_scatter
 from jaxgen.train.outputs import write_json
-from jaxgen.uses.loading import Trained, load
+from jaxgen.uses.loading import Trained, load, read_config
 
 DEFAULT_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 
@@ -175,10 +175,11 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
   a grid of attribute-vector edits, and the domain-change table measured with the
   evaluator classifier (``domain_change.json`` / ``.md`` / heatmap). Returns the
   domain-change result."""
-  trained = load(workdir, config, seed_index, log)
-  if not hasattr(trained.model, "encode"):
+  config = read_config(workdir) if config is None else config
+  if config.model.name not in ("ae", "vae"):
     raise config_lib.ConfigError(f"--mode explore needs a model with an encoder (ae or vae); "
-                                 f"{trained.config.model.name!r} has none")
+                                 f"{config.model.name!r} has none")
+  trained = load(workdir, config, seed_index, log)
   out = os.path.join(workdir, "explore")
   os.makedirs(out, exist_ok=True)
   name = f"{trained.config.model.name} ({trained.config.model.net}), step {trained.step}"
@@ -218,7 +219,7 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
   for m in methods:
     pts = project_2d(codes, "pca" if m == "identity" else m)
     labelled_scatter(os.path.join(out, f"codes_{m}.png"), pts, y,
-                     title=f"test codes ({'the 2-D latent' if m == 'identity' else m.upper()}), {name}",
+                     title=f"test codes ({ {'identity': 'the 2-D latent', 'pca': 'PCA', 'tsne': 't-SNE'}[m]}), {name}",
                      xlabel="z₁" if m == "identity" else "", ylabel="z₂" if m == "identity" else "")
   # domain change with the evaluator classifier
   classifier = classifier or evaluator_classifier(trained.dataset, log=log)

@@ -1,5 +1,4 @@
 """The training-set class filters (config.dataset.classes / exclude_classes)."""
-import ml_collections
 import numpy as np
 import pytest
 
