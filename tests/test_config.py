@@ -86,8 +86,14 @@ def _leaves(config, prefix=""):
       yield f"{prefix}{key}", value
 
 
-def _bad_values(value):
+# tuples of labels, where () (no filter) and (0,) are valid
+LABEL_TUPLES = ("dataset.classes", "dataset.exclude_classes")
+
+
+def _bad_values(value, key=""):
   """Values of the wrong kind or out of range for a leaf whose default is ``value``."""
+  if key in LABEL_TUPLES:
+    return [(4, -1), (2.5,), 7, (True,)]
   if isinstance(value, bool):
     return ["yes", 1]
   if isinstance(value, int):
@@ -111,7 +117,7 @@ def _set(config, key, value):
 
 
 CASES = [(k, bad) for k, v in _leaves(base_config()) if k not in NOT_CHECKED_HERE
-         for bad in _bad_values(v)]
+         for bad in _bad_values(v, k)]
 
 
 def test_every_leaf_has_cases():
