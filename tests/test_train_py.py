@@ -30,9 +30,14 @@ def test_train_then_evaluate(tmp_path):
   assert cfg["num_steps"] == 40 and cfg["model"]["hidden"] == [64]
   result = json.load(open(os.path.join(work, "eval.json")))
   assert result["nll_num_samples"] == 10 and 0 < result["nll"] < 550
-  p = run("--config", "configs/vae_mnist.py", "--workdir", work, "--mode", "evaluate", *SMALL)
+  p = run("--config", "configs/vae_mnist.py", "--workdir", work, "--mode", "evaluate", *SMALL,
+          "--nll_ks=1,10")
   assert p.returncode == 0, p.stderr[-2000:]
   assert json.load(open(os.path.join(work, "eval.json"))) == result
+  dens = json.load(open(os.path.join(work, "density.json")))     # the VAE's density figures
+  assert dens["test_nll"] == result["nll"] and dens["step"] == 40
+  assert sorted(dens["nll_vs_k"]) == ["1", "10"] and dens["train_num_examples"] == 4000
+  assert os.path.getsize(os.path.join(work, "nll_vs_k.png")) > 1000
   p = run("--config", "configs/vae_mnist.py", "--workdir", work, "--mode", "sample", *SMALL,
           "--config.num_samples=12")
   assert p.returncode == 0, p.stderr[-2000:]

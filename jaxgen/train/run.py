@@ -132,10 +132,12 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
              density_ks: Sequence[int] = density.DEFAULT_KS) -> dict:
   """Restores the latest checkpoint in ``workdir`` and writes ``workdir/eval.json``.
 
-  For a likelihood model (the VAE) it adds the density figures of
-  :func:`jaxgen.uses.density.density_report` (first seed) under ``"density"``: -ELBO, NLL
-  and bits/dim on the test and the training split, their gap, and the test NLL for each
-  K in ``density_ks`` (``()``: skip), also as ``density.md`` and ``nll_vs_k.png``."""
+  For a likelihood model (the VAE) it also writes the density figures of
+  :func:`jaxgen.uses.density.density_report` (first seed) to ``density.json`` (and
+  ``density.md``, ``nll_vs_k.png``): -ELBO, NLL and bits/dim on the test and the training
+  split, their gap, and the test NLL for each K in ``density_ks`` (``()``: skip the K
+  table); the returned dict has them under ``"density"``. ``eval.json`` stays the same
+  file training writes."""
   run = build_run(config, workdir)
   state = run.restore(workdir, log)
   result = final_evaluation(run.evaluator(), state, run.keys, workdir)
@@ -149,12 +151,12 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
     report = density.density_report(run.model, one, run.test_x, train_x, run.keys[0]["eval"],
                                      int(config.eval.nll_samples), tuple(density_ks),
                                      int(config.eval.batch_size), log)
-    result["density"] = report
-    result["bits_per_dim"] = density.bits_per_dim(result["nll"], report["num_dims"])
-    write_json(os.path.join(workdir, "eval.json"), result)
+    report["step"] = result["step"]
+    write_json(os.path.join(workdir, "density.json"), report)
     density.write_density_outputs(report, workdir, f"{config.model.name} on "
                                   f"{run.dataset.name}, step {result['step']}")
-    log(f"wrote density.md and nll_vs_k.png to {workdir}")
+    log(f"wrote density.json, density.md and nll_vs_k.png to {workdir}")
+    result = {**result, "density": report}
   return result
 
 
