@@ -136,8 +136,7 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
   :func:`jaxgen.uses.density.density_report` (first seed) to ``density.json`` (and
   ``density.md``, ``nll_vs_k.png``): -ELBO, NLL and bits/dim on the test and the training
   split, their gap, and the test NLL for each K in ``density_ks`` (``()``: skip the K
-  table); the returned dict has them under ``"density"``. ``eval.json`` stays the same
-  file training writes."""
+  table). ``eval.json`` and the returned dict stay what training writes."""
   run = build_run(config, workdir)
   state = run.restore(workdir, log)
   result = final_evaluation(run.evaluator(), state, run.keys, workdir)
@@ -156,7 +155,6 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
     density.write_density_outputs(report, workdir, f"{config.model.name} on "
                                   f"{run.dataset.name}, step {result['step']}")
     log(f"wrote density.json, density.md and nll_vs_k.png to {workdir}")
-    result = {**result, "density": report}
   return result
 
 

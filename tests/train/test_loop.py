@@ -44,8 +44,10 @@ def test_outputs_checkpoints_and_exact_resume(tmp_path, vae_config):
   assert "prior_samples_0000020.png" in samples and "reconstructions_0000020.png" in samples
   assert any(f.startswith("events") for f in os.listdir(os.path.join(work, "tensorboard")))
   # evaluate mode reproduces the final evaluation from the checkpoint
-  again = train.evaluate(vae_config, work, log=lambda s: None)
+  again = train.evaluate(vae_config, work, log=lambda s: None, density_ks=(1, 4))
   assert again == result
+  density = json.load(open(os.path.join(work, "density.json")))   # and the density figures
+  assert density["test_nll"] == result["nll"] and list(density["nll_vs_k"]) == ["1", "4"]
 
 
 def test_generator_ema_is_checkpointed_and_resumed_exactly(tmp_path, ring_config, differ):
