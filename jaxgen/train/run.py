@@ -102,6 +102,11 @@ class Run:
     """(training split, train keys, data keys), stacked over seeds where there are several."""
     return self.train_x, steps.stack_keys(self.keys, "train"), steps.stack_keys(self.keys, "data")
 
+  def scoring_train_x(self, key: jax.Array) -> jax.Array:
+    """The training split preprocessed without randomness (``preprocess.deterministic``),
+    for scoring it as the test split is scored."""
+    return preprocess(jnp.asarray(self.train_x), key, deterministic(self.config.dataset.preprocess))
+
   def evaluator(self) -> Evaluator:
     return Evaluator(self.model, self.config, self.test_x, self.keys[0]["eval"],
                      self.dataset.info)
@@ -145,8 +150,7 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
   if run.model.has_likelihood:
     log("density figures (test and training split):")
     one = state if run.num_seeds == 1 else steps.seed_slice(state, 0)
-    train_x = preprocess(jnp.asarray(run.train_x), run.keys[0]["eval"],
-                         deterministic(config.dataset.preprocess))
+    train_x = run.scoring_train_x(run.keys[0]["eval"])
     report = density.density_report(run.model, one, run.test_x, train_x, run.keys[0]["eval"],
                                      int(config.eval.nll_samples), tuple(density_ks),
                                      int(config.eval.batch_size), log)

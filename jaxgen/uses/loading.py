@@ -21,8 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen import config as config_lib
-from jaxgen.data import Dataset, preprocess
-from jaxgen.data.preprocess import deterministic
+from jaxgen.data import Dataset
 from jaxgen.models.interface import GenerativeModel
 from jaxgen.train import steps
 from jaxgen.train.run import Run, build_run
@@ -70,8 +69,7 @@ class Trained:
 
   @functools.cached_property
   def train_x(self) -> jax.Array:
-    return preprocess(jnp.asarray(self.run.train_x), self.key,
-                      deterministic(self.config.dataset.preprocess))
+    return self.run.scoring_train_x(self.key)
 
   @property
   def train_labels(self) -> Optional[np.ndarray]:
