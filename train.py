@@ -6,6 +6,7 @@
     python train.py --config configs/vae_mnist.py --workdir runs/vae --mode anomaly
     python train.py --config configs/vae_anomaly.py --workdir runs/oc --mode anomaly --protocol one_class
     python train.py --config configs/vae_mnist.py --workdir runs/vae --mode explore
+    python train.py --config configs/ae_mnist.py --workdir runs/ae --mode judge
 
 Bad input (unknown dataset or config key, values out of range, unwritable workdir) is
 reported in one line on stderr with exit code 2, before anything is compiled.
@@ -19,7 +20,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-MODES = ("train", "evaluate", "sample", "anomaly", "explore")
+MODES = ("train", "evaluate", "sample", "anomaly", "explore", "judge")
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Path to a config file in configs/.",
@@ -85,6 +86,9 @@ def main(argv):
                       seeds=[FLAGS.config.seed + i for i in range(FLAGS.seeds)])
       else:
         anomaly.score_workdir(FLAGS.workdir, FLAGS.config, FLAGS.seed_index or 0)
+    elif FLAGS.mode == "judge":
+      from jaxgen.uses import judge  # lazy: after XLA_FLAGS is final (see above)
+      judge.judge_workdir(FLAGS.workdir, FLAGS.config, FLAGS.seed_index or 0)
     else:
       from jaxgen.uses import explore  # lazy: after XLA_FLAGS is final (see above)
       explore.explore_workdir(FLAGS.workdir, FLAGS.config, FLAGS.seed_index or 0)

@@ -81,7 +81,9 @@ def base_config() -> ml_collections.ConfigDict:
                                  # with this decay (e.g. 0.999); 0: from G's params
   c.gan.d_hidden = (400,)        # mlp discriminator widths
   c.gan.maxout_pieces = 1        # >1: maxout hidden units in the mlp discriminator
-  c.gan.features = 64            # dcgan base channel count
+  c.gan.features = 64            # dcgan base channel count (the generator's, and D's by default)
+  c.gan.d_features = 0           # dcgan discriminator base channel count (0: gan.features);
+                                 # e.g. features / 2 for PacGAN's weaker discriminator
   c.gan.minibatch = "none"       # 'discrimination' (Salimans et al.) or 'stddev' (Karras et al.)
   c.gan.mb_kernels = 100         # minibatch discrimination B
   c.gan.mb_dims = 5              # minibatch discrimination C
@@ -97,7 +99,12 @@ def base_config() -> ml_collections.ConfigDict:
   c.eval.nll_samples_during_training = 0   # K at periodic evaluations (0: skip the NLL there)
   c.eval.nll_chunk = 100         # importance samples drawn at a time (bounds memory)
   c.eval.num_images = 64         # pictures per grid
-  c.eval.num_mode_samples = 2500  # GAN samples for the mode-collapse metrics (2-D mixtures)
+  c.eval.num_mode_samples = 2500  # GAN samples for the mode-collapse metrics (2-D mixtures,
+                                 # Stacked MNIST)
+  c.eval.sample_metrics = True   # labelled images: Frechet distance, classifier score,
+                                 # precision/recall, density/coverage of generated samples
+                                 # (the evaluator classifier, trained once and cached)
+  c.eval.num_metric_samples = 1000   # generated samples for those metrics
   return c
 
 
@@ -183,11 +190,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
               "keep_checkpoints", "eval.batch_size", "eval.nll_samples", "eval.nll_chunk",
               "eval.num_images", "model.latent_dim", "model.num_samples", "num_seeds",
               "num_samples", "gan.d_steps", "gan.features", "gan.mb_kernels", "gan.mb_dims",
-              "gan.maxout_pieces", "eval.num_mode_samples"):
+              "gan.maxout_pieces", "eval.num_mode_samples", "eval.num_metric_samples"):
     _int(config, key)
   _int(config, "eval.nll_samples_during_training", minimum=0)
+  _int(config, "gan.d_features", minimum=0)
   for key in ("progress", "skip_nonfinite", "deterministic", "dataset.download",
-              "gan.mb_normalize"):
+              "gan.mb_normalize", "eval.sample_metrics"):
     if not isinstance(_get(config, key), bool):
       raise ConfigError(f"config.{key} must be True or False, got {_get(config, key)!r}")
   for key in ("dataset.data_dir", "dataset.train_split", "dataset.test_split",

@@ -15,6 +15,7 @@ from jaxgen.data.dataset import Dataset, select_classes
 # name -> module that loads it
 BUILTIN = {
     "mnist_subset": "jaxgen.data.mnist_subset",
+    "stacked_mnist_subset": "jaxgen.data.stacked_mnist",
     "ring": "jaxgen.data.mixtures",
     "grid": "jaxgen.data.mixtures",
 }

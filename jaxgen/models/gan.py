@@ -71,7 +71,7 @@ class GAN:
       output = "tanh" if self.preprocess == "symmetric" else "sigmoid"
     if m.net == "dcgan":
       self.G = gan_nets.DCGANGenerator(features=g.features, out_shape=self.example_shape)
-      self.D = gan_nets.DCGANDiscriminator(features=g.features, minibatch=g.minibatch,
+      self.D = gan_nets.DCGANDiscriminator(features=g.d_features or g.features, minibatch=g.minibatch,
                                            mb_kernels=g.mb_kernels, mb_dims=g.mb_dims,
                                            mb_normalize=g.mb_normalize)
     else:

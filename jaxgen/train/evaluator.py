@@ -1,6 +1,7 @@
 """Evaluation on the test split, for any model: the means of ``model.eval_batch``, the
 importance-weighted NLL where the model has a likelihood, the mode-collapse metrics where
-the dataset knows its modes, and the pictures; over several seeds, mean and std."""
+the dataset knows its modes, the sample metrics of a judge (:mod:`jaxgen.evaluation.
+sample_quality`) for images, and the pictures; over several seeds, mean and std."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from jaxgen.evaluation.mode_collapse import mode_metrics
 from jaxgen.train.steps import seed_slice
 
 # eval.json entries that are counts or settings, not metrics to average over seeds
-NOT_AVERAGED = ("step", "num_test_examples", "nll_num_samples")
+NOT_AVERAGED = ("step", "num_test_examples", "nll_num_samples", "num_samples")
 
 
 def map_batches(fn: Callable, x: jax.Array, batch_size: int, key: jax.Array) -> Any:
@@ -39,11 +40,15 @@ class Evaluator:
   and key to the methods (``key=None`` uses the one given here). ``data_info`` is the
   dataset's ``info``: where it has ``modes`` and ``std`` (the 2-D mixtures), the summary
   adds the mode-collapse metrics of ``eval.num_mode_samples`` generated samples.
+  ``judge`` (e.g. a :class:`~jaxgen.evaluation.sample_quality.SampleJudge`) maps generated
+  images in [0, 1] to a dict of metrics, added to the summary: ``eval.num_metric_samples``
+  samples, or ``eval.num_mode_samples`` for a judge of modes (``judge.counts_modes``).
   """
 
   def __init__(self, model, config, test_x: jax.Array, key: jax.Array,
-               data_info: Optional[dict] = None):
+               data_info: Optional[dict] = None, judge: Optional[Callable] = None):
     self.model, self.config, self.test_x, self.key = model, config, test_x, key
+    self.judge = judge
     info = data_info or {}
     self.modes = (info["modes"], info["std"]) if "modes" in info else None
     self._eval = jax.jit(model.eval_batch)
@@ -62,7 +67,25 @@ class Evaluator:
       samples = np.asarray(self._generate(state, jax.random.fold_in(key, 3),
                                           int(self.config.eval.num_mode_samples)))
       result.update(mode_metrics(samples, *self.modes))
+    if self.judge is not None:
+      result.update(self.judge(self.samples(state, self.judge_samples, key)))
     return result
+
+  @property
+  def judge_samples(self) -> int:
+    """How many samples the judge sees."""
+    return int(self.config.eval.num_mode_samples if getattr(self.judge, "counts_modes", False)
+               else self.config.eval.num_metric_samples)
+
+  def samples(self, state, n: int, key: Optional[jax.Array] = None) -> np.ndarray:
+    """``n`` generated examples (``model.generate``: images in [0, 1]) on the host, drawn in
+    batches of ``eval.batch_size`` (one compilation), batch ``i`` with ``fold_in(k, i)`` of
+    the evaluation key's judge key ``k``."""
+    key = jax.random.fold_in(self.key if key is None else key, 5)
+    b = min(int(self.config.eval.batch_size), n)
+    out = [np.asarray(self._generate(state, jax.random.fold_in(key, i), b))
+           for i in range(-(-n // b))]
+    return np.concatenate(out)[:n]
 
   def nll(self, state, num_samples: int, key: Optional[jax.Array] = None) -> Optional[float]:
     """Mean importance-weighted -log p(x) over the test split (None if the model has no

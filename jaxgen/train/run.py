@@ -21,6 +21,7 @@ from jaxgen import models as models_lib
 from jaxgen.checkpoint import Checkpointer
 from jaxgen.data import Dataset, load_dataset, preprocess
 from jaxgen.data.preprocess import deterministic
+from jaxgen.evaluation import sample_quality
 from jaxgen.models.interface import GenerativeModel
 from jaxgen.train import steps
 from jaxgen.train.evaluator import Evaluator, final_evaluation
@@ -107,9 +108,13 @@ class Run:
     for scoring it as the test split is scored."""
     return preprocess(jnp.asarray(self.train_x), key, deterministic(self.config.dataset.preprocess))
 
-  def evaluator(self) -> Evaluator:
+  def evaluator(self, log: Callable[[str], None] = print) -> Evaluator:
+    """The run's evaluator, with the sample judge its data calls for
+    (:func:`jaxgen.evaluation.sample_quality.make_judge`; may train and cache the evaluator
+    classifier on first use)."""
+    judge = sample_quality.make_judge(self.config, self.dataset, log)
     return Evaluator(self.model, self.config, self.test_x, self.keys[0]["eval"],
-                     self.dataset.info)
+                     self.dataset.info, judge)
 
   def restore(self, workdir: str, log: Callable[[str], None] = print, writer: bool = False):
     """The latest readable checkpoint in ``workdir`` (ConfigError if there is none)."""
@@ -144,7 +149,7 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
   table). ``eval.json`` and the returned dict stay what training writes."""
   run = build_run(config, workdir)
   state = run.restore(workdir, log)
-  result = final_evaluation(run.evaluator(), state, run.keys, workdir)
+  result = final_evaluation(run.evaluator(log), state, run.keys, workdir)
   log(f"evaluation of step {result['step']}: "
       + format_scalars({k: v for k, v in result.items() if k != 'step'}))
   if run.model.has_likelihood:

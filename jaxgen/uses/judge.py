@@ -1,0 +1,122 @@
+"""Judging a trained model's samples against real data, beside the real data's own scores.
+
+:func:`judge_trained` scores, with one :class:`~jaxgen.evaluation.sample_quality.SampleJudge`
+(the evaluator classifier against the test split), each *source* of images:
+
+* ``test split``: the test split itself (Fréchet distance 0, precision = recall = 1 by
+  definition; its classifier score is the one real data gets);
+* ``training split``: as many training images as samples — real digits the metrics have not
+  seen, the floor a perfect generator would reach;
+* ``model``: the model's own samples (``model.generate``: VAE prior samples, AE decodes of
+  N(0, I) codes, GAN samples);
+* ``fitted Gaussian`` (AE and VAE): decodes of codes drawn from a Gaussian fitted (mean,
+  full covariance) to the codes of the training split — the simplest way to make an
+  autoencoder's decoder generate.
+
+:func:`judge_workdir` does this for a trained workdir (``train.py --mode judge``) and
+writes ``judge.json``, ``judge.md`` and ``judge.png`` (sample rows per source).
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Optional
+
+import jax
+import numpy as np
+
+from jaxgen import plotting
+from jaxgen.evaluation import sample_quality
+from jaxgen.train.outputs import write_json
+
+METRICS = ("fd", "classifier_score", "label_kl", "precision", "recall", "density", "coverage")
+LOWER_IS_BETTER = ("fd", "label_kl")
+
+
+def fitted_gaussian_codes(codes, key: jax.Array, n: int) -> np.ndarray:
+  """``n`` codes from N(mean, covariance) of ``codes`` [N, D] (float64 fit)."""
+  codes = np.asarray(codes, np.float64)
+  mean, cov = codes.mean(0), np.cov(codes, rowvar=False).reshape(codes.shape[1], -1)
+  w, v = np.linalg.eigh(cov)
+  root = v * np.sqrt(np.clip(w, 0.0, None))              # cov = root root^T
+  eps = np.asarray(jax.random.normal(key, (n, codes.shape[1])), np.float64)
+  return (mean + eps @ root.T).astype(np.float32)
+
+
+def model_source_name(config) -> str:
+  return {"vae": "VAE prior samples", "ae": "AE decodes of N(0, I) codes",
+          "gan": "GAN samples"}.get(config.model.name, f"{config.model.name} samples")
+
+
+def judge_trained(trained, num_samples: Optional[int] = None, judge=None,
+                  log: Callable[[str], None] = print) -> dict:
+  """Sample metrics (:data:`METRICS`) of each source (see the module docstring) of a
+  :class:`~jaxgen.uses.loading.Trained` image model; returns ``{"rows": [...], "images":
+  {source: [8, H, W, C]}, ...}``. ``judge`` defaults to the run's own
+  (:func:`~jaxgen.evaluation.sample_quality.make_judge`, which may train the evaluator
+  classifier once)."""
+  config, dataset = trained.config, trained.dataset
+  if dataset.kind != "image" or dataset.test_labels is None:
+    raise ValueError(f"judging samples needs a labelled image dataset; {dataset.name!r} is not")
+  n = int(num_samples or config.eval.num_metric_samples)
+  if judge is None:
+    c = config.copy_and_resolve_references()
+    c.eval.sample_metrics = True
+    judge = sample_quality.make_judge(c, dataset, log)
+  if not isinstance(judge, sample_quality.SampleJudge):
+    raise ValueError(f"{dataset.name!r} is judged by modes (eval.json), not by sample metrics")
+  key = jax.random.fold_in(trained.key, 6)
+  rng = np.random.RandomState(0)
+  sources = {"test split": dataset.test.astype(np.float32) / 255.0,
+             "training split": dataset.train[rng.choice(dataset.train.shape[0],
+                                                        min(n, dataset.train.shape[0]),
+                                                        replace=False)].astype(np.float32) / 255.0,
+             model_source_name(config): np.asarray(trained.generate(n, jax.random.fold_in(key, 0)))}
+  if hasattr(trained.model, "mean_image"):
+    codes = np.asarray(trained.encode(trained.train_x))
+    z = fitted_gaussian_codes(codes, jax.random.fold_in(key, 1), n)
+    sources[f"{config.model.name.upper()} decodes of a Gaussian fitted to training codes"] = (
+        np.asarray(trained.decode(z)))
+  rows = []
+  for name, images in sources.items():
+    row = {"source": name, "num_images": int(images.shape[0]), **judge(images)}
+    log(f"  {name}: " + ", ".join(f"{k} {row[k]:.4g}" for k in METRICS))
+    rows.append(row)
+  return {"dataset": dataset.name, "model": config.model.name, "step": trained.step,
+          "num_reference": int(judge.reference.shape[0]),
+          "classifier_test_accuracy": float(judge.classifier.test_accuracy),
+          "rows": rows,
+          "images": {k: v[np.sort(rng.choice(v.shape[0], 8, replace=False))]
+                     for k, v in sources.items()}}
+
+
+def judge_markdown(report: dict, title: str = "") -> str:
+  """The rows of :func:`judge_trained` as a Markdown table."""
+  head = ("| source | images | Fréchet distance ↓ | classifier score ↑ | label KL ↓ | precision "
+          "| recall | density | coverage |")
+  lines = [f"### {title}\n" if title else "", head, "|" + "---|" * 9]
+  for r in report["rows"]:
+    lines.append(f"| {r['source']} | {r['num_images']} | {r['fd']:.2f} | "
+                 f"{r['classifier_score']:.2f} | {r['label_kl']:.3f} | {r['precision']:.3f} | "
+                 f"{r['recall']:.3f} | {r['density']:.3f} | {r['coverage']:.3f} |")
+  return "\n".join(lines) + "\n"
+
+
+def judge_workdir(workdir: str, config=None, seed_index: int = 0,
+                  num_samples: Optional[int] = None, log: Callable[[str], None] = print,
+                  judge=None) -> dict:
+  """:func:`judge_trained` on the run in ``workdir``; writes ``judge.json``, ``judge.md``
+  and ``judge.png`` there and returns the report (without the images)."""
+  from jaxgen.uses.loading import load  # lazy: loading imports the training package
+  trained = load(workdir, config, seed_index, log)
+  log(f"judging samples of {workdir} (step {trained.step}) against the test split of "
+      f"{trained.dataset.name}")
+  report = judge_trained(trained, num_samples, judge, log)
+  images = report.pop("images")
+  write_json(os.path.join(workdir, "judge.json"), report)
+  title = f"{trained.config.model.name} on {trained.dataset.name}, step {trained.step}"
+  with open(os.path.join(workdir, "judge.md"), "w") as f:
+    f.write(judge_markdown(report, title))
+  plotting.image_table(os.path.join(workdir, "judge.png"), np.stack(list(images.values())),
+                       row_labels=list(images), title=title)
+  log(f"wrote judge.json, judge.md and judge.png to {workdir}")
+  return report
