@@ -27,10 +27,10 @@ def get_config():
   c.gan.mb_normalize = True
   c.learning_rate = 2e-4
   c.batch_size = 64
-  c.num_steps = 3_000
+  c.num_steps = 2_000
   c.num_seeds = 5
   c.log_every = 250
-  c.eval_every = 3_000
+  c.eval_every = 2_000
   c.checkpoint_every = 1_000
   c.num_samples = 64
   c.eval.num_mode_samples = 26_000

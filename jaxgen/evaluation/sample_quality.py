@@ -138,6 +138,14 @@ def density_coverage(real, fake, k: int = DC_K) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------ Stacked MNIST
+def stacked_mode_index(channel_digits, num_classes: int = 10) -> np.ndarray:
+  """The mode [N] of per-channel digits [N, C]: ``sum_c digit_c * num_classes^(C-1-c)``
+  (100 a + 10 b + c for three channels: the labels of ``stacked_mnist_subset``)."""
+  digits = np.asarray(channel_digits)
+  weights = num_classes ** np.arange(digits.shape[1] - 1, -1, -1)
+  return digits @ weights
+
+
 def stacked_modes(channel_digits, num_channels: int = 3, num_classes: int = 10) -> dict:
   """Mode coverage of Stacked MNIST samples from the digit [N, C] read in each channel.
 
@@ -146,8 +154,7 @@ def stacked_modes(channel_digits, num_channels: int = 3, num_classes: int = 10) 
   || uniform) in nats (PacGAN's reverse KL; 0 for uniform coverage, log 1000 = 6.91 for one
   mode)."""
   digits = np.asarray(channel_digits).reshape(-1, num_channels)
-  weights = num_classes ** np.arange(num_channels - 1, -1, -1)
-  modes = digits @ weights
+  modes = stacked_mode_index(digits, num_classes)
   hist = np.bincount(modes, minlength=num_classes ** num_channels)
   return {"modes": int(np.count_nonzero(hist)), "reverse_kl": kl_to_uniform(hist),
           "num_samples": int(digits.shape[0])}

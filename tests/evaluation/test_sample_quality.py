@@ -140,5 +140,8 @@ def test_stacked_judge_reads_each_channel_in_order():
   images = np.broadcast_to((digits / 10.0)[:, None, None, :], (4, 8, 8, 3)).copy()
   judge = sq.StackedModeJudge(_IntensityClassifier())
   np.testing.assert_array_equal(judge.channel_digits(images), digits)
+  # the mode index is the dataset's label 100 a + 10 b + c
+  np.testing.assert_array_equal(sq.stacked_mode_index(judge.channel_digits(images)),
+                                [123, 905, 123, 777])
   assert judge(images) == sq.stacked_modes(digits)
   assert judge(images)["modes"] == 3
