@@ -193,23 +193,35 @@ class SampleJudge:
 
 class StackedModeJudge:
   """Stacked MNIST's metric: each channel of images [N, H, W, C] in [0, 1] read by a digit
-  classifier; returns :func:`stacked_modes` (``modes``, ``reverse_kl``) of the samples."""
+  classifier; returns :func:`stacked_modes` (``modes``, ``reverse_kl``) of the samples and
+  ``confident``: the percentage of samples whose every channel the classifier reads with
+  probability >= :attr:`confidence` (the classifier names a digit for any blot, so mode
+  counts alone cannot tell digits from noise)."""
 
   counts_modes = True     # the evaluator draws eval.num_mode_samples for it
+  confidence = 0.9
 
   def __init__(self, classifier, num_channels: int = 3):
     self.classifier, self.num_channels = classifier, int(num_channels)
 
-  def channel_digits(self, samples) -> np.ndarray:
-    """The digit read in each channel, [N, C]."""
+  def _per_channel(self, samples) -> np.ndarray:
     x = np.asarray(samples, np.float32)
     n, c = x.shape[0], x.shape[-1]
-    per_channel = np.moveaxis(x, -1, 1).reshape((n * c,) + x.shape[1:-1] + (1,))
-    return self.classifier.predict(per_channel).reshape(n, c)
+    return np.moveaxis(x, -1, 1).reshape((n * c,) + x.shape[1:-1] + (1,))
+
+  def channel_digits(self, samples) -> np.ndarray:
+    """The digit read in each channel, [N, C]."""
+    n = np.asarray(samples).shape[0]
+    return self.classifier.predict(self._per_channel(samples)).reshape(n, -1)
 
   def __call__(self, samples) -> dict:
-    num_classes = int(self.classifier.info.get("num_classes", 10))
-    return stacked_modes(self.channel_digits(samples), self.num_channels, num_classes)
+    n = np.asarray(samples).shape[0]
+    probs = np.asarray(self.classifier.probs(self._per_channel(samples)))
+    digits = probs.argmax(-1).reshape(n, -1)
+    sure = (probs.max(-1) >= self.confidence).reshape(n, -1).all(axis=1)
+    out = stacked_modes(digits, self.num_channels, probs.shape[-1])
+    out["confident"] = float(100.0 * sure.mean())
+    return out
 
 
 def base_dataset_config(dataset_config) -> ml_collections.ConfigDict:

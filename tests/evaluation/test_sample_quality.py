@@ -126,13 +126,22 @@ def test_stacked_modes_of_uniform_and_collapsed_digits():
 
 
 class _IntensityClassifier:
-  """Reads digit d from an image whose pixels all equal d / 10."""
+  """Reads digit d from an image whose pixels all equal d / 10, with probability 0.95 when
+  the pixels are exactly d / 10 and 0.5 when they are off by 0.02 or more."""
   info = {"num_classes": 10}
 
-  def predict(self, x):
+  def probs(self, x):
     x = np.asarray(x)
     assert x.ndim == 4 and x.shape[-1] == 1, x.shape
-    return np.rint(x.mean(axis=(1, 2, 3)) * 10).astype(int)
+    m = x.mean(axis=(1, 2, 3)) * 10
+    d = np.rint(m).astype(int)
+    p_top = np.where(np.abs(m - d) < 0.2, 0.95, 0.5)
+    p = np.tile(((1 - p_top) / 9)[:, None], (1, 10))
+    p[np.arange(len(d)), d] = p_top
+    return p
+
+  def predict(self, x):
+    return self.probs(x).argmax(-1)
 
 
 def test_stacked_judge_reads_each_channel_in_order():
@@ -143,5 +152,10 @@ def test_stacked_judge_reads_each_channel_in_order():
   # the mode index is the dataset's label 100 a + 10 b + c
   np.testing.assert_array_equal(sq.stacked_mode_index(judge.channel_digits(images)),
                                 [123, 905, 123, 777])
-  assert judge(images) == sq.stacked_modes(digits)
-  assert judge(images)["modes"] == 3
+  out = judge(images)
+  assert {k: out[k] for k in ("modes", "reverse_kl", "num_samples")} == sq.stacked_modes(digits)
+  assert out["modes"] == 3 and out["confident"] == 100.0
+  # one unsure channel makes its sample not confident
+  images[1, ..., 2] += 0.03
+  out = judge(images)
+  assert out["confident"] == 75.0 and out["modes"] == 3

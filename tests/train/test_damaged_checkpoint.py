@@ -21,7 +21,7 @@ COMMON = ["--config.num_steps=60", "--config.log_every=20", "--config.eval_every
 RUNS = {
     "vae": ["--config", "configs/vae_mnist.py", "--config.model.hidden=(32,)",
             "--config.model.latent_dim=4", "--config.batch_size=50", "--config.eval.nll_samples=5",
-            "--config.num_samples=8"],
+            "--config.num_samples=8", "--config.eval.sample_metrics=False"],
     "gan": ["--config", "configs/gan_ring.py", "--config.model.hidden=(16,16)",
             "--config.gan.d_hidden=(16,16)", "--config.num_seeds=2",
             "--config.eval.num_mode_samples=200", "--config.num_samples=50"],
