@@ -606,6 +606,11 @@ MUTANTS: list[Mutant] = [
            "mean, cov = codes.mean(0), np.diag(codes.var(0))",
            ("tests/evaluation/test_sample_judges_in_runs.py::test_fitted_gaussian_codes_have_the_codes_mean_and_covariance",),
            "the fitted Gaussian loses the codes' correlations (a diagonal fit)"),
+    Mutant("sq_judge_classifier_of_filtered_data", "jaxgen/evaluation/sample_quality.py",
+           "base = load_dataset(base_dataset_config(config.dataset)) if \"train_classes\" in dataset.info \\\n      else dataset",
+           "base = dataset",
+           ("tests/evaluation/test_sample_judges_in_runs.py::test_a_class_filtered_run_is_judged_by_the_classifier_of_every_class",),
+           "a class-filtered run's evaluator classifier trained on the kept classes only"),
 ]
 
 

@@ -188,3 +188,16 @@ def test_fitted_gaussian_codes_have_the_codes_mean_and_covariance():
   np.testing.assert_allclose(np.cov(z, rowvar=False), np.cov(codes, rowvar=False), atol=0.03)
   # another key, other codes
   assert not np.allclose(judge_lib.fitted_gaussian_codes(codes, jax.random.PRNGKey(1), 5), z[:5])
+
+
+def test_a_class_filtered_run_is_judged_by_the_classifier_of_every_class(
+    tiny, load_config, use_small_classifier):
+  c = tiny(load_config("ae_mnist"), **{"dataset.classes": (0, 1), "eval.sample_metrics": True})
+  run = train.build_run(c)
+  assert sorted(np.unique(run.dataset.train_labels)) == [0, 1]
+  judge = run.evaluator(log=lambda s: None).judge
+  asked = use_small_classifier[-1]
+  assert sorted(np.unique(asked.train_labels)) == list(range(10))
+  assert asked.train.shape[0] == 4000
+  # against the whole test split
+  assert judge.reference.shape[0] == 1000
