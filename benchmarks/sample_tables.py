@@ -57,6 +57,7 @@ def stacked_row(workdir: str) -> dict:
   seeds = ev.get("per_seed", [ev])
   modes = np.array([s["modes"] for s in seeds], float)
   kl = np.array([s["reverse_kl"] for s in seeds], float)
+  sure = np.array([s.get("confident", np.nan) for s in seeds], float)
   return {"name": os.path.basename(os.path.normpath(workdir)), "num_seeds": len(seeds),
           "step": ev["step"], "minibatch": cfg["gan"]["minibatch"],
           "d_features": cfg["gan"]["d_features"] or cfg["gan"]["features"],
@@ -64,17 +65,19 @@ def stacked_row(workdir: str) -> dict:
           "modes": modes.tolist(), "reverse_kl": kl.tolist(),
           "modes_mean": float(modes.mean()), "modes_std": float(modes.std()),
           "kl_mean": float(kl.mean()), "kl_std": float(kl.std()),
+          "confident_mean": float(sure.mean()), "confident_std": float(sure.std()),
           "train_seconds": wall_seconds(workdir)}
 
 
 def stacked_markdown(rows: list[dict]) -> str:
-  lines = ["| run | D | seeds | steps | modes (of 1,000) | KL(q ‖ uniform) | per-seed modes | "
-           "training wall time |", "|---|---|---|---|---|---|---|---|"]
+  lines = ["| run | D | seeds | steps | modes (of 1,000) | KL(q ‖ uniform) | % confident | "
+           "per-seed modes | training wall time |", "|---|---|---|---|---|---|---|---|---|"]
   for r in rows:
     t = r["train_seconds"]
     lines.append(f"| `{r['name']}` | {r['d_features']} ch, {r['minibatch']} | {r['num_seeds']} | "
                  f"{r['step']} | {r['modes_mean']:.1f} ± {r['modes_std']:.1f} | "
                  f"{r['kl_mean']:.3f} ± {r['kl_std']:.3f} | "
+                 f"{r['confident_mean']:.1f} ± {r['confident_std']:.1f} | "
                  f"{', '.join(str(int(m)) for m in r['modes'])} | "
                  f"{'' if t is None else f'{t / 60:.1f} min'} |")
   lines += ["", "| PacGAN's published rows (full MNIST, 128k triples) | modes | KL |",
@@ -95,7 +98,8 @@ def judge_markdown(workdirs: list[str]) -> str:
       real = r["source"] in ("test split", "training split")
       if real and real_done:
         continue
-      lines.append(f"| {'(real data)' if real else f'`{name}` (step {report['step']})'} | "
+      who = "(real data)" if real else f"`{name}` (step {report['step']})"
+      lines.append(f"| {who} | "
                    f"{r['source']} | {r['fd']:.1f} | {r['classifier_score']:.2f} | "
                    f"{r['label_kl']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | "
                    f"{r['density']:.3f} | {r['coverage']:.3f} |")

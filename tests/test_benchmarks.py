@@ -46,3 +46,35 @@ def test_torch_twins_have_jaxgens_parameter_count(workload):
     nets = [torch_twins.mlp(c.model.latent_dim, c.model.hidden, 2, torch.nn.ReLU),
             torch_twins.mlp(2, c.gan.d_hidden, 1, torch.nn.ReLU)]
   assert sum(p.numel() for n in nets for p in n.parameters()) == _jax_param_count(run)
+
+
+def test_sample_tables_average_the_seeds_and_list_every_source(tmp_path):
+  """benchmarks.sample_tables: one Stacked MNIST row per workdir with the mean ± (population)
+  std of its seeds, and the judged sources of every workdir, the real-data rows once."""
+  import json
+  from benchmarks import sample_tables
+  wd = tmp_path / "dcgan_stacked_x"
+  wd.mkdir()
+  seeds = [{"modes": 900, "reverse_kl": 0.5, "confident": 10.0},
+           {"modes": 950, "reverse_kl": 0.3, "confident": 30.0}]
+  (wd / "eval.json").write_text(json.dumps({"step": 2000, "per_seed": seeds}))
+  (wd / "config.json").write_text(json.dumps({"gan": {"minibatch": "stddev", "d_features": 8,
+                                                      "features": 16},
+                                              "eval": {"num_mode_samples": 26000}}))
+  row = sample_tables.stacked_row(str(wd))
+  assert row["modes_mean"] == 925 and row["modes_std"] == 25
+  assert row["kl_mean"] == pytest.approx(0.4) and row["confident_mean"] == 20
+  assert row["d_features"] == 8 and row["num_seeds"] == 2
+  assert "925.0 ± 25.0" in sample_tables.stacked_markdown([row])
+  judged = []
+  for name, model_row in (("a", "AE decodes of N(0, I) codes"), ("b", "GAN samples")):
+    d = tmp_path / name
+    d.mkdir()
+    rows = [{"source": s, "num_images": 10, "fd": 1.0, "classifier_score": 2.0, "label_kl": 0.1,
+             "precision": 0.5, "recall": 0.5, "density": 1.0, "coverage": 0.5}
+            for s in ("test split", "training split", model_row)]
+    (d / "judge.json").write_text(json.dumps({"step": 7, "rows": rows}))
+    judged.append(str(d))
+  text = sample_tables.judge_markdown(judged)
+  assert text.count("test split") == 1 and text.count("training split") == 1
+  assert "| `a` (step 7) | AE decodes of N(0, I) codes |" in text and "GAN samples" in text
