@@ -6,7 +6,7 @@
 
 ``--stacked``: Stacked MNIST runs (their ``eval.json``: modes and KL of each seed, from
 ``eval.num_mode_samples`` samples) as one row each, mean ± std over seeds, beside PacGAN's
-published rows. ``--judge``: workdirs judged by ``train.py --mode judge`` (their
+published rows; ``DIR@eval_step2000.json`` reads another evaluation file of DIR. ``--judge``: workdirs judged by ``train.py --mode judge`` (their
 ``judge.json``); the real-data rows once, then every workdir's sample rows. Writes
 ``OUT/tables.md`` and copies each workdir's json files and last pictures to ``OUT/NAME/``.
 """
@@ -23,13 +23,14 @@ import numpy as np
 from jaxgen.train.outputs import cpu_info
 
 # PacGAN (Lin et al. 2018) Tables 2 and 3: Stacked MNIST, full MNIST, 26,000 samples.
-PACGAN_ROWS = [
-    ("DCGAN (Metz et al.'s figure, PacGAN Table 2)", "99", "3.40"),
-    ("DCGAN (PacGAN's rerun, Table 2)", "78.9 ± 6.5", "4.50 ± 0.16"),
+PACGAN_ROWS = [   # as published (means; the stds are in the paper)
+    ("DCGAN (PacGAN Table 2)", "99", "3.40"),
+    ("DCGAN, PacGAN's own run (Table 2)", "78.9 ± 6.5", "4.50"),
+    ("Unrolled GAN (Table 2)", "48.7", "4.32"),
     ("VEEGAN (Table 2)", "150", "2.95"),
-    ("PacDCGAN2 (Table 2)", "1000.0 ± 0.0", "0.06 ± 0.01"),
-    ("DCGAN, D at 1/4 size (Table 3)", "30.6 ± 20.7", "5.99 ± 0.04"),
-    ("PacDCGAN4, D at 1/4 size (Table 3)", "667.4 ± 39.4", "1.81 ± 0.04"),
+    ("PacDCGAN2 (Table 2)", "1000", "0.06"),
+    ("DCGAN, D at 1/4 size (Table 3)", "30.6", "5.99"),
+    ("PacDCGAN4, D at 1/4 size (Table 3)", "667.4", "1.81"),
 ]
 
 
@@ -51,8 +52,11 @@ def wall_seconds(workdir: str) -> float | None:
   return total
 
 
-def stacked_row(workdir: str) -> dict:
-  ev = _load(os.path.join(workdir, "eval.json"))
+def stacked_row(spec: str) -> dict:
+  """The row of ``DIR`` (its eval.json) or ``DIR@FILE`` (another evaluation in DIR, e.g.
+  ``eval_step2000.json`` kept before training went on)."""
+  workdir, _, name = spec.partition("@")
+  ev = _load(os.path.join(workdir, name or "eval.json"))
   cfg = _load(os.path.join(workdir, "config.json"))
   seeds = ev.get("per_seed", [ev])
   modes = np.array([s["modes"] for s in seeds], float)
@@ -66,7 +70,7 @@ def stacked_row(workdir: str) -> dict:
           "modes_mean": float(modes.mean()), "modes_std": float(modes.std()),
           "kl_mean": float(kl.mean()), "kl_std": float(kl.std()),
           "confident_mean": float(sure.mean()), "confident_std": float(sure.std()),
-          "train_seconds": wall_seconds(workdir)}
+          "train_seconds": wall_seconds(workdir) if not name else None}
 
 
 def stacked_markdown(rows: list[dict]) -> str:
@@ -111,7 +115,7 @@ def collect(workdir: str, out: str) -> None:
   """Copies a workdir's json results and its last sample pictures to ``out/NAME/``."""
   dest = os.path.join(out, os.path.basename(os.path.normpath(workdir)))
   os.makedirs(dest, exist_ok=True)
-  for name in ("eval.json", "judge.json", "judge.md", "judge.png", "config.json",
+  for name in ("eval.json", "eval_step2000.json", "judge.json", "judge.md", "judge.png", "config.json",
                "environment.json", "metrics.jsonl"):
     src = os.path.join(workdir, name)
     if os.path.exists(src):
@@ -129,7 +133,8 @@ def main(argv=None) -> None:
   args = parser.parse_args(argv)
   os.makedirs(args.out, exist_ok=True)
   info = cpu_info()
-  parts = [f"Machine: {info.get('model', 'unknown CPU')} ({os.cpu_count()} cores).\n"]
+  parts = [f"Machine: {info.get('model', 'unknown CPU')} ({os.cpu_count()} cores; "
+           f"{', '.join(info.get('vector_extensions', [])) or 'vector extensions unknown'}).\n"]
   if args.stacked:
     rows = [stacked_row(wd) for wd in args.stacked]
     parts += ["## Stacked MNIST (stacked_mnist_subset)\n", stacked_markdown(rows)]
@@ -138,7 +143,7 @@ def main(argv=None) -> None:
   if args.judge:
     parts += ["## Sample metrics on mnist_subset (evaluator classifier features, vs the "
               "1,000 test digits)\n", judge_markdown(args.judge)]
-  for wd in args.stacked + args.judge:
+  for wd in dict.fromkeys(spec.partition("@")[0] for spec in args.stacked + args.judge):
     collect(wd, args.out)
   text = "\n".join(parts)
   with open(os.path.join(args.out, "tables.md"), "w") as f:
