@@ -39,14 +39,17 @@ def _load(path: str) -> dict:
     return json.load(f)
 
 
-def wall_seconds(workdir: str) -> float | None:
-  """Training time from metrics.jsonl's steps/s (log intervals), if present."""
+def wall_seconds(workdir: str, upto: int | None = None) -> float | None:
+  """Training time from metrics.jsonl's steps/s (log intervals up to step ``upto``), if
+  present."""
   path = os.path.join(workdir, "metrics.jsonl")
   if not os.path.exists(path):
     return None
   rows = [json.loads(line) for line in open(path) if "train/steps_per_sec" in line]
   total, last = 0.0, 0
   for r in rows:
+    if upto is not None and r["step"] > upto:
+      break
     total += (r["step"] - last) / r["train/steps_per_sec"]
     last = r["step"]
   return total
@@ -70,7 +73,7 @@ def stacked_row(spec: str) -> dict:
           "modes_mean": float(modes.mean()), "modes_std": float(modes.std()),
           "kl_mean": float(kl.mean()), "kl_std": float(kl.std()),
           "confident_mean": float(sure.mean()), "confident_std": float(sure.std()),
-          "train_seconds": wall_seconds(workdir) if not name else None}
+          "train_seconds": wall_seconds(workdir, ev["step"])}
 
 
 def stacked_markdown(rows: list[dict]) -> str:
