@@ -3,10 +3,14 @@
 from configs.gan_mnist import get_config as _base
 
 
-def get_config():
-  c = _base()
+def with_minibatch_discrimination(c):
+  """``c`` with the minibatch-discrimination layer of the MNIST GAN configs."""
   c.gan.minibatch = "discrimination"
   c.gan.mb_kernels = 50
   c.gan.mb_dims = 5
   c.gan.mb_normalize = True
   return c
+
+
+def get_config():
+  return with_minibatch_discrimination(_base())
