@@ -83,7 +83,9 @@ class Classifier:
   def test_accuracy(self) -> float:
     return float(self.info["test_accuracy"])
 
-  def _outputs(self, x, batch_size: int = 500):
+  def outputs(self, x, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """(logits [N, classes], features [N, hidden]) of images [N, H, W, C] in [0, 1], in
+    one pass through the network, in batches of ``batch_size``."""
     x = np.asarray(x, np.float32)
     if x.ndim == 3:
       x = x[..., None]
@@ -99,7 +101,7 @@ class Classifier:
     return np.concatenate(logits), np.concatenate(feats)
 
   def logits(self, x) -> np.ndarray:
-    return self._outputs(x)[0]
+    return self.outputs(x)[0]
 
   def probs(self, x) -> np.ndarray:
     return np.asarray(jax.nn.softmax(self.logits(x), axis=-1))
@@ -109,7 +111,7 @@ class Classifier:
 
   def features(self, x) -> np.ndarray:
     """The penultimate layer's activations [N, hidden]."""
-    return self._outputs(x)[1]
+    return self.outputs(x)[1]
 
   def accuracy(self, x, labels) -> float:
     return float(np.mean(self.predict(x) == np.asarray(labels)))

@@ -180,7 +180,7 @@ class SampleJudge:
 
   def __call__(self, samples) -> dict[str, float]:
     samples = np.asarray(samples, np.float32)
-    logits, feats = self.classifier._outputs(samples)
+    logits, feats = self.classifier.outputs(samples)      # one pass: labels and features
     probs = np.exp(logits - logits.max(1, keepdims=True))
     probs /= probs.sum(1, keepdims=True)
     out = {"fd": frechet_distance(feats, self.reference_features),
