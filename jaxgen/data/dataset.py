@@ -16,7 +16,11 @@ class Dataset:
   """Host-side arrays of one dataset.
 
   ``train``/``test`` hold uint8 NHWC images (``kind == "image"``) or float32 points of
-  shape [N, dim] (``kind == "points"``). Labels are int32 or None. The arrays are checked
+  shape [N, dim] (``kind == "points"``). Labels are int32 or None. A *paired* dataset
+  (image-to-image: super-resolution, colorization) also holds ``train_inputs`` /
+  ``test_inputs``: uint8 NHWC condition images, one per example (row i of ``train_inputs``
+  is the input whose wanted output is row i of ``train``; they may differ in size and
+  channels, e.g. 7x7 low-resolution or 1-channel luminance inputs). The arrays are checked
   when the dataset is built; a wrong shape or dtype raises :class:`DataError`.
   """
   name: str
@@ -26,6 +30,8 @@ class Dataset:
   train_labels: Optional[np.ndarray] = None
   test_labels: Optional[np.ndarray] = None
   info: dict = dataclasses.field(default_factory=dict)
+  train_inputs: Optional[np.ndarray] = None
+  test_inputs: Optional[np.ndarray] = None
 
   def __post_init__(self):
     check_split(self.train, self.kind, self.name, "the train split")
@@ -40,10 +46,36 @@ class Dataset:
         raise DataError(f"dataset {self.name!r}: {split}_labels has shape "
                         f"{list(np.shape(labels))}, expected [{n}] (one label per example) "
                         f"or None")
+    if (self.train_inputs is None) != (self.test_inputs is None):
+      raise DataError(f"dataset {self.name!r}: a paired dataset needs both train_inputs and "
+                      f"test_inputs (or neither)")
+    if self.train_inputs is not None:
+      for split in ("train", "test"):
+        inputs = getattr(self, f"{split}_inputs")
+        check_split(inputs, "image", self.name, f"the {split} inputs")
+        n = getattr(self, split).shape[0]
+        if inputs.shape[0] != n:
+          raise DataError(f"dataset {self.name!r}: {split}_inputs holds {inputs.shape[0]} "
+                          f"images for {n} examples; a paired dataset needs one input per "
+                          f"example")
+      if self.train_inputs.shape[1:] != self.test_inputs.shape[1:]:
+        raise DataError(f"dataset {self.name!r}: train inputs have shape "
+                        f"{list(self.train_inputs.shape[1:])} but test inputs "
+                        f"{list(self.test_inputs.shape[1:])}; both need the same shape")
 
   @property
   def example_shape(self) -> tuple[int, ...]:
     return tuple(self.train.shape[1:])
+
+  @property
+  def paired(self) -> bool:
+    """True for an image-to-image dataset (it holds condition images ``*_inputs``)."""
+    return self.train_inputs is not None
+
+  @property
+  def input_shape(self) -> Optional[tuple[int, ...]]:
+    """The shape of one condition image of a paired dataset, else None."""
+    return None if self.train_inputs is None else tuple(self.train_inputs.shape[1:])
 
 
 def _shape(shape) -> str:
@@ -102,5 +134,7 @@ def select_classes(dataset: Dataset, classes=(), exclude=()) -> Dataset:
                     f"examples of {dataset.name!r}; keep at least one label")
   mask = np.isin(dataset.train_labels, keep)
   info = {**dataset.info, "train_classes": keep}
+  inputs = None if dataset.train_inputs is None else dataset.train_inputs[mask]
   return dataclasses.replace(dataset, train=dataset.train[mask],
-                             train_labels=dataset.train_labels[mask], info=info)
+                             train_labels=dataset.train_labels[mask], info=info,
+                             train_inputs=inputs)
