@@ -96,7 +96,7 @@ def _jit_loop(run, steps: int):
   import jax.numpy as jnp
   from jaxgen.data import pipeline
   from jaxgen.train.steps import make_step_at
-  n = run.train_x.shape[0]
+  n = pipeline.num_rows(run.train_x)
   spe = pipeline.steps_per_epoch(n, int(run.config.batch_size))
   step_at = make_step_at(run.model, run.config)
 

@@ -5,11 +5,27 @@ The training split lives on the device for the whole run. The order of epoch ``e
 ``perm[(t % S) * B : (t % S + 1) * B]`` of that order, with S = N // B steps per epoch (a
 short last batch is dropped). Everything is a pure function of (data_key, t), so a run
 resumed at step t sees exactly the batches it would have seen.
+
+A split is an array, or for a conditional model a dict ``{"x": examples, "cond":
+conditions}`` (condition images or labels, one row per example): every function here
+takes rows of all its arrays together.
 """
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+
+
+def num_rows(data) -> int:
+  """The number of examples in a split (an array or a dict of arrays with equal rows)."""
+  return int(jax.tree.leaves(data)[0].shape[0])
+
+
+def take_rows(data, idx):
+  """Rows ``idx`` (an index array or a slice) of every array of a split."""
+  if isinstance(idx, slice):
+    return jax.tree.map(lambda a: a[idx], data)
+  return jax.tree.map(lambda a: jnp.take(a, idx, axis=0), data)
 
 
 def steps_per_epoch(num_examples: int, batch_size: int) -> int:
@@ -21,12 +37,12 @@ def epoch_permutation(data_key: jax.Array, epoch, num_examples: int) -> jax.Arra
   return jax.random.permutation(jax.random.fold_in(data_key, epoch), num_examples)
 
 
-def batch_at(data: jax.Array, perm: jax.Array, step, batch_size: int) -> jax.Array:
+def batch_at(data, perm: jax.Array, step, batch_size: int):
   """Rows of ``data`` for ``step`` given the permutation of that step's epoch."""
-  spe = data.shape[0] // batch_size
+  spe = num_rows(data) // batch_size
   start = (step % spe) * batch_size
   idx = jax.lax.dynamic_slice_in_dim(perm, start, batch_size)
-  return jnp.take(data, idx, axis=0)
+  return take_rows(data, idx)
 
 
 def next_permutation(data_key: jax.Array, perm: jax.Array, step, num_examples: int,

@@ -34,6 +34,19 @@ def preprocess(x: jax.Array, key: jax.Array, mode: str) -> jax.Array:
   raise ValueError(f"unknown preprocessing {mode!r}; choose one of {PREPROCESSORS}")
 
 
+def preprocess_batch(batch, key: jax.Array, mode: str):
+  """:func:`preprocess` for a batch as the trainer holds it: an array, or a conditional
+  batch ``{"x": images, "cond": condition}`` (see :mod:`jaxgen.data.pipeline`). There
+  ``x`` is preprocessed with ``mode``; a condition image (uint8) with the same mode made
+  deterministic (an input image is given, never redrawn); labels pass through."""
+  if not isinstance(batch, dict):
+    return preprocess(batch, key, mode)
+  cond = batch["cond"]
+  if cond.dtype == jnp.uint8:
+    cond = preprocess(cond, key, deterministic(mode))
+  return {"x": preprocess(batch["x"], key, mode), "cond": cond}
+
+
 def deterministic(mode: str) -> str:
   """The preprocessing without randomness that matches ``mode`` (for scoring a training
   split: 'threshold' for 'dynamic_binarize', 'unit' for 'static_binarize' (whose split is

@@ -24,6 +24,7 @@ class EncoderDecoder:
   (``config.model.net``: 'mlp' or 'conv'), trained by Adam on ``config.learning_rate``."""
 
   has_likelihood = False
+  condition = "none"
 
   def __init__(self, config, example_shape: tuple[int, ...], encoder_outputs: int):
     m = config.model

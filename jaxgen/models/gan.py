@@ -51,6 +51,7 @@ class GAN:
   """
 
   has_likelihood = False
+  condition = "none"
   train_metrics = ("d_loss", "d_real", "d_fake", "g_loss")
   progress_metrics = ("d_loss", "g_loss")
   eval_metrics = ("d_real", "d_fake")

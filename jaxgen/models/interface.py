@@ -28,13 +28,18 @@ class GenerativeModel(Protocol):
     test-split means are logged as ``eval/<name>`` and written to ``eval.json``);
   * ``has_likelihood``: True when the model estimates log p(x): it is then also a
     :class:`LikelihoodModel` (it implements ``nll_batch``) and the trainer reports the
-    importance-weighted NLL (``eval/nll``, ``nll`` in ``eval.json``).
+    importance-weighted NLL (``eval/nll``, ``nll`` in ``eval.json``);
+  * ``condition``: what the model is conditioned on: 'none'; 'label' (the dataset's
+    labels) or 'image' (a paired dataset's input images). A conditional model receives
+    every batch as ``{"x": examples, "cond": conditions}`` (preprocessed examples; int32
+    labels or preprocessed input images) instead of an array of examples.
   """
   example_shape: tuple[int, ...]
   train_metrics: tuple[str, ...]
   progress_metrics: tuple[str, ...]
   eval_metrics: tuple[str, ...]
   has_likelihood: bool
+  condition: str
 
   def init(self, key: jax.Array) -> State:
     """The state at step 0, a pure function of ``key``."""
@@ -60,8 +65,10 @@ class LikelihoodModel(GenerativeModel, Protocol):
     """Per-example estimate of -log p(x) with ``num_samples`` importance samples."""
 
 
+CONDITIONS = ("none", "label", "image")
+
 REQUIRED = ("example_shape", "train_metrics", "progress_metrics", "eval_metrics",
-            "has_likelihood", "init", "train_step", "eval_batch", "generate", "pictures")
+            "has_likelihood", "condition", "init", "train_step", "eval_batch", "generate", "pictures")
 
 
 def check_interface(model: Any) -> None:
@@ -73,6 +80,9 @@ def check_interface(model: Any) -> None:
   if missing:
     raise TypeError(f"{type(model).__name__} does not implement the model interface: "
                     f"missing {', '.join(missing)} (see jaxgen.models.interface)")
+  if model.condition not in CONDITIONS:
+    raise TypeError(f"{type(model).__name__}.condition is {model.condition!r}; use one of "
+                    f"{CONDITIONS}")
   if not set(model.progress_metrics) <= set(model.train_metrics):
     raise TypeError(f"{type(model).__name__}.progress_metrics {model.progress_metrics} are not "
                     f"all in train_metrics {model.train_metrics}")

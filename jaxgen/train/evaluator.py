@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgen.data.pipeline import num_rows, take_rows
 from jaxgen.evaluation.mode_collapse import mode_metrics
 from jaxgen.train.steps import seed_slice
 
@@ -19,16 +20,17 @@ from jaxgen.train.steps import seed_slice
 NOT_AVERAGED = ("step", "num_test_examples", "nll_num_samples", "num_samples")
 
 
-def map_batches(fn: Callable, x: jax.Array, batch_size: int, key: jax.Array) -> Any:
-  """Applies ``fn(x_batch, key_i) -> per-example pytree`` to all of ``x`` in fixed-size
-  batches (the last one zero-padded, so ``fn`` compiles once) and concatenates the rows."""
-  n = x.shape[0]
+def map_batches(fn: Callable, x: Any, batch_size: int, key: jax.Array) -> Any:
+  """Applies ``fn(x_batch, key_i) -> per-example pytree`` to all of ``x`` (an array, or a
+  conditional split ``{"x", "cond"}``) in fixed-size batches (the last one zero-padded, so
+  ``fn`` compiles once) and concatenates the rows."""
+  n = num_rows(x)
   batch_size = min(batch_size, n)
   num = -(-n // batch_size)
   pad = num * batch_size - n
   if pad:
-    x = jnp.concatenate([x, jnp.zeros((pad,) + x.shape[1:], x.dtype)])
-  outs = [fn(x[i * batch_size:(i + 1) * batch_size], jax.random.fold_in(key, i))
+    x = jax.tree.map(lambda a: jnp.concatenate([a, jnp.zeros((pad,) + a.shape[1:], a.dtype)]), x)
+  outs = [fn(take_rows(x, slice(i * batch_size, (i + 1) * batch_size)), jax.random.fold_in(key, i))
           for i in range(num)]
   return jax.tree.map(lambda *rows: jnp.concatenate(rows)[:n], *outs)
 
@@ -103,8 +105,8 @@ class Evaluator:
 
   def pictures(self, state, key: Optional[jax.Array] = None) -> dict[str, np.ndarray]:
     key = self.key if key is None else key
-    n = min(self.config.eval.num_images, self.test_x.shape[0])
-    pics = self._pictures(state, jax.random.fold_in(key, 2), self.test_x[:n])
+    n = min(self.config.eval.num_images, num_rows(self.test_x))
+    pics = self._pictures(state, jax.random.fold_in(key, 2), take_rows(self.test_x, slice(0, n)))
     return {k: np.asarray(v) for k, v in pics.items()}
 
   def periodic(self, state, key: Optional[jax.Array] = None) -> dict[str, float]:
@@ -122,7 +124,7 @@ class Evaluator:
     nll = self.nll(state, k, key)
     if nll is not None:
       result.update(nll=nll, nll_num_samples=k)
-    result["num_test_examples"] = int(self.test_x.shape[0])
+    result["num_test_examples"] = num_rows(self.test_x)
     return result
 
 

@@ -20,7 +20,8 @@ from jaxgen import config as config_lib
 from jaxgen import models as models_lib
 from jaxgen.checkpoint import Checkpointer
 from jaxgen.data import Dataset, load_dataset, preprocess
-from jaxgen.data.preprocess import deterministic
+from jaxgen.data.pipeline import num_rows
+from jaxgen.data.preprocess import deterministic, preprocess_batch
 from jaxgen.evaluation import sample_quality
 from jaxgen.models.interface import GenerativeModel
 from jaxgen.train import steps
@@ -96,7 +97,7 @@ class Run:
   def compile_chunk(self, length: int) -> Callable:
     """The jitted, donating chunk of ``length`` steps, called as
     ``chunk(state, *run.chunk_inputs(), jnp.int32(start))``."""
-    return steps.compile_train_chunk(self.model, self.config, self.train_x.shape[0],
+    return steps.compile_train_chunk(self.model, self.config, num_rows(self.train_x),
                                      self.num_seeds, length)
 
   def chunk_inputs(self) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -105,8 +106,9 @@ class Run:
 
   def scoring_train_x(self, key: jax.Array) -> jax.Array:
     """The training split preprocessed without randomness (``preprocess.deterministic``),
-    for scoring it as the test split is scored."""
-    return preprocess(jnp.asarray(self.train_x), key, deterministic(self.config.dataset.preprocess))
+    for scoring it as the test split is scored (conditions as in training)."""
+    return preprocess_batch(jax.tree.map(jnp.asarray, self.train_x), key,
+                            deterministic(self.config.dataset.preprocess))
 
   def evaluator(self, log: Callable[[str], None] = print) -> Evaluator:
     """The run's evaluator, with the sample judge its data calls for
@@ -134,7 +136,7 @@ def build_run(config, workdir: str | None = None) -> Run:
   device (nothing compiled yet)."""
   dataset, model = prepare(config, workdir)
   keys = steps.seed_keys(config)
-  train_x, test_x = steps.device_splits(config, dataset, keys[0])
+  train_x, test_x = steps.device_splits(config, dataset, keys[0], model.condition)
   return Run(config, dataset, model, keys, train_x, test_x)
 
 

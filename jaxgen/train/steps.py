@@ -17,9 +17,11 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxgen.data import pipeline
-from jaxgen.data.preprocess import preprocess, static_binarize
+from jaxgen.data.dataset import DataError
+from jaxgen.data.preprocess import deterministic, preprocess, preprocess_batch, static_binarize
 
 KEY_PURPOSES = ("init", "train", "data", "eval")
 
@@ -52,28 +54,60 @@ def seed_slice(tree, i: int):
   return jax.tree.map(lambda a: a[i], tree)
 
 
-def device_splits(config, dataset, keys: dict) -> tuple[jax.Array, jax.Array]:
+def conditions(dataset, condition: str) -> tuple:
+  """(train, test) conditions of a model whose ``condition`` is 'label' (the labels) or
+  'image' (a paired dataset's input images); (None, None) for 'none'. DataError (one line,
+  the fix) if the dataset lacks them."""
+  if condition == "none":
+    return None, None
+  if condition == "label":
+    if dataset.train_labels is None or dataset.test_labels is None:
+      raise DataError(f"this model is conditioned on labels, but dataset {dataset.name!r} has "
+                      f"none; use a labelled dataset such as mnist_subset")
+    return (np.asarray(dataset.train_labels, np.int32), np.asarray(dataset.test_labels, np.int32))
+  if condition == "image":
+    if not dataset.paired:
+      raise DataError(f"this model translates input images, but dataset {dataset.name!r} holds "
+                      f"no inputs; use a paired dataset (mnist_sr2, mnist_sr4, photos_sr4, "
+                      f"photos_color)")
+    return dataset.train_inputs, dataset.test_inputs
+  raise ValueError(f"unknown condition {condition!r}; use 'none', 'label' or 'image'")
+
+
+def device_splits(config, dataset, keys: dict, condition: str = "none"):
   """The training split (raw, on the device) and the preprocessed test split (on the
-  device, binarized with the evaluation key of ``keys`` where the preprocessing draws)."""
+  device, binarized with the evaluation key of ``keys`` where the preprocessing draws).
+
+  For a conditional model (``condition`` 'label' or 'image', the model's declared
+  :attr:`condition`) each split is ``{"x": examples, "cond": conditions}``: the labels, or
+  the paired dataset's input images (preprocessed like the examples, without randomness).
+  """
   train = dataset.train
   if config.dataset.preprocess == "static_binarize":
     train = static_binarize(train, config.seed)
+  mode = config.dataset.eval_preprocess
   train_x = jax.device_put(train)
-  test_x = preprocess(jnp.asarray(dataset.test), keys["eval"], config.dataset.eval_preprocess)
-  return train_x, test_x
+  test_x = preprocess(jnp.asarray(dataset.test), keys["eval"], mode)
+  train_c, test_c = conditions(dataset, condition)
+  if train_c is None:
+    return train_x, test_x
+  if condition == "image":
+    test_c = preprocess(jnp.asarray(test_c), keys["eval"], deterministic(mode))
+  return ({"x": train_x, "cond": jax.device_put(train_c)},
+          {"x": test_x, "cond": jnp.asarray(test_c)})
 
 
 def make_step_at(model, config) -> Callable:
   """``fn(state, train_x, perm, t, train_key) -> (state, metrics)``: training step ``t`` on
-  its batch of ``train_x`` (rows of the epoch permutation ``perm``), preprocessed with the
-  step's own key. The body of :func:`make_train_chunk`; benchmarks jit it alone."""
+  its batch of ``train_x`` (rows of the epoch permutation ``perm``; for a conditional model
+  rows of examples and conditions together), preprocessed with the step's own key. The body of :func:`make_train_chunk`; benchmarks jit it alone."""
   batch_size = int(config.batch_size)
   mode = config.dataset.preprocess
 
   def step_at(state, train_x, perm, t, train_key):
     raw = pipeline.batch_at(train_x, perm, t, batch_size)
     k_prep, k_model = jax.random.split(jax.random.fold_in(train_key, t))
-    return model.train_step(state, preprocess(raw, k_prep, mode), k_model)
+    return model.train_step(state, preprocess_batch(raw, k_prep, mode), k_model)
 
   return step_at
 

@@ -70,7 +70,7 @@ def test_check_interface_names_what_is_missing(load_config):
 
   broken = NoPictures()
   for attr in ("example_shape", "train_metrics", "progress_metrics", "eval_metrics",
-               "has_likelihood", "init", "train_step", "eval_batch", "generate"):
+               "has_likelihood", "condition", "init", "train_step", "eval_batch", "generate"):
     setattr(broken, attr, getattr(model, attr))
   broken.has_likelihood = False
   with pytest.raises(TypeError, match="missing pictures"):
@@ -80,6 +80,10 @@ def test_check_interface_names_what_is_missing(load_config):
   with pytest.raises(TypeError, match="progress_metrics"):
     check_interface(broken)
   broken.progress_metrics = model.progress_metrics
+  broken.condition = "labels"
+  with pytest.raises(TypeError, match="condition"):
+    check_interface(broken)
+  broken.condition = "none"
   check_interface(broken)                    # a complete one passes (has_likelihood, no nll)
   broken.has_likelihood = True
   with pytest.raises(TypeError, match="nll_batch"):
