@@ -18,6 +18,10 @@ BUILTIN = {
     "stacked_mnist_subset": "jaxgen.data.stacked_mnist",
     "ring": "jaxgen.data.mixtures",
     "grid": "jaxgen.data.mixtures",
+    "mnist_sr2": "jaxgen.data.paired",
+    "mnist_sr4": "jaxgen.data.paired",
+    "photos_sr4": "jaxgen.data.paired",
+    "photos_color": "jaxgen.data.paired",
 }
 TFDS_MODULE = "jaxgen.data.tfds_source"
 
