@@ -17,6 +17,7 @@ from jaxgen.models.codec import LIKELIHOODS
 from jaxgen.models.vae import OBJECTIVES
 from jaxgen.models.state import LR_SCHEDULES
 from jaxgen.nets import autoencoders as ae_nets
+from jaxgen.nets import conditional as conditional_nets
 from jaxgen.nets import gan as gan_nets
 
 # The valid choices of each key are defined where they are used, and only there.
@@ -72,6 +73,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.model.num_samples = 1        # Monte-Carlo samples L in the training ELBO (K for 'iwae')
   c.model.objective = "elbo"     # VAE training objective: 'elbo', or 'iwae' (the importance-
                                  # weighted bound with K = model.num_samples; Burda et al. 2016)
+  c.model.num_classes = 10       # cvae: labels 0 .. num_classes - 1 (one-hot into both nets)
 
   c.gan = ml_collections.ConfigDict()
   c.gan.generator_loss = "non_saturating"   # or 'saturating' (the minimax game as written)
@@ -92,6 +94,22 @@ def base_config() -> ml_collections.ConfigDict:
       {"learning_rate": 0.0, "b1": 0.5, "b2": 0.999})   # learning_rate 0: use config.learning_rate
   c.gan.d_optimizer = ml_collections.ConfigDict(
       {"learning_rate": 0.0, "b1": 0.5, "b2": 0.999})
+
+  c.pix2pix = ml_collections.ConfigDict()   # the conditional GAN (model.name='pix2pix');
+  c.pix2pix.l1_weight = 100.0    # lambda of L_cGAN + lambda * L1 (Isola et al.: 100)
+  c.pix2pix.gan_weight = 1.0     # weight of the adversarial term; 0: "L1 only" (D not trained)
+  c.pix2pix.features = 32        # U-Net channels at the first level (doubling, up to max_features)
+  c.pix2pix.max_features = 256
+  c.pix2pix.depth = 0            # U-Net stride-2 levels; 0: the deepest that fits (at most 5)
+  c.pix2pix.bottleneck_blocks = 0  # extra 3x3 conv blocks at the U-Net's bottleneck
+  c.pix2pix.dropout = 0.5        # dropout in the innermost decoder blocks (G's noise)
+  c.pix2pix.norm = "batch"       # 'batch', 'instance' or 'none' (both networks)
+  c.pix2pix.d_features = 64      # PatchGAN channels at its first layer
+  c.pix2pix.d_layers = 2         # PatchGAN stride-2 layers (receptive field 16 / 34 / 70 px)
+  c.pix2pix.residual = False     # True: G's output = its (upsampled) input + the U-Net's
+                                 # linear output (residual learning; gray input replicated)
+  c.pix2pix.upsample = "bicubic"  # low-resolution inputs resized to the output size by this
+                                 # (the gan.* optimizers, generator_loss and real_label apply)
 
   c.eval = ml_collections.ConfigDict()
   c.eval.batch_size = 250        # test examples per evaluation call
@@ -190,12 +208,25 @@ def validate(config: ml_collections.ConfigDict) -> None:
               "keep_checkpoints", "eval.batch_size", "eval.nll_samples", "eval.nll_chunk",
               "eval.num_images", "model.latent_dim", "model.num_samples", "num_seeds",
               "num_samples", "gan.d_steps", "gan.features", "gan.mb_kernels", "gan.mb_dims",
-              "gan.maxout_pieces", "eval.num_mode_samples", "eval.num_metric_samples"):
+              "gan.maxout_pieces", "eval.num_mode_samples", "eval.num_metric_samples",
+              "pix2pix.features", "pix2pix.max_features", "pix2pix.d_features",
+              "pix2pix.d_layers"):
     _int(config, key)
+  _int(config, "model.num_classes", minimum=2)
+  _int(config, "pix2pix.depth", minimum=0)
+  _int(config, "pix2pix.bottleneck_blocks", minimum=0)
+  _number(config, "pix2pix.l1_weight", lambda v: v >= 0, ">= 0")
+  _number(config, "pix2pix.gan_weight", lambda v: v >= 0, ">= 0", " (0: L1 only)")
+  _number(config, "pix2pix.dropout", lambda v: 0 <= v < 1, "in [0, 1)")
+  _choice(config, "pix2pix.norm", conditional_nets.NORMS)
+  _choice(config, "pix2pix.upsample", ("bicubic", "nearest", "linear"))
+  if config.model.name == "pix2pix" and not (config.pix2pix.l1_weight or config.pix2pix.gan_weight):
+    raise ConfigError("config.pix2pix.l1_weight and gan_weight are both 0: the generator would "
+                      "learn nothing; set --config.pix2pix.l1_weight=100 (and/or gan_weight=1)")
   _int(config, "eval.nll_samples_during_training", minimum=0)
   _int(config, "gan.d_features", minimum=0)
   for key in ("progress", "skip_nonfinite", "deterministic", "dataset.download",
-              "gan.mb_normalize", "eval.sample_metrics"):
+              "gan.mb_normalize", "eval.sample_metrics", "pix2pix.residual"):
     if not isinstance(_get(config, key), bool):
       raise ConfigError(f"config.{key} must be True or False, got {_get(config, key)!r}")
   for key in ("dataset.data_dir", "dataset.train_split", "dataset.test_split",
@@ -226,7 +257,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
         isinstance(c, numbers.Integral) and not isinstance(c, bool) and c >= 0 for c in value):
       raise ConfigError(f"config.{key} must be a tuple of labels (integers >= 0), got {value!r}; "
                         f"e.g. --config.{key}='(3,)'")
-  if config.model.objective == "iwae" and (config.model.name != "vae" or config.model.beta != 1):
+  if config.model.objective == "iwae" and (config.model.name not in ("vae", "cvae") or config.model.beta != 1):
     raise ConfigError("config.model.objective='iwae' is the VAE's importance-weighted bound, "
                       "which has no beta: use it with model.name='vae' and model.beta=1")
   if set(config.dataset.classes) & set(config.dataset.exclude_classes):
@@ -243,15 +274,15 @@ def validate(config: ml_collections.ConfigDict) -> None:
       raise ConfigError(f"config.{key} must be a non-empty tuple of positive integers, "
                         f"got {hidden!r}")
   nets = gan_nets.NETS if config.model.name == "gan" else ae_nets.NETS
-  if config.model.net not in nets:
+  if config.model.name != "pix2pix" and config.model.net not in nets:
     raise ConfigError(f"config.model.net={config.model.net!r} does not fit model "
                       f"{config.model.name!r}: AE/VAE use {' or '.join(map(repr, ae_nets.NETS))}, GANs "
                       f"{' or '.join(map(repr, gan_nets.NETS))}")
-  if config.num_seeds > 1 and config.model.name != "gan":
+  if config.num_seeds > 1 and config.model.name not in ("gan", "pix2pix"):
     raise ConfigError("config.num_seeds > 1 is supported for GANs only; run one seed at a time")
   if not isinstance(config.dataset.name, str) or not config.dataset.name:
     raise ConfigError("config.dataset.name must be a dataset name, e.g. mnist_subset")
-  if (config.model.name != "gan" and config.model.likelihood == "bernoulli"
+  if (config.model.name not in ("gan", "pix2pix") and config.model.likelihood == "bernoulli"
       and config.dataset.preprocess == "symmetric"):
     raise ConfigError("a Bernoulli decoder needs data in [0, 1]: use --config.dataset.preprocess="
                       "dynamic_binarize/static_binarize/threshold/unit, or "
@@ -271,6 +302,34 @@ def validate_against_data(config: ml_collections.ConfigDict, dataset) -> None:
   if config.batch_size > n:
     raise ConfigError(f"config.batch_size={config.batch_size} is larger than the training split "
                       f"of {dataset.name!r} ({n} examples); use --config.batch_size<={n}")
+  if config.model.name == "pix2pix":
+    if not dataset.paired:
+      raise ConfigError(f"model pix2pix translates input images, but {dataset.name!r} holds "
+                        f"none; use a paired dataset: --config.dataset.name=mnist_sr4 (or "
+                        f"mnist_sr2, photos_sr4, photos_color)")
+    h, w = dataset.example_shape[:2]
+    depth = config.pix2pix.depth or min(5, conditional_nets.unet_max_depth(h, w))
+    problem = conditional_nets.unet_size_problem(h, w, depth)
+    if problem:
+      raise ConfigError(f"{problem} ({dataset.name!r}); set --config.pix2pix.depth=0 (the "
+                        f"deepest that fits)")
+    problem = conditional_nets.patch_size_problem(h, w, config.pix2pix.d_layers)
+    if problem:
+      raise ConfigError(f"{problem} ({dataset.name!r}); lower --config.pix2pix.d_layers")
+    return
+  if dataset.paired:
+    raise ConfigError(f"{dataset.name!r} is a paired (image-to-image) dataset: train it with "
+                      f"--config.model.name=pix2pix")
+  if config.model.name == "cvae":
+    if dataset.train_labels is None:
+      raise ConfigError(f"model cvae is conditioned on labels, but {dataset.name!r} has none; "
+                        f"use a labelled dataset such as mnist_subset")
+    top = int(max(dataset.train_labels.max(), dataset.test_labels.max()))
+    if top >= config.model.num_classes or min(dataset.train_labels.min(),
+                                              dataset.test_labels.min()) < 0:
+      raise ConfigError(f"{dataset.name!r} has labels 0..{top}, more than "
+                        f"config.model.num_classes={config.model.num_classes}; set "
+                        f"--config.model.num_classes={top + 1}")
   nets = gan_nets if config.model.name == "gan" else ae_nets
   problem = nets.image_size_problem(config.model.net, dataset.example_shape)
   if problem:

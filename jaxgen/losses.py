@@ -132,3 +132,34 @@ GENERATOR_LOSSES = {
     "saturating": generator_loss_saturating,
     "non_saturating": generator_loss_non_saturating,
 }
+
+
+# ----------------------------------------------------------------------------- conditional GAN
+class Pix2PixTerms(NamedTuple):
+  """The generator objective of a conditional GAN (scalars)."""
+  total: Array           # gan_weight * adversarial + l1_weight * l1: what G minimizes
+  adversarial: Array     # the generator loss on D's logits for (input, G(input))
+  l1: Array              # E |G(input) - target| (mean over pixels and channels)
+
+
+def l1_loss(output: Array, target: Array) -> Array:
+  """E |output - target|, the mean absolute error over every element."""
+  return jnp.mean(jnp.abs(output - target))
+
+
+def pix2pix_generator_loss(fake_logits: Array, output: Array, target: Array, gan_weight: float,
+                           l1_weight: float,
+                           generator_loss: Callable[[Array], Array] = None) -> Pix2PixTerms:
+  """pix2pix's generator objective (Isola et al. 2017, eq. 4): L_cGAN + lambda * L1.
+
+  ``fake_logits`` are the discriminator's logits (any shape: one per patch for a
+  PatchGAN) on the generator's ``output`` shown with its input; ``generator_loss`` maps
+  them to the adversarial term (default: the non-saturating -E log D). ``gan_weight`` = 0
+  leaves the L1 regression alone ("L1 only"); the adversarial term then contributes
+  nothing, not even through its gradient.
+  """
+  generator_loss = generator_loss or generator_loss_non_saturating
+  adversarial = generator_loss(fake_logits)
+  l1 = l1_loss(output, target)
+  total = l1_weight * l1 + (gan_weight * adversarial if gan_weight else 0.0)
+  return Pix2PixTerms(total, adversarial, l1)

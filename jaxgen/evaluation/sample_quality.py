@@ -232,9 +232,12 @@ def base_dataset_config(dataset_config) -> ml_collections.ConfigDict:
   return c
 
 
-def make_judge(config, dataset, log: Callable[[str], None] = print):
-  """The sample judge a run's data calls for, or None:
+def make_judge(config, dataset, log: Callable[[str], None] = print, model=None):
+  """The sample judge a run's data (and model) calls for, or None:
 
+  * a conditional ``model`` (pix2pix on a paired dataset, the conditional VAE): the judge
+    of :func:`jaxgen.evaluation.translation.make_translation_judge` (PSNR/SSIM against
+    baselines; style transfer plus this function's :class:`SampleJudge`);
   * Stacked MNIST (``info['channel_dataset']``): :class:`StackedModeJudge` with that
     dataset's evaluator classifier, on ``config.eval.num_mode_samples`` samples;
   * a labelled image dataset with ``config.eval.sample_metrics``: :class:`SampleJudge`
@@ -242,6 +245,20 @@ def make_judge(config, dataset, log: Callable[[str], None] = print):
   * anything else (points, unlabelled data, ``sample_metrics`` off): None."""
   from jaxgen.data import load_dataset  # lazy: the registry imports the data modules
   from jaxgen.evaluation.classifier import evaluator_classifier
+  if getattr(model, "condition", "none") != "none":
+    from jaxgen.evaluation import translation  # lazy: only conditional models need it
+
+    def classifier_for(name):
+      base = load_dataset(ml_collections.ConfigDict({"name": name, "classes": (),
+                                                     "exclude_classes": ()})) if name else (
+          load_dataset(base_dataset_config(config.dataset)) if "train_classes" in dataset.info
+          else dataset)
+      return evaluator_classifier(base, log=log)
+
+    samples = None
+    if model.condition == "label" and config.eval.sample_metrics:
+      samples = SampleJudge(classifier_for(None), dataset.test.astype(np.float32) / 255.0)
+    return translation.make_translation_judge(config, dataset, model, classifier_for, samples)
   if dataset.kind != "image" or not config.eval.sample_metrics:
     return None
   channel = dataset.info.get("channel_dataset")

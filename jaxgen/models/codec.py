@@ -36,20 +36,26 @@ class EncoderDecoder:
     self.tx = guard_nonfinite(optax.adam(learning_rate(config.learning_rate, config)), config)
     self.data_range = output_range(config.dataset.eval_preprocess)
 
+  # one-hot label width of a label-conditioned model (0: unconditional); a conditional
+  # model's encoder sees the one-hot label beside x, its decoder [z, one-hot label]
+  num_classes = 0
+
   def init_params(self, key: jax.Array) -> dict:
     """``{"encoder": ..., "decoder": ...}`` initialized from ``key``."""
     k_enc, k_dec = jax.random.split(key)
     x = jnp.zeros((1,) + self.example_shape, jnp.float32)
-    z = jnp.zeros((1, self.latent_dim), jnp.float32)
-    return {"encoder": self.encoder.init(k_enc, x)["params"],
+    z = jnp.zeros((1, self.latent_dim + self.num_classes), jnp.float32)
+    cond = jnp.zeros((1, self.num_classes), jnp.float32) if self.num_classes else None
+    return {"encoder": self.encoder.init(k_enc, x, cond)["params"],
             "decoder": self.decoder.init(k_dec, z)["params"]}
 
   def init(self, key: jax.Array) -> TrainState:
     return TrainState.create(self.init_params(key), self.tx)
 
-  def encoder_outputs(self, params, x: jax.Array, where: str) -> jax.Array:
+  def encoder_outputs(self, params, x: jax.Array, where: str,
+                      cond: jax.Array | None = None) -> jax.Array:
     check_batch(x, self.example_shape, where)
-    return self.encoder.apply({"params": params["encoder"]}, x)
+    return self.encoder.apply({"params": params["encoder"]}, x, cond)
 
   def decode(self, params, z: jax.Array) -> jax.Array:
     """Decoder output (logits or means) shaped [..., *example_shape]."""

@@ -59,10 +59,19 @@ class VAE(EncoderDecoder):
       return D.bernoulli_log_prob(flat_out, flat_x)
     return D.gaussian_log_prob(flat_x, flat_out, params["decoder_logvar"])
 
-  def elbo_terms(self, params, x, key, num_samples=None) -> losses.ElboTerms:
-    check_batch(x, self.example_shape, "VAE.elbo_terms")
-    return losses.elbo(key, x, functools.partial(self.encode, params),
-                       functools.partial(self.log_likelihood, params),
+  def bound_inputs(self, params, batch, where: str):
+    """``(x, encode, log_likelihood)`` of a batch for :mod:`jaxgen.losses`' bounds:
+    ``encode(x) -> (mean, logvar)`` and ``log_likelihood(z, x)`` closed over ``params``
+    (a conditional VAE also closes them over the batch's labels)."""
+    check_batch(batch, self.example_shape, where)
+    return (batch, functools.partial(self.encode, params),
+            functools.partial(self.log_likelihood, params))
+
+  def elbo_terms(self, params, batch, key, num_samples=None,
+                 where: str = "VAE.elbo_terms") -> losses.ElboTerms:
+    """The ELBO's per-example terms (``num_samples`` Monte-Carlo samples, beta-weighted)."""
+    x, encode, log_likelihood = self.bound_inputs(params, batch, where)
+    return losses.elbo(key, x, encode, log_likelihood,
                        num_samples=num_samples or self.num_samples, beta=self.beta)
 
   # ------------------------------------------------------------------ training
@@ -71,13 +80,12 @@ class VAE(EncoderDecoder):
     ``model.objective='iwae'`` on minus the importance-weighted bound with K =
     ``model.num_samples`` (Burda et al. 2016; ``recon`` and ``kl`` are then the ELBO's
     terms from the same K samples; ``beta`` does not enter the IWAE bound)."""
-    check_batch(batch, self.example_shape, "VAE.train_step")
     def loss_fn(params):
       if self.objective == "iwae":
-        t = losses.iwae_terms(key, batch, functools.partial(self.encode, params),
-                              functools.partial(self.log_likelihood, params), self.num_samples)
+        t = losses.iwae_terms(key, *self.bound_inputs(params, batch, "VAE.train_step"),
+                              self.num_samples)
         return -jnp.mean(t.bound), t
-      t = self.elbo_terms(params, batch, key)
+      t = self.elbo_terms(params, batch, key, where="VAE.train_step")
       return -jnp.mean(t.elbo), t
 
     (loss, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
@@ -85,18 +93,15 @@ class VAE(EncoderDecoder):
     return state, {"loss": loss, "recon": -jnp.mean(terms.recon), "kl": jnp.mean(terms.kl)}
 
   # ------------------------------------------------------------------ evaluation
-  def eval_batch(self, state: TrainState, x: jax.Array, key: jax.Array) -> dict:
+  def eval_batch(self, state: TrainState, x, key: jax.Array) -> dict:
     """Per-example -ELBO (beta = 1, one sample), reconstruction term and KL."""
-    check_batch(x, self.example_shape, "VAE.eval_batch")
-    t = losses.elbo(key, x, functools.partial(self.encode, state.params),
-                    functools.partial(self.log_likelihood, state.params), num_samples=1)
+    t = losses.elbo(key, *self.bound_inputs(state.params, x, "VAE.eval_batch"), num_samples=1)
     return {"neg_elbo": -t.elbo, "recon": -t.recon, "kl": t.kl}
 
-  def nll_batch(self, state: TrainState, x: jax.Array, key: jax.Array, num_samples: int):
-    """Per-example importance-weighted estimate of -log p(x) with K = ``num_samples``."""
-    check_batch(x, self.example_shape, "VAE.nll_batch")
-    return -losses.iwae_bound(key, x, functools.partial(self.encode, state.params),
-                              functools.partial(self.log_likelihood, state.params),
+  def nll_batch(self, state: TrainState, x, key: jax.Array, num_samples: int):
+    """Per-example importance-weighted estimate of -log p(x) (-log p(x|y) for a conditional
+    VAE) with K = ``num_samples``."""
+    return -losses.iwae_bound(key, *self.bound_inputs(state.params, x, "VAE.nll_batch"),
                               num_samples=num_samples, chunk_size=self.nll_chunk)
 
   def pictures(self, state: TrainState, key: jax.Array, x: jax.Array) -> dict:

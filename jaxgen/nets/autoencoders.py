@@ -11,6 +11,7 @@ from typing import Sequence
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 from jaxgen.layers import ConvTranspose, Conv, Dense
 
@@ -31,13 +32,18 @@ def image_size_problem(net: str, example_shape: tuple[int, ...]) -> str | None:
 
 
 class MLP(nn.Module):
-  """Fully connected net: flattens its input, ``hidden`` ReLU layers, a linear output."""
+  """Fully connected net: flattens its input, ``hidden`` ReLU layers, a linear output.
+
+  ``cond`` [N, k] (e.g. a one-hot label of a conditional VAE) is concatenated to the
+  flattened input."""
   hidden: Sequence[int]
   out_dim: int
 
   @nn.compact
-  def __call__(self, x: Array) -> Array:
+  def __call__(self, x: Array, cond: Array | None = None) -> Array:
     x = x.reshape(x.shape[0], -1) if x.ndim > 2 else x
+    if cond is not None:
+      x = jnp.concatenate([x, cond.astype(x.dtype)], axis=-1)
     for width in self.hidden:
       x = nn.relu(Dense(width)(x))
     return Dense(self.out_dim)(x)
@@ -62,17 +68,20 @@ class MLPDecoder(nn.Module):
 class ConvEncoder(nn.Module):
   """Two 4x4 stride-2 ReLU convolutions (32, 64 channels), a dense ReLU layer, a linear output.
 
-  Needs image height and width divisible by 4.
+  Needs image height and width divisible by 4. ``cond`` [N, k] (e.g. a one-hot label) is
+  concatenated to the flattened convolution features, before the dense layer.
   """
   hidden: int
   out_dim: int
   channels: Sequence[int] = (32, 64)
 
   @nn.compact
-  def __call__(self, x: Array) -> Array:
+  def __call__(self, x: Array, cond: Array | None = None) -> Array:
     for c in self.channels:
       x = nn.relu(Conv(c, (4, 4), strides=(2, 2), padding="SAME")(x))
     x = x.reshape(x.shape[0], -1)
+    if cond is not None:
+      x = jnp.concatenate([x, cond.astype(x.dtype)], axis=-1)
     x = nn.relu(Dense(self.hidden)(x))
     return Dense(self.out_dim)(x)
 

@@ -44,7 +44,10 @@ class Evaluator:
   adds the mode-collapse metrics of ``eval.num_mode_samples`` generated samples.
   ``judge`` (e.g. a :class:`~jaxgen.evaluation.sample_quality.SampleJudge`) maps generated
   images in [0, 1] to a dict of metrics, added to the summary: ``eval.num_metric_samples``
-  samples, or ``eval.num_mode_samples`` for a judge of modes (``judge.counts_modes``).
+  samples, or ``eval.num_mode_samples`` for a judge of modes (``judge.counts_modes``). A
+  judge of a conditional model (``judge.on_test_split``, :mod:`jaxgen.evaluation.
+  translation`) is called as ``judge.evaluate(evaluator, state, key)`` instead: it reads
+  the test inputs itself.
   """
 
   def __init__(self, model, config, test_x: jax.Array, key: jax.Array,
@@ -69,7 +72,9 @@ class Evaluator:
       samples = np.asarray(self._generate(state, jax.random.fold_in(key, 3),
                                           int(self.config.eval.num_mode_samples)))
       result.update(mode_metrics(samples, *self.modes))
-    if self.judge is not None:
+    if getattr(self.judge, "on_test_split", False):     # a judge of conditional models
+      result.update(self.judge.evaluate(self, state, key))
+    elif self.judge is not None:
       result.update(self.judge(self.samples(state, self.judge_samples, key)))
     return result
 

@@ -19,7 +19,7 @@ import numpy as np
 from jaxgen import config as config_lib
 from jaxgen import models as models_lib
 from jaxgen.checkpoint import Checkpointer
-from jaxgen.data import Dataset, load_dataset, preprocess
+from jaxgen.data import Dataset, load_dataset
 from jaxgen.data.pipeline import num_rows
 from jaxgen.data.preprocess import deterministic, preprocess_batch
 from jaxgen.evaluation import sample_quality
@@ -72,7 +72,7 @@ def prepare(config, workdir: str | None = None) -> tuple[Dataset, GenerativeMode
   config_lib.validate_against_data(config, dataset)
   if workdir is not None:
     check_workdir(workdir)
-  return dataset, models_lib.build(config, dataset.example_shape)
+  return dataset, models_lib.build(config, dataset.example_shape, dataset.input_shape)
 
 
 @dataclasses.dataclass
@@ -114,7 +114,7 @@ class Run:
     """The run's evaluator, with the sample judge its data calls for
     (:func:`jaxgen.evaluation.sample_quality.make_judge`; may train and cache the evaluator
     classifier on first use)."""
-    judge = sample_quality.make_judge(self.config, self.dataset, log)
+    judge = sample_quality.make_judge(self.config, self.dataset, log, self.model)
     return Evaluator(self.model, self.config, self.test_x, self.keys[0]["eval"],
                      self.dataset.info, judge)
 

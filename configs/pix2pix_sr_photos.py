@@ -1,0 +1,28 @@
+"""pix2pix x4 super-resolution of photographs (photos_sr4: 8x8 box-averaged inputs -> 32x32
+RGB patches of the photographs shipped with scikit-image and scikit-learn, held-out
+photographs for test, in [-1, 1]): U-Net (depth 5, 32 base channels, 1x1 bottleneck) from
+the bicubic-upsampled input, 2-layer PatchGAN, L_cGAN + 100 L1, Adam 2e-4 (beta1 0.5),
+batch 64. "L1 only": --config.pix2pix.gan_weight=0."""
+from jaxgen.config import base_config
+
+
+def get_config():
+  c = base_config()
+  c.dataset.name = "photos_sr4"
+  c.dataset.preprocess = "symmetric"
+  c.dataset.eval_preprocess = "symmetric"
+  c.model.name = "pix2pix"
+  c.pix2pix.features = 32
+  c.pix2pix.depth = 5
+  c.pix2pix.max_features = 128
+  c.pix2pix.d_layers = 2
+  c.pix2pix.d_features = 32
+  c.pix2pix.residual = True
+  c.learning_rate = 2e-4
+  c.batch_size = 64
+  c.num_steps = 3_000
+  c.log_every = 250
+  c.eval_every = 1_000
+  c.checkpoint_every = 1_000
+  c.num_samples = 64
+  return c
