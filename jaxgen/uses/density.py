@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.plotting import line_plot
+from jaxgen.data.pipeline import num_rows
 from jaxgen.train.evaluator import map_batches
 
 DEFAULT_KS = (1, 10, 100, 1000, 5000)
@@ -38,14 +39,14 @@ def nll(model, state, x: jax.Array, num_samples: int, key: jax.Array,
   evaluator's ``fold_in(eval_key, 1)``)."""
   _check_likelihood(model)
   fn = jax.jit(lambda s, xb, k: model.nll_batch(s, xb, k, num_samples))
-  return map_batches(lambda xb, k: fn(state, xb, k), jnp.asarray(x), batch_size, key)
+  return map_batches(lambda xb, k: fn(state, xb, k), jax.tree.map(jnp.asarray, x), batch_size, key)
 
 
 def neg_elbo(model, state, x: jax.Array, key: jax.Array, batch_size: int = 250) -> jax.Array:
   """Per-example -ELBO (one posterior sample, beta = 1: ``model.eval_batch``)."""
   _check_likelihood(model)
   fn = jax.jit(model.eval_batch)
-  return map_batches(lambda xb, k: fn(state, xb, k)["neg_elbo"], jnp.asarray(x), batch_size,
+  return map_batches(lambda xb, k: fn(state, xb, k)["neg_elbo"], jax.tree.map(jnp.asarray, x), batch_size,
                      key)
 
 
@@ -68,7 +69,8 @@ def density_report(model, state, test_x: jax.Array, train_x: Optional[jax.Array]
   ``train_x`` is given) the mean -ELBO, the NLL with K = ``num_samples`` and both in bits
   per dimension; ``gap_*`` = test - train; ``nll_vs_k``: the test NLL for each K in ``ks``.
   ``key`` is split by purpose (fold_in 0: -ELBO, 1: NLL), as the evaluator does."""
-  num_dims = int(np.prod(test_x.shape[1:]))
+  examples = test_x["x"] if isinstance(test_x, dict) else test_x   # a conditional split
+  num_dims = int(np.prod(examples.shape[1:]))
   out = {"num_dims": num_dims, "nll_num_samples": int(num_samples)}
   splits = [("test", test_x)] + ([("train", train_x)] if train_x is not None else [])
   for name, x in splits:
@@ -78,8 +80,8 @@ def density_report(model, state, test_x: jax.Array, train_x: Optional[jax.Array]
     out[f"{name}_neg_elbo"], out[f"{name}_nll"] = e, n
     out[f"{name}_neg_elbo_bits_per_dim"] = bits_per_dim(e, num_dims)
     out[f"{name}_nll_bits_per_dim"] = bits_per_dim(n, num_dims)
-    out[f"{name}_num_examples"] = int(x.shape[0])
-    log(f"  {name} split ({x.shape[0]} examples): -ELBO {e:.3f}, NLL(K={num_samples}) {n:.3f} "
+    out[f"{name}_num_examples"] = num_rows(x)
+    log(f"  {name} split ({num_rows(x)} examples): -ELBO {e:.3f}, NLL(K={num_samples}) {n:.3f} "
         f"nats = {bits_per_dim(n, num_dims):.4f} bits/dim")
   if train_x is not None:
     out["gap_neg_elbo"] = out["test_neg_elbo"] - out["train_neg_elbo"]
