@@ -21,7 +21,7 @@ def get_config():
   c.pix2pix.residual = True
   c.learning_rate = 2e-4
   c.batch_size = 64
-  c.num_steps = 3_000
+  c.num_steps = 2_000
   c.log_every = 250
   c.eval_every = 1_000
   c.checkpoint_every = 1_000

@@ -68,8 +68,9 @@ def _run_chunks_compiling_once(config, chunk: int, calls: int):
   from jaxgen.train import steps
   dataset, model = run_lib.prepare(config)
   keys = steps.run_keys(0)
-  train_x, _ = steps.device_splits(config, dataset, keys)
-  fn = chex.assert_max_traces(steps.make_train_chunk(model, config, train_x.shape[0], chunk), n=1)
+  train_x, _ = steps.device_splits(config, dataset, keys, model.condition)
+  num_train = jax.tree.leaves(train_x)[0].shape[0]
+  fn = chex.assert_max_traces(steps.make_train_chunk(model, config, num_train, chunk), n=1)
   run = jax.jit(fn, donate_argnums=0)
   state = model.init(keys["init"])
   for i in range(calls):

@@ -147,6 +147,9 @@ def test_every_bad_leaf_is_refused_in_one_line_naming_it(key, bad):
     ({"gan.g_ema": 1.0}, "g_ema must be a number in [0, 1)"),
     ({"gan.d_optimizer.b2": 1.0}, "gan.d_optimizer.b2"),
     ({"eval.nll_samples_during_training": -1}, "nll_samples_during_training must be >= 0"),
+    ({"model.name": "pix2pix", "pix2pix.l1_weight": 0.0, "pix2pix.gan_weight": 0.0},
+     "l1_weight and gan_weight are both 0"),
+    ({"model.name": "cvae", "model.objective": "iwae", "model.beta": 2.0}, "which has no beta"),
 ])
 def test_cross_field_and_boundary_branches(changes, needle):
   c = base_config()
@@ -171,11 +174,17 @@ def test_boundaries_inside_are_accepted():
     validate(c)
 
 
-def _data(kind="images", shape=(28, 28, 1), n=4000, name="fake"):
+def _data(kind="images", shape=(28, 28, 1), n=4000, name="fake", paired=False, labels=None):
   import types
   import numpy as np
+  labels = None if labels is None else np.asarray(labels)
   return types.SimpleNamespace(kind=kind, name=name, example_shape=shape,
-                               train=np.zeros((n,) + shape, np.uint8))
+                               train=np.zeros((n,) + shape, np.uint8), paired=paired,
+                               train_labels=labels, test_labels=labels)
+
+
+PIX2PIX = {"model.name": "pix2pix", "dataset.preprocess": "symmetric",
+           "dataset.eval_preprocess": "symmetric"}
 
 
 @pytest.mark.parametrize("changes,data,needle", [
@@ -187,6 +196,13 @@ def _data(kind="images", shape=(28, 28, 1), n=4000, name="fake"):
     ({"model.name": "gan", "model.net": "dcgan"}, _data(shape=(30, 30, 1)),
      "use --config.model.net=mlp"),
     ({"model.name": "gan", "model.net": "dcgan"}, _data(shape=(784,)), "need images"),
+    (PIX2PIX, _data(), "use a paired dataset: --config.dataset.name=mnist_sr4"),
+    ({**PIX2PIX, "pix2pix.depth": 3}, _data(paired=True), "28x28 allows depth <= 2"),
+    ({**PIX2PIX, "pix2pix.d_layers": 4}, _data(paired=True), "lower --config.pix2pix.d_layers"),
+    ({}, _data(paired=True), "train it with --config.model.name=pix2pix"),
+    ({"model.name": "cvae"}, _data(), "use a labelled dataset"),
+    ({"model.name": "cvae", "model.num_classes": 3}, _data(labels=[0, 1, 2, 3]),
+     "set --config.model.num_classes=4"),
 ])
 def test_data_dependent_branches(changes, data, needle):
   c = base_config()

@@ -147,20 +147,29 @@ class StyleTransferJudge:
                    (xs, jnp.asarray(labels[source]), jnp.asarray(targets)), self.batch_size)
     return out, source, targets
 
-  def evaluate(self, evaluator, state, key: jax.Array) -> dict[str, float]:
-    x, labels = evaluator.test_x["x"], np.asarray(evaluator.test_x["cond"])
-    out, source, targets = self.transfers(evaluator.model, state, x, labels)
-    lo, hi = evaluator.model.data_range
+  def metrics(self, model, state, x, labels) -> dict:
+    """The style-transfer numbers of preprocessed test digits ``x`` with ``labels``, plus
+    ``per_target_accuracy`` (a list: the accuracy of the transfers to each label)."""
+    labels = np.asarray(labels)
+    out, source, targets = self.transfers(model, state, x, labels)
+    lo, hi = model.data_range
     x01 = (np.asarray(x, np.float32) - lo) / (hi - lo)
     src_slant = iq.slant(x01)
     out_slant = iq.slant(out)
     shuffled = np.random.RandomState(0).permutation(x01.shape[0])
-    result = {
-        "transfer_accuracy": float(np.mean(self.classifier.predict(out) == targets)),
+    hit = self.classifier.predict(out) == targets
+    return {
+        "transfer_accuracy": float(np.mean(hit)),
         "slant_correlation": iq.correlation(src_slant[source], out_slant),
         "slant_correlation_shuffled": iq.correlation(src_slant[shuffled][source], out_slant),
         "source_accuracy": float(np.mean(self.classifier.predict(x01) == labels)),
+        "per_target_accuracy": [float(np.mean(hit[targets == t])) for t in range(self.num_classes)],
     }
+
+  def evaluate(self, evaluator, state, key: jax.Array) -> dict[str, float]:
+    result = self.metrics(evaluator.model, state, evaluator.test_x["x"],
+                          evaluator.test_x["cond"])
+    del result["per_target_accuracy"]            # eval.json holds scalars
     if self.sample_judge is not None:
       n = int(evaluator.config.eval.num_metric_samples)
       result.update(self.sample_judge(evaluator.samples(state, n, key)))

@@ -247,12 +247,15 @@ class Pix2Pix:
     return out
 
   def pictures(self, state: Pix2PixState, key: jax.Array, batch) -> dict:
-    """``translations``: rows of eight inputs (at the output size), their outputs and the
-    targets below them, for the first 16 examples."""
+    """``translations``: rows of eight inputs (enlarged to the output size by pixel
+    repetition, so a low-resolution input shows its pixels), their outputs and the targets
+    below them, for the first 16 examples."""
     del key
     c, y = self._split(batch, "Pix2Pix.pictures")
     n = min(16, (c.shape[0] // 8) * 8) or c.shape[0]
-    shown = self.to_unit(c[:n])
+    raw = batch["cond"][:n]
+    shown = self.to_unit(jax.image.resize(raw, (n,) + self.example_shape[:2] + raw.shape[-1:],
+                                          "nearest"))
     if shown.shape[-1] != y.shape[-1]:
       shown = jnp.broadcast_to(shown[..., :1], shown.shape[:-1] + y.shape[-1:])
     out = self.translate(state, batch["cond"][:n])

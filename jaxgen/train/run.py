@@ -175,12 +175,17 @@ def sample(config, workdir: str, log: Callable[[str], None] = print,
   ``workdir/samples.npy`` with pictures. For a run of several seeds: every seed's samples
   (``seed_index=None``; the array then has a leading seed axis and each seed gets a
   picture ``samples_seed<i>.png``), or those of seed ``seed_index`` only. Each seed draws
-  with its own evaluation key."""
+  with its own evaluation key. A model that translates images (pix2pix) has no samples of
+  its own: it writes its translations of the first ``config.num_samples`` test inputs
+  (:func:`translations`)."""
   run = build_run(config, workdir)
   state = run.restore(workdir, log)
   if seed_index is not None and not 0 <= seed_index < run.num_seeds:
     raise config_lib.ConfigError(f"seed index {seed_index} is out of range: {workdir!r} holds "
                                  f"{run.num_seeds} seed(s) (indices 0..{run.num_seeds - 1})")
+  if run.model.condition == "image":
+    one = state if run.num_seeds == 1 else steps.seed_slice(state, seed_index or 0)
+    return translations(run, one, workdir, int(config.num_samples), log)
   indices = [seed_index or 0] if (seed_index is not None or run.num_seeds == 1) else list(
       range(run.num_seeds))
   gen = jax.jit(run.model.generate, static_argnums=2)
@@ -199,4 +204,26 @@ def sample(config, workdir: str, log: Callable[[str], None] = print,
   log(f"wrote samples of shape {out.shape} "
       f"({'seeds x ' if out.ndim > len(outs[0].shape) else ''}samples x example) to "
       f"{os.path.join(workdir, 'samples.npy')} and pictures")
+  return out
+
+
+def translations(run: Run, state, workdir: str, num: int,
+                 log: Callable[[str], None] = print) -> np.ndarray:
+  """The translations (in [0, 1]) of the first ``num`` test inputs of an image-conditioned
+  model, written to ``workdir/samples.npy``, with ``samples.png``: rows of eight inputs
+  (at the output size), their translations and the targets."""
+  num = min(num, num_rows(run.test_x))
+  fn = jax.jit(run.model.translate)
+  b = int(run.config.eval.batch_size)
+  cond = run.test_x["cond"][:num]
+  out = np.concatenate([np.asarray(fn(state, cond[i:i + b])) for i in range(0, num, b)])
+  np.save(os.path.join(workdir, "samples.npy"), out)
+  shown = min(num, 32) - min(num, 32) % 8 or min(num, 32)
+  pics = np.asarray(run.model.pictures(state, jax.random.PRNGKey(0),
+                                       {"x": run.test_x["x"][:shown], "cond": cond[:shown]})
+                    ["translations"])
+  save_picture(os.path.join(workdir, "samples.png"), pics, run.dataset.info,
+               title=f"inputs, translations, targets; step {int(state.step)}")
+  log(f"wrote the translations of {num} test inputs, shape {out.shape}, to "
+      f"{os.path.join(workdir, 'samples.npy')} and samples.png")
   return out

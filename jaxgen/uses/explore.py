@@ -4,7 +4,8 @@ Pure functions on codes (NumPy in, NumPy out): :func:`lerp`, :func:`slerp`,
 :func:`traversal`, :func:`manifold_grid`, :func:`project_2d`, :func:`attribute_vector`;
 the domain change measured by the evaluator classifier (:func:`domain_change`); and
 :func:`explore_workdir`, the ``--mode explore`` command, which draws them all for a
-trained workdir into ``workdir/explore/``.
+trained workdir into ``workdir/explore/``. For a conditional VAE it draws the style
+transfers instead (:func:`analogies`: one test digit per row, redrawn as every digit).
 """
 from __future__ import annotations
 
@@ -176,9 +177,11 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
   evaluator classifier (``domain_change.json`` / ``.md`` / heatmap). Returns the
   domain-change result."""
   config = read_config(workdir) if config is None else config
+  if config.model.name == "cvae":
+    return analogies(load(workdir, config, seed_index, log), log=log, classifier=classifier)
   if config.model.name not in ("ae", "vae"):
-    raise config_lib.ConfigError(f"--mode explore needs a model with an encoder (ae or vae); "
-                                 f"{config.model.name!r} has none")
+    raise config_lib.ConfigError(f"--mode explore needs a model with an encoder (ae, vae or "
+                                 f"cvae); {config.model.name!r} has none")
   trained = load(workdir, config, seed_index, log)
   out = os.path.join(workdir, "explore")
   os.makedirs(out, exist_ok=True)
@@ -252,4 +255,63 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
   log(f"domain change: {100 * result['mean_to_b'][s1]:.1f}% of a→b edits at strength 1 "
       f"classified as b ({100 * result['mean_still_a'][s1]:.1f}% still as a); wrote "
       f"pictures and domain_change.json to {out}")
+  return result
+
+
+# --------------------------------------------------------------------------- analogies (CVAE)
+def slant_ordered_examples(slants, labels, num_rows: int = 10) -> np.ndarray:
+  """Indices of ``num_rows`` examples spanning the slants: for row ``r``, the example of
+  label ``r mod 10`` whose slant is nearest the ``(r + 0.5) / num_rows`` quantile of all
+  slants (a left-leaning digit at the top, a right-leaning one at the bottom)."""
+  slants, labels = np.asarray(slants), np.asarray(labels)
+  targets = np.quantile(slants, (np.arange(num_rows) + 0.5) / num_rows)
+  rows = []
+  for r, s in enumerate(targets):
+    idx = np.flatnonzero(labels == r % 10)
+    rows.append(int(idx[np.argmin(np.abs(slants[idx] - s))]))
+  return np.asarray(rows)
+
+
+def analogies(trained: Trained, log: Callable[[str], None] = print,
+              classifier: Optional[Classifier] = None, num_rows: int = 10) -> dict:
+  """``--mode explore`` for a conditional VAE (Kingma et al. 2014, figure 1): each test
+  digit is encoded with its own label (its *style* code) and decoded with every label.
+
+  Writes to ``workdir/explore/``: ``analogies.png`` (rows: test digits chosen across the
+  range of slants, :func:`slant_ordered_examples`; columns: the digit, then labels
+  0..9), ``analogies_random.png`` (ten random test digits), and ``style_transfer.json``
+  with the measurements of :class:`~jaxgen.evaluation.translation.StyleTransferJudge` on
+  the whole test split (every digit to each other label): the evaluator classifier's
+  accuracy on the target labels (overall and per target) and the slant correlation
+  between source and transfer. Returns that dict."""
+  from jaxgen.evaluation import image_quality as iq  # lazy: only the CVAE needs them
+  from jaxgen.evaluation.translation import StyleTransferJudge
+  out = os.path.join(trained.workdir, "explore")
+  os.makedirs(out, exist_ok=True)
+  model, c = trained.model, trained.config
+  name = f"cvae ({c.model.net}, {c.model.latent_dim}-d z), step {trained.step}"
+  x, y = np.asarray(trained.test_x["x"]), np.asarray(trained.test_x["cond"])
+  lo, hi = model.data_range
+  x01 = (x - lo) / (hi - lo)
+  k = int(c.model.num_classes)
+  picks = {"analogies": slant_ordered_examples(iq.slant(x01), y, num_rows),
+           "analogies_random": np.random.RandomState(0).choice(x.shape[0], num_rows, False)}
+  for fname, rows in picks.items():
+    src = np.repeat(rows, k)
+    grid = np.asarray(trained.transfer(x[src], y[src], np.tile(np.arange(k), rows.size)))
+    table = np.concatenate([x01[rows][:, None], grid.reshape((rows.size, k) + x.shape[1:])], 1)
+    image_table(os.path.join(out, f"{fname}.png"), table,
+                row_labels=[f"{y[i]} ({iq.slant(x01[i:i + 1])[0]:+.2f})" for i in rows],
+                column_labels=["x"] + [str(t) for t in range(k)],
+                title=f"style transfer: each test digit (slant) redrawn as every digit, {name}")
+  classifier = classifier or evaluator_classifier(trained.dataset, log=log)
+  judge = StyleTransferJudge(classifier, k, batch_size=int(c.eval.batch_size))
+  result = judge.metrics(model, trained.state, x, y)
+  result.update(model=name, step=trained.step, classifier_test_accuracy=classifier.test_accuracy,
+                num_transfers=int(x.shape[0] * (k - 1)))
+  write_json(os.path.join(out, "style_transfer.json"), result)
+  log(f"style transfer: {100 * result['transfer_accuracy']:.1f}% of {result['num_transfers']} "
+      f"transfers classified as their target label; slant correlation "
+      f"{result['slant_correlation']:.3f} (shuffled pairs {result['slant_correlation_shuffled']:.3f}); "
+      f"wrote analogies.png and style_transfer.json to {out}")
   return result

@@ -101,6 +101,19 @@ class Trained:
     key = jax.random.fold_in(self.key, 4) if key is None else key
     return self._jit("generate", self.model.generate, static_argnums=2)(self.state, key, n)
 
+  def translate(self, inputs: jax.Array) -> jax.Array:
+    """pix2pix: the outputs (in [0, 1]) for preprocessed input images ``inputs``."""
+    self._need("translate")
+    return self._jit("translate", self.model.translate)(self.state, jnp.asarray(inputs))
+
+  def transfer(self, x: jax.Array, labels, targets) -> jax.Array:
+    """Conditional VAE: preprocessed digits ``x`` (with their ``labels``) in the style of
+    each, redrawn as the ``targets`` labels (images in [0, 1])."""
+    self._need("transfer")
+    return self._jit("transfer", self.model.transfer)(
+        self.state.params, jnp.asarray(x, jnp.float32), jnp.asarray(labels, jnp.int32),
+        jnp.asarray(targets, jnp.int32))
+
   def nll(self, x: jax.Array, num_samples: int = 1000,
           key: Optional[jax.Array] = None) -> jax.Array:
     """Per-example importance-weighted -log p(x) with K = ``num_samples`` (likelihood
@@ -112,7 +125,8 @@ class Trained:
   def _need(self, method: str) -> None:
     if not hasattr(self.model, method):
       raise TypeError(f"a {self.config.model.name!r} model has no {method}(); "
-                      f"encode/decode are for the AE and the VAE")
+                      f"encode/decode are for the AE and the VAE, translate for pix2pix, "
+                      f"transfer for the conditional VAE")
 
 
 def read_config(workdir: str):

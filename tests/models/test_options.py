@@ -26,6 +26,11 @@ MB_OPTIONS = [("gan.mb_kernels", 3), ("gan.mb_dims", 2), ("gan.mb_normalize", Fa
 VAE_OPTIONS = [("model.hidden", (24,)), ("model.latent_dim", 3), ("model.net", "conv"),
                ("lr_schedule", "cosine")]
 AE_OPTIONS = [("model.hidden", (24,)), ("model.net", "conv"), ("model.likelihood", "gaussian")]
+CVAE_OPTIONS = [("model.num_classes", 12)]
+PIX2PIX_OPTIONS = [("pix2pix.features", 6), ("pix2pix.max_features", 4), ("pix2pix.depth", 1),
+                   ("pix2pix.bottleneck_blocks", 1), ("pix2pix.dropout", 0.2),
+                   ("pix2pix.norm", "instance"), ("pix2pix.norm", "none"),
+                   ("pix2pix.d_features", 6), ("pix2pix.d_layers", 2)]
 
 # option -> the test (file::function) that checks its exact effect on the loss or gradient
 EXACT_ELSEWHERE = {
@@ -47,6 +52,10 @@ EXACT_ELSEWHERE = {
     "gan.d_optimizer.b1": "models/test_gan.py::test_discriminator_loss_and_gradient_by_hand",
     "gan.d_optimizer.b2": "models/test_gan.py::test_discriminator_loss_and_gradient_by_hand",
     "model.name": "models/test_interface.py::test_declared_metrics_are_the_returned_metrics",
+    "pix2pix.l1_weight": "models/test_pix2pix.py::test_l1_weight_scales_the_l1_gradient",
+    "pix2pix.gan_weight": "models/test_pix2pix.py::test_without_the_gan_term_the_gradient_is_the_l1_terms",
+    "pix2pix.upsample": "models/test_pix2pix.py::test_inputs_are_resized_to_the_output_size",
+    "pix2pix.residual": "models/test_pix2pix.py::test_residual_output_starts_from_the_input",
 }
 
 
@@ -54,11 +63,12 @@ def test_every_model_option_is_covered():
   """Every key of the model, gan and optimizer groups is trained here or tested exactly
   elsewhere (and that test exists)."""
   c = base_config()
-  keys = {f"{g}.{k}" for g in ("model", "gan") for k in c[g].keys()
+  keys = {f"{g}.{k}" for g in ("model", "gan", "pix2pix") for k in c[g].keys()
           if not hasattr(c[g][k], "keys")}
   keys |= {f"gan.{o}.{k}" for o in ("g_optimizer", "d_optimizer") for k in c.gan[o].keys()}
   keys |= {"learning_rate", "lr_schedule", "lr_final_fraction", "skip_nonfinite"}
-  trained = {k for k, _ in GAN_OPTIONS + MB_OPTIONS + VAE_OPTIONS + AE_OPTIONS}
+  trained = {k for k, _ in GAN_OPTIONS + MB_OPTIONS + VAE_OPTIONS + AE_OPTIONS + CVAE_OPTIONS
+             + PIX2PIX_OPTIONS}
   assert keys <= trained | set(EXACT_ELSEWHERE), sorted(keys - trained - set(EXACT_ELSEWHERE))
   tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   for key, where in EXACT_ELSEWHERE.items():
@@ -76,10 +86,10 @@ def _set(config, key, value):
   target[last] = value
 
 
-def _outcome(config, shape, batch):
+def _outcome(config, shape, batch, input_shape=None):
   """Everything two training steps produce from fixed keys and a fixed batch: the shapes
   and values of the whole state (parameters, optimizer states, EMA, ...) and the metrics."""
-  model = models.build(config, shape)
+  model = models.build(config, shape, input_shape)
   state = model.init(jax.random.PRNGKey(0))
   step = jax.jit(model.train_step)
   metrics = []
@@ -100,10 +110,10 @@ def _differs(a, b) -> bool:
 _REFERENCE = {}
 
 
-def _reference(name, make_config, shape, batch):
+def _reference(name, make_config, shape, batch, input_shape=None):
   """The default's outcome, computed once per module run."""
   if name not in _REFERENCE:
-    _REFERENCE[name] = _outcome(make_config(), shape, batch)
+    _REFERENCE[name] = _outcome(make_config(), shape, batch, input_shape)
   return _REFERENCE[name]
 
 
@@ -144,3 +154,39 @@ def test_each_autoencoder_option_changes_training(load_config, tiny, name, key, 
   ref = _reference(name, config, (28, 28, 1), DIGITS)
   changed = _outcome(config(**{key: value}), (28, 28, 1), DIGITS)
   assert _differs(ref, changed), f"{name}: {key}={value!r} changed nothing"
+
+
+@pytest.mark.parametrize("key,value", CVAE_OPTIONS, ids=[f"cvae:{k}={v}" for k, v in CVAE_OPTIONS])
+def test_each_cvae_option_changes_training(load_config, tiny, key, value):
+  def config(**changes):
+    c = tiny(load_config("cvae_mnist"), num_steps=100)
+    for k, v in changes.items():
+      _set(c, k, v)
+    return c
+  batch = {"x": DIGITS, "cond": jnp.arange(8, dtype=jnp.int32)}
+  ref = _reference("cvae", config, (28, 28, 1), batch)
+  changed = _outcome(config(**{key: value}), (28, 28, 1), batch)
+  assert _differs(ref, changed), f"cvae: {key}={value!r} changed nothing"
+
+
+PAIRS = {"x": jax.random.uniform(jax.random.PRNGKey(2), (4, 16, 16, 1)) * 2 - 1,
+         "cond": jax.random.uniform(jax.random.PRNGKey(3), (4, 8, 8, 1)) * 2 - 1}
+
+
+def _pix2pix(**changes):
+  c = base_config()
+  c.model.name = "pix2pix"
+  c.dataset.preprocess = c.dataset.eval_preprocess = "symmetric"
+  c.pix2pix.features, c.pix2pix.max_features, c.pix2pix.d_features = 4, 8, 4
+  c.pix2pix.depth, c.pix2pix.d_layers = 2, 1
+  for k, v in changes.items():
+    _set(c, k, v)
+  return c
+
+
+@pytest.mark.parametrize("key,value", PIX2PIX_OPTIONS,
+                         ids=[f"pix2pix:{k}={v}" for k, v in PIX2PIX_OPTIONS])
+def test_each_pix2pix_option_changes_training(key, value):
+  ref = _reference("pix2pix", _pix2pix, (16, 16, 1), PAIRS, (8, 8, 1))
+  changed = _outcome(_pix2pix(**{key: value}), (16, 16, 1), PAIRS, (8, 8, 1))
+  assert _differs(ref, changed), f"pix2pix: {key}={value!r} changed nothing"
