@@ -206,3 +206,28 @@ def test_bad_batches_are_one_line_errors():
     model.generate(state, jax.random.PRNGKey(0), 4)
   with pytest.raises(ValueError, match="input_shape"):
     models.build(_config(), TARGET)
+
+
+def test_discriminator_loss_by_hand():
+  """D's loss is the cross-entropy of (input, target) as real and (input, G(input)) as
+  generated, both shown with the input; G's output is drawn with the step's key."""
+  model = _model(**{"gan.real_label": 0.9})
+  s0 = model.init(jax.random.PRNGKey(1))
+  batch = _batch()
+  key = jax.random.PRNGKey(4)
+  _, metrics = model.discriminator_step(s0, batch, key)
+  c = model.model_input(batch["cond"])
+  g, d = s0.generator, s0.discriminator
+  fake, _ = model.G.apply({"params": g.params, "batch_stats": g.batch_stats}, c, train=True,
+                          rngs={"dropout": key}, mutable=["batch_stats"])
+  variables = {"params": d.params, "batch_stats": d.batch_stats}
+  real_logits, upd = model.D.apply(variables, c, batch["x"], train=True, mutable=["batch_stats"])
+  fake_logits, _ = model.D.apply({"params": d.params, **upd}, c, fake, train=True,
+                                 mutable=["batch_stats"])
+  sp = lambda v: np.log1p(np.exp(np.asarray(v, np.float64)))      # softplus
+  want = np.mean(0.9 * sp(-real_logits) + 0.1 * sp(real_logits)) + np.mean(sp(fake_logits))
+  np.testing.assert_allclose(metrics["d_loss"], want, rtol=1e-5)
+  # shown without the input, D would see something else
+  blank, _ = model.D.apply(variables, jnp.zeros_like(c), batch["x"], train=True,
+                           mutable=["batch_stats"])
+  assert not np.allclose(blank, real_logits)
