@@ -44,7 +44,7 @@ def fitted_gaussian_codes(codes, key: jax.Array, n: int) -> np.ndarray:
 
 def model_source_name(config) -> str:
   return {"vae": "VAE prior samples", "ae": "AE decodes of N(0, I) codes",
-          "gan": "GAN samples"}.get(config.model.name, f"{config.model.name} samples")
+          "gan": "GAN samples", "cvae": "CVAE prior samples (labels 0-9 in turn)"}.get(config.model.name, f"{config.model.name} samples")
 
 
 def judge_trained(trained, num_samples: Optional[int] = None, judge=None,
@@ -55,6 +55,11 @@ def judge_trained(trained, num_samples: Optional[int] = None, judge=None,
   (:func:`~jaxgen.evaluation.sample_quality.make_judge`, which may train the evaluator
   classifier once)."""
   config, dataset = trained.config, trained.dataset
+  if trained.model.condition == "image":
+    from jaxgen.config import ConfigError  # lazy: only for this refusal
+    raise ConfigError(f"--mode judge judges samples; {config.model.name!r} translates input "
+                      f"images, and its PSNR, SSIM, sharpness and accuracy against the baselines "
+                      f"are in eval.json (--mode evaluate)")
   if dataset.kind != "image" or dataset.test_labels is None:
     raise ValueError(f"judging samples needs a labelled image dataset; {dataset.name!r} is not")
   n = int(num_samples or config.eval.num_metric_samples)
@@ -71,7 +76,7 @@ def judge_trained(trained, num_samples: Optional[int] = None, judge=None,
                                                         min(n, dataset.train.shape[0]),
                                                         replace=False)].astype(np.float32) / 255.0,
              model_source_name(config): np.asarray(trained.generate(n, jax.random.fold_in(key, 0)))}
-  if hasattr(trained.model, "mean_image"):
+  if config.model.name in ("ae", "vae"):
     codes = np.asarray(trained.encode(trained.train_x))
     z = fitted_gaussian_codes(codes, jax.random.fold_in(key, 1), n)
     sources[f"{config.model.name.upper()} decodes of a Gaussian fitted to training codes"] = (
