@@ -78,3 +78,32 @@ def test_sample_tables_average_the_seeds_and_list_every_source(tmp_path):
   text = sample_tables.judge_markdown(judged)
   assert text.count("test split") == 1 and text.count("training split") == 1
   assert "| `a` (step 7) | AE decodes of N(0, I) codes |" in text and "GAN samples" in text
+
+
+def test_translation_tables_read_each_run_and_its_baselines(tmp_path):
+  """The README's pix2pix table: the baselines and the targets from the runs' eval.json,
+  each model's own figures in its row; the CVAE table from style_transfer.json."""
+  import json
+  from benchmarks import translation_tables as tt
+  base = {"bicubic_psnr": 14.5, "bicubic_ssim": 0.51, "nearest_psnr": 13.9, "nearest_ssim": 0.53,
+          "truth_accuracy": 0.975, "bicubic_accuracy": 0.84, "nearest_accuracy": 0.85,
+          "num_test_examples": 1000, "step": 30}
+  dirs = []
+  for name, psnr, acc in (("l1", 20.26, 0.936), ("gan", 19.89, 0.939)):
+    d = tmp_path / name
+    d.mkdir()
+    (d / "eval.json").write_text(json.dumps({**base, "psnr": psnr, "ssim": 0.8, "accuracy": acc}))
+    dirs.append(str(d))
+  table = tt.pair_table("sr", *dirs)
+  rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines() if "|" in line}
+  assert "20.26" in rows["pix2pix, L1 only"] and "93.6%" in rows["pix2pix, L1 only"]
+  assert "19.89" in rows["pix2pix, L1 + GAN"] and "93.9%" in rows["pix2pix, L1 + GAN"]
+  assert "14.50" in rows["bicubic upsampling"] and "97.5%" in rows["truth (held-out targets)"]
+  assert "colourfulness" not in table            # columns only for what the runs measured
+  c = tmp_path / "cvae"
+  (c / "explore").mkdir(parents=True)
+  (c / "explore" / "style_transfer.json").write_text(json.dumps(
+      {"model": "cvae z4", "transfer_accuracy": 0.9512, "slant_correlation": 0.81,
+       "slant_correlation_shuffled": 0.002}))
+  (c / "eval.json").write_text(json.dumps({"nll": 82.4}))
+  assert "| cvae z4 | 95.1% | 0.810 | 0.002 | 82.40 |" in tt.cvae_table([str(c)])

@@ -14,7 +14,8 @@ from jaxgen import train
 from jaxgen.data import pipeline
 from jaxgen.data.preprocess import preprocess_batch
 from jaxgen.train import steps
-from jaxgen.uses import explore, loading
+from jaxgen.config import ConfigError
+from jaxgen.uses import explore, judge, loading
 
 
 def _pix2pix(config, **changes):
@@ -120,6 +121,8 @@ def test_pix2pix_eval_json_sample_and_l1_only(tmp_path, pix2pix_config):
   np.testing.assert_allclose(samples, out[:20], atol=1e-6)
   assert os.path.exists(os.path.join(work, "samples.png"))
   assert np.load(os.path.join(work, "samples.npy")).shape == (20, 28, 28, 1)
+  with pytest.raises(ConfigError, match="translates input images"):   # no samples to judge
+    judge.judge_workdir(work, log=lambda s: None)
   # L1 only: no discriminator metrics, D left at its initialization
   pix2pix_config.pix2pix.gan_weight = 0.0
   s0 = train.build_run(pix2pix_config).init_state()
