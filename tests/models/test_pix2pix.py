@@ -108,7 +108,8 @@ def test_without_the_gan_term_the_gradient_is_the_l1_terms(differ):
   for w in (0.0, 1.0):
     model = _model(**{"pix2pix.gan_weight": w, "pix2pix.l1_weight": 3.0})
     state = model.init(jax.random.PRNGKey(1))
-    grads[w] = jax.grad(lambda p: model.generator_loss_terms(p, state, batch, key)[0].total)(
+    grads[w] = jax.jit(jax.grad(
+        lambda p: model.generator_loss_terms(p, state, batch, key)[0].total))(
         state.generator.params)
   model = _model(**{"pix2pix.gan_weight": 0.0, "pix2pix.l1_weight": 3.0})
   state = model.init(jax.random.PRNGKey(1))
@@ -120,7 +121,8 @@ def test_without_the_gan_term_the_gradient_is_the_l1_terms(differ):
                             rngs={"dropout": key}, mutable=["batch_stats"])
     return 3.0 * jnp.mean(jnp.abs(fake - batch["x"]))
 
-  chex.assert_trees_all_close(grads[0.0], jax.grad(l1_term)(g.params), rtol=1e-5, atol=1e-8)
+  chex.assert_trees_all_close(grads[0.0], jax.jit(jax.grad(l1_term))(g.params), rtol=1e-5,
+                              atol=1e-8)
   assert differ(grads[0.0], grads[1.0])
   # the L1-only train step leaves D as it was initialized and reports no D metrics
   s1, metrics = jax.jit(model.train_step)(state, batch, jax.random.PRNGKey(2))
@@ -179,18 +181,19 @@ def test_translation_is_deterministic_and_in_unit_range():
   state = model.init(jax.random.PRNGKey(1))
   state, _ = jax.jit(model.train_step)(state, _batch(), jax.random.PRNGKey(2))
   cond = _batch(seed=3)["cond"]
-  a, b = model.translate(state, cond), model.translate(state, cond)
+  translate = jax.jit(model.translate)
+  a, b = translate(state, cond), translate(state, cond)
   np.testing.assert_array_equal(a, b)
   assert a.shape == (4,) + TARGET and float(a.min()) >= 0 and float(a.max()) <= 1
-  out = model.eval_batch(state, _batch(seed=3), jax.random.PRNGKey(0))
+  out = jax.jit(model.eval_batch)(state, _batch(seed=3), jax.random.PRNGKey(0))
   np.testing.assert_allclose(out["l1"], np.mean(np.abs(2 * np.asarray(a) - 1 - np.asarray(
       _batch(seed=3)["x"])), axis=(1, 2, 3)) / 2, rtol=1e-4, atol=1e-6)
   assert set(out) == set(model.eval_metrics) and out["d_real"].shape == (4,)
-  pics = model.pictures(state, jax.random.PRNGKey(0), _batch(n=16))
+  pics = jax.jit(model.pictures)(state, jax.random.PRNGKey(0), _batch(n=16))
   # rows of eight: inputs, outputs, targets
   grid = pics["translations"]
   assert grid.shape == (48,) + TARGET
-  np.testing.assert_allclose(grid[8:16], model.translate(state, _batch(n=16)["cond"])[:8], atol=1e-6)
+  np.testing.assert_allclose(grid[8:16], translate(state, _batch(n=16)["cond"])[:8], atol=1e-6)
   np.testing.assert_allclose(grid[16:24], (_batch(n=16)["x"][:8] + 1) / 2, atol=1e-6)
 
 
@@ -215,7 +218,7 @@ def test_discriminator_loss_by_hand():
   s0 = model.init(jax.random.PRNGKey(1))
   batch = _batch()
   key = jax.random.PRNGKey(4)
-  _, metrics = model.discriminator_step(s0, batch, key)
+  _, metrics = jax.jit(model.discriminator_step)(s0, batch, key)
   c = model.model_input(batch["cond"])
   g, d = s0.generator, s0.discriminator
   fake, _ = model.G.apply({"params": g.params, "batch_stats": g.batch_stats}, c, train=True,
