@@ -12,13 +12,7 @@ import pytest
 from jaxgen.nets import gan
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _fast_compiles():
-  """Turns XLA's optimizations off for this module only (10x faster compiles on CPU)."""
-  previous = jax.config.read("jax_disable_most_optimizations")
-  jax.config.update("jax_disable_most_optimizations", True)
-  yield
-  jax.config.update("jax_disable_most_optimizations", previous)
+pytestmark = pytest.mark.usefixtures("fast_compiles")   # XLA's optimizations off here
 
 
 def _np(x):
