@@ -30,18 +30,12 @@ from jaxgen.evaluation import image_quality as iq
 
 
 def _batched(fn: Callable, arrays: tuple, batch_size: int) -> np.ndarray:
-  """``fn(*rows)`` over fixed-size row batches of ``arrays`` (the last one padded, so a
-  jitted ``fn`` compiles once), concatenated on the host."""
-  n = arrays[0].shape[0]
-  b = min(batch_size, n)
-  out = []
-  for start in range(0, n, b):
-    rows = [a[start:start + b] for a in arrays]
-    short = b - rows[0].shape[0]
-    if short:
-      rows = [jnp.concatenate([r, jnp.zeros((short,) + r.shape[1:], r.dtype)]) for r in rows]
-    out.append(np.asarray(fn(*rows))[:b - short])
-  return np.concatenate(out)
+  """``fn(*rows)`` over fixed-size row batches of ``arrays`` on the host
+  (:func:`jaxgen.train.evaluator.map_batches`: one compilation, the last batch padded)."""
+  from jaxgen.train.evaluator import map_batches  # lazy: the trainer imports this package
+  out = map_batches(lambda rows, _: fn(*rows), tuple(jnp.asarray(a) for a in arrays),
+                    batch_size, jax.random.PRNGKey(0))
+  return np.asarray(out)
 
 
 def _means(prefix: str, values: dict[str, np.ndarray]) -> dict[str, float]:

@@ -25,7 +25,7 @@ from jaxgen.data.preprocess import deterministic, preprocess_batch
 from jaxgen.evaluation import sample_quality
 from jaxgen.models.interface import GenerativeModel
 from jaxgen.train import steps
-from jaxgen.train.evaluator import Evaluator, final_evaluation
+from jaxgen.train.evaluator import Evaluator, final_evaluation, map_batches
 from jaxgen.train.outputs import format_scalars, save_picture, write_json
 from jaxgen.uses import density
 
@@ -214,14 +214,12 @@ def translations(run: Run, state, workdir: str, num: int,
   (at the output size), their translations and the targets."""
   num = min(num, num_rows(run.test_x))
   fn = jax.jit(run.model.translate)
-  b = int(run.config.eval.batch_size)
   cond = run.test_x["cond"][:num]
-  out = np.concatenate([np.asarray(fn(state, cond[i:i + b])) for i in range(0, num, b)])
+  out = np.asarray(map_batches(lambda c, _: fn(state, c), cond, int(run.config.eval.batch_size),
+                               jax.random.PRNGKey(0)))
   np.save(os.path.join(workdir, "samples.npy"), out)
-  shown = min(num, 32) - min(num, 32) % 8 or min(num, 32)
-  pics = np.asarray(run.model.pictures(state, jax.random.PRNGKey(0),
-                                       {"x": run.test_x["x"][:shown], "cond": cond[:shown]})
-                    ["translations"])
+  shown = {"x": run.test_x["x"][:num], "cond": cond}          # pictures draws the first 16
+  pics = np.asarray(run.model.pictures(state, jax.random.PRNGKey(0), shown)["translations"])
   save_picture(os.path.join(workdir, "samples.png"), pics, run.dataset.info,
                title=f"inputs, translations, targets; step {int(state.step)}")
   log(f"wrote the translations of {num} test inputs, shape {out.shape}, to "
