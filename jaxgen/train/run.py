@@ -218,7 +218,7 @@ def translations(run: Run, state, workdir: str, num: int,
   out = np.asarray(map_batches(lambda c, _: fn(state, c), cond, int(run.config.eval.batch_size),
                                jax.random.PRNGKey(0)))
   np.save(os.path.join(workdir, "samples.npy"), out)
-  shown = {"x": run.test_x["x"][:num], "cond": cond}          # pictures draws the first 16
+  shown = {"x": run.test_x["x"][:16], "cond": cond[:16]}        # what pictures draws
   pics = np.asarray(run.model.pictures(state, jax.random.PRNGKey(0), shown)["translations"])
   save_picture(os.path.join(workdir, "samples.png"), pics, run.dataset.info,
                title=f"inputs, translations, targets; step {int(state.step)}")
