@@ -39,6 +39,16 @@ flags.DEFINE_list("nll_ks", ["1", "10", "100", "1000", "5000"],
                   "--mode evaluate: the K values of the NLL-against-K table ('' = skip).")
 flags.DEFINE_bool("allow_config_change", False,
                   "Resume a workdir whose checkpoints were written with a different config.")
+flags.DEFINE_enum("distributed", "off", ["off", "auto"],
+                  "'auto': join the other processes of this job as JAX detects them (SLURM, "
+                  "Open MPI, Kubernetes, Cloud TPU); or give --coordinator_address etc.")
+flags.DEFINE_string("coordinator_address", None, "Many processes: host:port of process 0.")
+flags.DEFINE_integer("num_processes", None, "Many processes: how many in all.")
+flags.DEFINE_integer("process_id", None, "Many processes: this one's index (0 = the writer).")
+flags.DEFINE_integer("cpu_devices", 0, "Use this many CPU devices (with the gloo collectives "
+                     "between processes) instead of the default backend; 0 = off.")
+flags.DEFINE_float("peer_timeout", 60.0, "Many processes: seconds without a heartbeat after "
+                   "which a peer counts as dead and this process exits (code 3).")
 
 
 def _fail(message: str) -> None:
@@ -62,7 +72,20 @@ def main(argv):
   if bool(FLAGS.config.get("deterministic", True)) and "xla_gpu_deterministic_ops" not in xla_flags:
     # Read when JAX initializes its backend, at the first computation: nothing has run yet.
     os.environ["XLA_FLAGS"] = (xla_flags + " --xla_gpu_deterministic_ops=true").strip()
+  if FLAGS.peer_timeout <= 0:
+    _fail(f"--peer_timeout must be > 0 seconds, got {FLAGS.peer_timeout}")
   # Imported here, after XLA_FLAGS is final (JAX reads it when its backend starts).
+  from jaxgen import distributed  # lazy: after XLA_FLAGS is final (see above)
+  try:   # before anything touches a device
+    if FLAGS.cpu_devices < 0:
+      _fail(f"--cpu_devices must be >= 0, got {FLAGS.cpu_devices}")
+    if FLAGS.cpu_devices:
+      distributed.use_cpu_devices(FLAGS.cpu_devices)
+    if not distributed.initialize_from_env():
+      distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id,
+                             auto=FLAGS.distributed == "auto", peer_timeout=FLAGS.peer_timeout)
+  except distributed.DistributedError as e:
+    _fail(str(e))
   from jaxgen import train as training  # lazy: after XLA_FLAGS is final (see above)
   from jaxgen.checkpoint import CheckpointError  # lazy: as above
   from jaxgen.config import ConfigError  # lazy: as above

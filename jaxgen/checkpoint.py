@@ -1,4 +1,9 @@
-"""Checkpoints with orbax-checkpoint: keep the last N, restore the latest readable one."""
+"""Checkpoints with orbax-checkpoint: keep the last N, restore the latest readable one.
+
+In a multi-process run every process calls :meth:`Checkpointer.save` and
+:meth:`Checkpointer.restore` together: orbax writes each array's shards from the processes
+that hold them into one checkpoint, and restores into whatever sharding the template has,
+so a checkpoint written by P processes restores in a run of any other process count."""
 from __future__ import annotations
 
 import os
@@ -7,6 +12,8 @@ from typing import Any, Optional
 
 import jax
 import orbax.checkpoint as ocp
+
+from jaxgen import distributed
 
 
 class CheckpointError(RuntimeError):
@@ -70,16 +77,19 @@ class Checkpointer:
       return restored
     raise CheckpointError(f"no readable checkpoint in {self.directory}: " + "; ".join(problems))
 
-  def _move_aside(self, step: int) -> str:
+  def _move_aside(self, step: int) -> Optional[str]:
     """Renames the folder of checkpoint ``step`` to ``damaged-<step>`` (``-1``, ``-2``, ...
-    if that exists); returns the new name."""
+    if that exists); returns the new name. In a multi-process run process 0 renames it and
+    every process then waits for that (None elsewhere)."""
     name, n = f"damaged-{step}", 0
-    while os.path.exists(os.path.join(self.directory, name)):
-      n += 1
-      name = f"damaged-{step}-{n}"
-    shutil.move(os.path.join(self.directory, str(step)), os.path.join(self.directory, name))
+    if distributed.is_writer():
+      while os.path.exists(os.path.join(self.directory, name)):
+        n += 1
+        name = f"damaged-{step}-{n}"
+      shutil.move(os.path.join(self.directory, str(step)), os.path.join(self.directory, name))
+    distributed.barrier(f"jaxgen-checkpoint-aside-{step}")
     self._manager.reload()
-    return name
+    return name if distributed.is_writer() else None
 
   def close(self) -> None:
     self._manager.wait_until_finished()

@@ -48,6 +48,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.seed_batching = "map"        # num_seeds > 1: 'map' (lax.map: each seed bit-identical to its
                                  # single-seed run) or 'vmap' (jax.vmap: faster on accelerators)
   c.num_samples = 1000           # --mode sample: how many samples to write
+  c.mesh = ml_collections.ConfigDict()   # the device mesh of training (jaxgen.train.mesh)
+  c.mesh.data = 0                # devices the batch is split over (0: every device the runs leave)
+  c.mesh.runs = 1                # devices the seeds (num_seeds > 1) are laid over, no communication
 
   c.dataset = ml_collections.ConfigDict()
   c.dataset.name = "mnist_subset"
@@ -213,6 +216,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
               "pix2pix.d_layers"):
     _int(config, key)
   _int(config, "model.num_classes", minimum=2)
+  _int(config, "mesh.runs")
+  _int(config, "mesh.data", minimum=0)
   _int(config, "pix2pix.depth", minimum=0)
   _int(config, "pix2pix.bottleneck_blocks", minimum=0)
   _number(config, "pix2pix.l1_weight", lambda v: v >= 0, ">= 0")

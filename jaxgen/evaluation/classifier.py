@@ -226,11 +226,13 @@ def evaluator_classifier(dataset: Dataset, config: ClassifierConfig = Classifier
         f"({clf.info['test_accuracy_thresholded']:.4f} on thresholded digits)")
     try:
       os.makedirs(cache_dir, exist_ok=True)
-      with open(path + ".msgpack.tmp", "wb") as f:
+      tmp = f".tmp{os.getpid()}"     # processes of one run may write at the same time
+      with open(path + ".msgpack" + tmp, "wb") as f:
         f.write(flax.serialization.to_bytes(clf.params))
-      os.replace(path + ".msgpack.tmp", path + ".msgpack")
-      with open(path + ".json", "w") as f:
+      with open(path + ".json" + tmp, "w") as f:
         json.dump(clf.info, f, indent=2)
+      os.replace(path + ".msgpack" + tmp, path + ".msgpack")
+      os.replace(path + ".json" + tmp, path + ".json")
     except OSError as e:
       log(f"could not cache the evaluator classifier in {cache_dir} ({e.strerror})")
   need = REQUIRED_ACCURACY.get(dataset.name)

@@ -22,6 +22,7 @@ from jaxgen import losses
 from jaxgen.models.inputs import check_batch
 from jaxgen.models.state import TrainState, guard_nonfinite, learning_rate
 from jaxgen.nets import gan as gan_nets
+from jaxgen.sharding import batch_rows
 
 
 @flax.struct.dataclass
@@ -113,7 +114,7 @@ class GAN:
     return out, updated["batch_stats"]
 
   def noise(self, key: jax.Array, n: int) -> jax.Array:
-    return jax.random.normal(key, (n, self.noise_dim), jnp.float32)
+    return batch_rows(jax.random.normal(key, (n, self.noise_dim), jnp.float32))
 
   # ------------------------------------------------------------------ the game
   def discriminator_step(self, state: GANState, real: jax.Array, key: jax.Array):

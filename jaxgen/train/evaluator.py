@@ -166,15 +166,19 @@ def periodic_evaluation(evaluator: Evaluator, writer, state, keys: list[dict],
   evals = across_seeds(evaluate_seeds(evaluator, state, keys, "periodic"))
   values = {f"eval/{k}": v for k, v in evals.items() if isinstance(v, (int, float))}
   writer.scalars(step, values)
-  writer.images(step, evaluator.pictures(state if len(keys) == 1 else seed_slice(state, 0),
-                                         keys[0]["eval"]))
+  if getattr(writer, "enabled", True):
+    writer.images(step, evaluator.pictures(state if len(keys) == 1 else seed_slice(state, 0),
+                                           keys[0]["eval"]))
   return values
 
 
-def final_evaluation(evaluator: Evaluator, state, keys: list[dict], directory: str) -> dict:
+def final_evaluation(evaluator: Evaluator, state, keys: list[dict], directory: str,
+                     write: bool = True) -> dict:
   """``evaluator.final`` over the seeds (:func:`across_seeds`), written to
-  ``directory/eval.json`` and returned."""
+  ``directory/eval.json`` (unless ``write`` is False: a process other than the writer) and
+  returned."""
   result = across_seeds(evaluate_seeds(evaluator, state, keys, "final"))
-  with open(os.path.join(directory, "eval.json"), "w") as f:
-    json.dump(result, f, indent=2)
+  if write:
+    with open(os.path.join(directory, "eval.json"), "w") as f:
+      json.dump(result, f, indent=2)
   return result

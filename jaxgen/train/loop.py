@@ -15,14 +15,15 @@ import time
 from typing import Any, Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
 from jaxgen import config as config_lib
+from jaxgen import distributed
 from jaxgen.checkpoint import Checkpointer
 from jaxgen.train.evaluator import final_evaluation, periodic_evaluation
 from jaxgen.train.outputs import MetricsWriter, format_scalars, write_environment, write_json
+from jaxgen.train import mesh as mesh_lib
 from jaxgen.train.run import build_run
 from jaxgen.train.steps import chunk_length
 
@@ -64,8 +65,10 @@ class _SignalCatcher:
 
 
 # Keys that may change between a run and its resumption: they do not change the math
-# (num_steps only while the learning rate is constant: a decay schedule spans num_steps).
-RESUMABLE_CHANGES = ("num_steps", "progress", "keep_checkpoints", "num_samples")
+# (num_steps only while the learning rate is constant: a decay schedule spans num_steps;
+# the mesh only in the last bits, through the all-reduce's summation order: a run may
+# resume on another number of devices or processes).
+RESUMABLE_CHANGES = ("num_steps", "progress", "keep_checkpoints", "num_samples", "mesh")
 
 
 def config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -75,10 +78,12 @@ def config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
     free.discard("num_steps")
   out = []
   for k in sorted(set(old) | set(new)):
+    if f"{prefix}{k}" in free:
+      continue
     a, b = old.get(k, "<missing>"), new.get(k, "<missing>")
     if isinstance(a, dict) and isinstance(b, dict):
       out += config_differences(a, b, f"{prefix}{k}.")
-    elif a != b and f"{prefix}{k}" not in free:
+    elif a != b:
       out.append(f"{prefix}{k}: {a!r} -> {b!r}")
   return out
 
@@ -122,42 +127,54 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   A workdir that holds checkpoints of a different config is refused (ConfigError) unless
   ``allow_config_change``; only the keys in ``RESUMABLE_CHANGES`` may differ. SIGTERM or
   SIGINT saves a checkpoint at the end of the current chunk and raises :class:`Preempted`.
+
+  Training runs on the device mesh of ``config.mesh`` (:mod:`jaxgen.train.mesh`), in one
+  process or in all the processes joined by :mod:`jaxgen.distributed` (each calls this
+  with the same arguments; only process 0 logs and writes files other than checkpoints).
   """
+  writes = distributed.is_writer()
+  if not writes:
+    log = lambda message: None   # noqa: E731 - process 0 speaks for all
   run = build_run(config, workdir)
   if not allow_config_change:
     _refuse_changed_config(config, workdir)
-  state = run.init_state()
+  state = run.place_state(run.init_state())
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints, log=log,
                       writer=True)
   if ckpt.latest_step() is not None:
     state = ckpt.restore(state)
-    log(f"resumed from the checkpoint of step {int(np.max(state.step))} in {ckpt.directory}")
-  # only once the run can go on
-  write_json(os.path.join(workdir, "config.json"),
-             config.to_json_best_effort(indent=2, sort_keys=True))
-  write_environment(os.path.join(workdir, "environment.json"))
+    log(f"resumed from the checkpoint of step {ckpt.restored_step} in {ckpt.directory}")
+  distributed.set_describe(lambda: f"the latest checkpoint is step {ckpt.latest_step()} in "
+                           f"{ckpt.directory}: run the same command again to resume")
+  if writes:    # only once the run can go on
+    write_json(os.path.join(workdir, "config.json"),
+               config.to_json_best_effort(indent=2, sort_keys=True))
+    write_environment(os.path.join(workdir, "environment.json"))
 
   chunk = chunk_length(config)
   train_chunk = run.compile_chunk(chunk)
   inputs = run.chunk_inputs()
   evaluator = run.evaluator(log)
-  writer = MetricsWriter(workdir, run.dataset.info)
-  step = int(np.max(state.step))
+  writer = MetricsWriter(workdir, run.dataset.info, enabled=writes)
+  step = int(np.max(mesh_lib.fetch(state.step)))
   pending = []          # per-chunk metrics, still on device
+  devices = mesh_lib.num_devices(run.mesh)
   desc = f"{config.model.name}:{run.dataset.name}" + (
-      f" x{run.num_seeds} seeds" if run.num_seeds > 1 else "")
-  bar = tqdm(total=config.num_steps, initial=step, disable=not config.progress,
+      f" x{run.num_seeds} seeds" if run.num_seeds > 1 else "") + (
+      f" on {devices} devices" if devices > 1 else "") + (
+      f" in {jax.process_count()} processes" if jax.process_count() > 1 else "")
+  bar = tqdm(total=config.num_steps, initial=step, disable=not (config.progress and writes),
              dynamic_ncols=True, unit="step", desc=desc)
   t_log, s_log = time.perf_counter(), step
   catcher = _SignalCatcher().install()
   try:
     while step < config.num_steps:
-      state, metrics = train_chunk(state, *inputs, jnp.int32(step))
+      state, metrics = train_chunk(state, *inputs, np.int32(step))
       step += chunk
       pending.append(metrics)
       bar.update(chunk)
       if step % config.log_every == 0 or step == config.num_steps:
-        stacked = jax.device_get(pending)
+        stacked = mesh_lib.fetch(pending)
         pending = []
         values = {f"train/{k}": float(np.mean(np.stack([m[k] for m in stacked])))
                   for k in stacked[0]}
@@ -169,19 +186,21 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
         writer.scalars(step, values)
         bar.set_postfix({k: f"{values['train/' + k]:.4g}" for k in run.model.progress_metrics})
       if step % config.eval_every == 0 or step == config.num_steps:
-        values = periodic_evaluation(evaluator, writer, state, run.keys, step)
-        bar.write(f"step {step}: {format_scalars(values)}")
+        values = periodic_evaluation(evaluator, writer, mesh_lib.local_copy(state), run.keys,
+                                     step)
+        if writes:
+          bar.write(f"step {step}: {format_scalars(values)}")
       if step % config.checkpoint_every == 0 or step == config.num_steps:
         if not config.skip_nonfinite:     # never save a diverged state
-          _check_finite(jax.device_get(pending), step, ckpt)
+          _check_finite(mesh_lib.fetch(pending), step, ckpt)
         ckpt.save(step, state)
       if step % config.eval_every == 0 or step % config.checkpoint_every == 0:
         t_log, s_log = time.perf_counter(), step   # steps/s counts training time only
-      if catcher.signum is not None:
+      if distributed.any_process(catcher.signum is not None):   # all stop at the same step
         if not config.skip_nonfinite:
-          _check_finite(jax.device_get(pending), step, ckpt)
+          _check_finite(mesh_lib.fetch(pending), step, ckpt)
         ckpt.save(step, state)
-        raise Preempted(step, catcher.signum, ckpt.directory)
+        raise Preempted(step, catcher.signum or signal.SIGTERM, ckpt.directory)
     ckpt.save(step, state)        # the finished state is the latest checkpoint, always
   finally:
     catcher.restore()
@@ -189,7 +208,9 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
     writer.close()
     ckpt.close()
 
-  result = final_evaluation(evaluator, state, run.keys, workdir)
+  result = final_evaluation(evaluator, mesh_lib.local_copy(state), run.keys, workdir,
+                            write=writes)
   log(f"final evaluation (step {result['step']}): "
       + format_scalars({k: v for k, v in result.items() if k != 'step'}))
+  distributed.finished()
   return state, result

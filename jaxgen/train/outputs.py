@@ -17,29 +17,39 @@ from jaxgen.plotting import save_image_grid, scatter_plot
 
 
 class MetricsWriter:
-  """``metrics.jsonl`` (one JSON object per line) plus TensorBoard scalars and images."""
+  """``metrics.jsonl`` (one JSON object per line) plus TensorBoard scalars and images.
+  ``enabled=False`` (processes other than the writer of a multi-process run) writes
+  nothing."""
 
-  def __init__(self, workdir: str, data_info: Optional[dict] = None):
+  def __init__(self, workdir: str, data_info: Optional[dict] = None, enabled: bool = True):
     self.path = os.path.join(workdir, "metrics.jsonl")
     self.samples_dir = os.path.join(workdir, "samples")
     self.info = data_info or {}
-    from tensorboardX import SummaryWriter  # lazy: it imports torch when installed (+3 s at start)
-    self.tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
+    self.enabled = enabled
+    self.tb = None
+    if enabled:
+      from tensorboardX import SummaryWriter  # lazy: it imports torch when installed (+3 s)
+      self.tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
 
   def scalars(self, step: int, values: dict[str, float]) -> None:
+    if not self.enabled:
+      return
     with open(self.path, "a") as f:
       f.write(json.dumps({"step": step, **values}) + "\n")
     for k, v in values.items():
       self.tb.add_scalar(k, v, step)
 
   def images(self, step: int, pictures: dict[str, np.ndarray]) -> None:
+    if not self.enabled:
+      return
     for name, imgs in pictures.items():
       path = os.path.join(self.samples_dir, f"{name}_{step:07d}.png")
       grid = save_picture(path, imgs, self.info, title=f"{name}, step {step}")
       self.tb.add_image(name, grid, step, dataformats="HWC")
 
   def close(self):
-    self.tb.close()
+    if self.tb is not None:
+      self.tb.close()
 
 
 def save_picture(path: str, data: np.ndarray, info: dict, title: str = "") -> np.ndarray:

@@ -24,6 +24,7 @@ from jaxgen.data.pipeline import num_rows
 from jaxgen.data.preprocess import deterministic, preprocess_batch
 from jaxgen.evaluation import sample_quality
 from jaxgen.models.interface import GenerativeModel
+from jaxgen.train import mesh as mesh_lib
 from jaxgen.train import steps
 from jaxgen.train.evaluator import Evaluator, final_evaluation, map_batches
 from jaxgen.train.outputs import format_scalars, save_picture, write_json
@@ -68,6 +69,7 @@ def check_workdir(workdir: str) -> None:
 def prepare(config, workdir: str | None = None) -> tuple[Dataset, GenerativeModel]:
   """Validates the config, loads the data and builds the model: everything before compiling."""
   config_lib.validate(config)
+  mesh_lib.mesh_shape(config)       # the mesh fits the devices, batch and seeds
   dataset = load_dataset(config.dataset)
   config_lib.validate_against_data(config, dataset)
   if workdir is not None:
@@ -78,31 +80,42 @@ def prepare(config, workdir: str | None = None) -> tuple[Dataset, GenerativeMode
 @dataclasses.dataclass
 class Run:
   """One config ready to train or evaluate: its dataset and model, the keys of its seeds,
-  the raw training split and the preprocessed test split on the device."""
+  the raw training split and the preprocessed test split on the device, and the device
+  mesh training runs on (:mod:`jaxgen.train.mesh`)."""
   config: Any
   dataset: Dataset
   model: GenerativeModel
   keys: list[dict]
   train_x: jax.Array
   test_x: jax.Array
+  mesh: Any = None
 
   @property
   def num_seeds(self) -> int:
     return len(self.keys)
 
   def init_state(self):
-    """The state at step 0 (stacked over seeds when there are several)."""
+    """The state at step 0 (stacked over seeds when there are several), on one device."""
     return steps.init_state(self.model, self.keys)
 
+  def place_state(self, state):
+    """``state`` (the same in every process) placed on the mesh: replicated over ``data``,
+    its seeds over ``runs``."""
+    return mesh_lib.put(state, mesh_lib.seed_sharding(self.mesh, self.num_seeds))
+
   def compile_chunk(self, length: int) -> Callable:
-    """The jitted, donating chunk of ``length`` steps, called as
-    ``chunk(state, *run.chunk_inputs(), jnp.int32(start))``."""
+    """The jitted, donating chunk of ``length`` steps on the run's mesh, called as
+    ``chunk(state, *run.chunk_inputs(), np.int32(start))``."""
     return steps.compile_train_chunk(self.model, self.config, num_rows(self.train_x),
-                                     self.num_seeds, length)
+                                     self.num_seeds, length, self.mesh)
 
   def chunk_inputs(self) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """(training split, train keys, data keys), stacked over seeds where there are several."""
-    return self.train_x, steps.stack_keys(self.keys, "train"), steps.stack_keys(self.keys, "data")
+    """(training split, train keys, data keys) placed on the mesh: the split replicated,
+    the keys stacked over seeds (where there are several) and laid over ``runs``."""
+    keys = mesh_lib.seed_sharding(self.mesh, self.num_seeds)
+    return (mesh_lib.put(self.train_x, mesh_lib.replicated(self.mesh)),
+            mesh_lib.put(steps.stack_keys(self.keys, "train"), keys),
+            mesh_lib.put(steps.stack_keys(self.keys, "data"), keys))
 
   def scoring_train_x(self, key: jax.Array) -> jax.Array:
     """The training split preprocessed without randomness (``preprocess.deterministic``),
@@ -137,7 +150,7 @@ def build_run(config, workdir: str | None = None) -> Run:
   dataset, model = prepare(config, workdir)
   keys = steps.seed_keys(config)
   train_x, test_x = steps.device_splits(config, dataset, keys[0], model.condition)
-  return Run(config, dataset, model, keys, train_x, test_x)
+  return Run(config, dataset, model, keys, train_x, test_x, mesh_lib.build_mesh(config))
 
 
 def evaluate(config, workdir: str, log: Callable[[str], None] = print,

@@ -18,10 +18,13 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import PartitionSpec as P
 
 from jaxgen.data import pipeline
 from jaxgen.data.dataset import DataError
 from jaxgen.data.preprocess import deterministic, preprocess, preprocess_batch, static_binarize
+from jaxgen.sharding import batch_rows
+from jaxgen.train import mesh as mesh_lib
 
 KEY_PURPOSES = ("init", "train", "data", "eval")
 
@@ -100,12 +103,15 @@ def device_splits(config, dataset, keys: dict, condition: str = "none"):
 def make_step_at(model, config) -> Callable:
   """``fn(state, train_x, perm, t, train_key) -> (state, metrics)``: training step ``t`` on
   its batch of ``train_x`` (rows of the epoch permutation ``perm``; for a conditional model
-  rows of examples and conditions together), preprocessed with the step's own key. The body of :func:`make_train_chunk`; benchmarks jit it alone."""
+  rows of examples and conditions together), preprocessed with the step's own key. Traced
+  under a mesh (``jax.set_mesh``) the batch's rows are split over its ``data`` axis (each
+  device gathers its own rows; XLA all-reduces the gradients). The body of
+  :func:`make_train_chunk`; benchmarks jit it alone."""
   batch_size = int(config.batch_size)
   mode = config.dataset.preprocess
 
   def step_at(state, train_x, perm, t, train_key):
-    raw = pipeline.batch_at(train_x, perm, t, batch_size)
+    raw = batch_rows(pipeline.batch_at(train_x, perm, t, batch_size))
     k_prep, k_model = jax.random.split(jax.random.fold_in(train_key, t))
     return model.train_step(state, preprocess_batch(raw, k_prep, mode), k_model)
 
@@ -119,7 +125,8 @@ def make_train_chunk(model, config, num_train: int, chunk: int) -> Callable:
   ``state.step``): each reads its batch from the on-device ``train_x`` through the epoch
   permutation, preprocesses it with its own key and calls ``model.train_step``. ``start``
   is a separate scalar so that under ``jax.vmap`` over seeds the step counter stays
-  unbatched and the epoch permutation is computed only at epoch boundaries.
+  unbatched and the epoch permutation is computed only at epoch boundaries. Under a mesh:
+  see :func:`make_step_at`.
   """
   batch_size = int(config.batch_size)
   spe = pipeline.steps_per_epoch(num_train, batch_size)
@@ -166,10 +173,25 @@ def chunk_length(config) -> int:
   return math.gcd(config.num_steps, config.log_every, config.eval_every, config.checkpoint_every)
 
 
-def compile_train_chunk(model, config, num_train: int, num_seeds: int, chunk: int) -> Callable:
+def compile_train_chunk(model, config, num_train: int, num_seeds: int, chunk: int,
+                        mesh=None) -> Callable:
   """The jitted training chunk as the trainer runs it: :func:`make_train_chunk`, over the
-  seeds (:func:`over_seeds`) when ``num_seeds`` > 1, with the state donated."""
+  seeds (:func:`over_seeds`) when ``num_seeds`` > 1, with the state donated.
+
+  With a ``mesh`` (:func:`jaxgen.train.mesh.build_mesh`) the chunk is partitioned: the
+  batch over ``data``, the seeds over ``runs`` (``jax.shard_map``, manual over ``runs``
+  only: each device row runs :func:`over_seeds` on its own seeds, with no communication),
+  the state and metrics placed accordingly, the training split and scalars replicated.
+  """
   fn = make_train_chunk(model, config, num_train, chunk)
   if num_seeds > 1:
     fn = over_seeds(fn, config.seed_batching)
-  return jax.jit(fn, donate_argnums=0)
+  if mesh is None:
+    return jax.jit(fn, donate_argnums=0)
+  if num_seeds > 1 and mesh.shape[mesh_lib.RUNS] > 1:
+    runs = P(mesh_lib.RUNS)
+    fn = jax.shard_map(fn, mesh=mesh, in_specs=(runs, P(), runs, runs, P()),
+                       out_specs=(runs, runs), axis_names={mesh_lib.RUNS}, check_vma=False)
+  per_seed, same = mesh_lib.seed_sharding(mesh, num_seeds), mesh_lib.replicated(mesh)
+  return mesh_lib.OnMesh(jax.jit(fn, in_shardings=(per_seed, same, per_seed, per_seed, same),
+                                 out_shardings=(per_seed, per_seed), donate_argnums=0), mesh)
