@@ -108,14 +108,14 @@ def any_process(flag: bool) -> bool:
   ``flag`` itself in a single process."""
   if jax.process_count() == 1:
     return bool(flag)
-  from jax.experimental import multihost_utils
+  from jax.experimental import multihost_utils  # lazy: multi-process runs only
   return bool(np.any(multihost_utils.process_allgather(np.array([int(bool(flag))]))))
 
 
 def barrier(name: str) -> None:
   """Waits until every process reaches the barrier ``name`` (no-op in one process)."""
   if jax.process_count() > 1:
-    from jax.experimental import multihost_utils
+    from jax.experimental import multihost_utils  # lazy: multi-process runs only
     multihost_utils.sync_global_devices(name)
 
 
@@ -134,7 +134,7 @@ def finished() -> None:
 
 def _client():
   # jax.distributed keeps its key-value client here; it has no public accessor.
-  from jax._src import distributed as jax_distributed
+  from jax._src import distributed as jax_distributed  # lazy: private; only with a watchdog
   return jax_distributed.global_state.client
 
 

@@ -193,15 +193,15 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
       if step % config.checkpoint_every == 0 or step == config.num_steps:
         if not config.skip_nonfinite:     # never save a diverged state
           _check_finite(mesh_lib.fetch(pending), step, ckpt)
-        ckpt.save(step, state)
+        ckpt.save(step, mesh_lib.for_checkpoint(state))
       if step % config.eval_every == 0 or step % config.checkpoint_every == 0:
         t_log, s_log = time.perf_counter(), step   # steps/s counts training time only
       if distributed.any_process(catcher.signum is not None):   # all stop at the same step
         if not config.skip_nonfinite:
           _check_finite(mesh_lib.fetch(pending), step, ckpt)
-        ckpt.save(step, state)
+        ckpt.save(step, mesh_lib.for_checkpoint(state))
         raise Preempted(step, catcher.signum or signal.SIGTERM, ckpt.directory)
-    ckpt.save(step, state)        # the finished state is the latest checkpoint, always
+    ckpt.save(step, mesh_lib.for_checkpoint(state))        # the finished state is the latest checkpoint, always
   finally:
     catcher.restore()
     bar.close()

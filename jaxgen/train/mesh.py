@@ -145,3 +145,11 @@ def local_copy(tree: Any) -> Any:
   if jax.process_count() == 1:
     return jax.device_put(tree, jax.local_devices()[0])
   return jax.tree.map(jnp.asarray, fetch(tree))
+
+
+def for_checkpoint(tree: Any) -> Any:
+  """What the trainer hands to the checkpointer: in one process the state on one device
+  (orbax then writes each array once, instead of fetching every device's replica slice;
+  restoring into a template on any mesh reshards it), across processes the global arrays
+  (each process writes its own shards)."""
+  return local_copy(tree) if jax.process_count() == 1 else tree

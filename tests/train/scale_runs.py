@@ -61,6 +61,17 @@ def run(name: str, config_name: str, overrides: dict, work: str) -> dict:
           "seconds": seconds}
 
 
+def per_device_flops(config_name: str, overrides: dict) -> float:
+  """XLA's FLOPs of one device's share of the training chunk as the trainer compiles it."""
+  from jaxgen.train import run as run_lib
+  config = _tiny(_load_config(config_name), **overrides)
+  r = run_lib.build_run(config)
+  cost = r.compile_chunk(10).lower(r.place_state(r.init_state()), *r.chunk_inputs(),
+                                   np.int32(0)).compile().cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  return float(cost["flops"])
+
+
 def main(out: str, work: str) -> None:
   assert jax.device_count() == 8, jax.devices()
   runs = {
@@ -88,6 +99,10 @@ def main(out: str, work: str) -> None:
                                     for a, b in zip(r["leaves"], ref["leaves"]))
       entry["max_param_scale"] = max(float(np.max(np.abs(b))) for b in ref["leaves"])
     report[name] = entry
+  # each device computes only its rows: the whole batch's work is divided by the devices
+  report["flops"] = {f"gan_{n}": per_device_flops("gan_mnist", {**GAN, "batch_size": 64,
+                                                                 "mesh.data": n})
+                     for n in (1, 8)}
   with open(out, "w") as f:
     json.dump(report, f, indent=1)
 

@@ -96,8 +96,9 @@ def test_build_run_is_what_the_training_loop_compiles(ring_config):
   assert run.model.example_shape == run.dataset.example_shape == (2,)
   state = run.init_state()
   chex.assert_trees_all_equal(state, steps.init_state(run.model, steps.seed_keys(ring_config)))
-  train_x, tk, dk = run.chunk_inputs()
-  assert train_x is run.train_x and tk.shape[0] == dk.shape[0] == 2
+  train_x, tk, dk = run.chunk_inputs()        # placed on the run's (here 1 x 1) mesh
+  np.testing.assert_array_equal(train_x, run.train_x)
+  assert tk.shape[0] == dk.shape[0] == 2 and train_x.sharding.mesh == run.mesh
   want = jax.jit(steps.over_seeds(steps.make_train_chunk(run.model, ring_config,
                                                          train_x.shape[0], 5), "map"))(
       state, train_x, tk, dk, jnp.int32(0))
