@@ -25,6 +25,26 @@ if ROOT not in sys.path:
   sys.path.insert(0, ROOT)
 
 
+# The slowest files (real processes, whole training runs) start first: the xdist workers
+# then end together, the short tests filling the gaps, instead of one worker running a long
+# test alone at the end. (A file missing here only runs later; the order changes nothing
+# else: every test is independent of the others.)
+SLOW_FIRST = (
+    "tests/train/test_scale.py", "tests/train/test_recovery.py",
+    "tests/train/test_damaged_checkpoint.py", "tests/train/test_conditional_runs.py",
+    "tests/test_train_py.py", "tests/train/test_default_optimization.py",
+    "tests/uses/test_uses_on_trained_runs.py", "tests/uses/test_loading_and_density.py",
+    "tests/evaluation/test_sample_judges_in_runs.py", "tests/train/test_steps.py",
+    "tests/train/test_loop.py", "tests/test_losses.py", "tests/models/test_options.py",
+    "tests/models/test_pix2pix.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+  rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+  items.sort(key=lambda item: rank.get(os.path.relpath(str(item.fspath), ROOT), len(rank)))
+
+
 # --------------------------------------------------------------------------- helpers
 
 

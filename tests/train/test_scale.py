@@ -27,6 +27,10 @@ import pytest
 from jaxgen import config as config_lib
 from jaxgen.train import mesh as mesh_lib
 
+# One pytest-xdist worker runs this file (and the others of group 'scale'),
+# so that the mesh_runs fixture's runs are made once, not once per worker.
+pytestmark = pytest.mark.xdist_group("scale")
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PARAM_TOL = 1e-4
 EVAL_RTOL = 1e-4
@@ -242,3 +246,26 @@ def test_a_dead_peer_stops_the_other_in_one_line_and_the_rerun_resumes(tmp_path)
 def _free_port():
   from jaxgen.launch import free_port
   return free_port()
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def test_launcher_and_join_refuse_bad_arguments_in_one_line(capsys):
+  from jaxgen import distributed, launch
+  assert launch.main(["--processes", "2", "train.py"]) == 2           # no "--"
+  assert "give the command after --" in capsys.readouterr().err
+  assert launch.main(["--processes", "0", "--", "train.py"]) == 2
+  assert launch.main(["--processes", "2", "--"]) == 2
+  envs = launch.process_environments(3, 2, 1234, 7.0, base={})
+  assert [e[distributed.ENV_PROCESS_ID] for e in envs] == ["0", "1", "2"]
+  assert {e[distributed.ENV_COORDINATOR] for e in envs} == {"127.0.0.1:1234"}
+  assert {e[distributed.ENV_CPU_DEVICES] for e in envs} == {"2"}
+  with pytest.raises(distributed.DistributedError, match="need --coordinator_address"):
+    distributed.initialize(None, 2, 1)
+  with pytest.raises(distributed.DistributedError, match="must be in 0..1"):
+    distributed.initialize("localhost:1", 2, 2)
+  with pytest.raises(distributed.DistributedError, match="needs --num_processes"):
+    distributed.initialize("localhost:1", None, 0)
+  assert distributed.initialize(None, None, None) is False            # one process: nothing
+  assert distributed.initialize("localhost:1", 1, 0) is False
