@@ -1,6 +1,6 @@
 """How jaxgen's models grow from 1 to 1,000 devices: the tables of docs/scale.md.
 
-    python -m benchmarks.scale_tables [--out docs/scale_tables.md] [--models vae_mnist,...]
+    python -m benchmarks.scale_tables [--out results/scale/scale_tables.md] [--models vae_mnist,...]
         [--no-sharded] [--utilization 0.4]
 
 For each model, built as the trainer builds it (``jaxgen.train.prepare``: the config's
