@@ -18,10 +18,6 @@ from jaxgen.train import evaluator as evaluator_lib
 from jaxgen.train import steps
 from jaxgen.uses import judge as judge_lib
 
-# One pytest-xdist worker runs this file (and the others of group 'trained_tiny'),
-# so that the trained_tiny fixture's runs are made once, not once per worker.
-pytestmark = pytest.mark.xdist_group("trained_tiny")
-
 SMALL = clf_lib.ClassifierConfig(channels=(8, 8), hidden=16, epochs=3, batch_size=50,
                                   learning_rate=3e-3)
 

@@ -27,10 +27,6 @@ import pytest
 from jaxgen import config as config_lib
 from jaxgen.train import mesh as mesh_lib
 
-# One pytest-xdist worker runs this file (and the others of group 'scale'),
-# so that the mesh_runs fixture's runs are made once, not once per worker.
-pytestmark = pytest.mark.xdist_group("scale")
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PARAM_TOL = 1e-4
 EVAL_RTOL = 1e-4

@@ -13,10 +13,6 @@ from jaxgen import train
 from jaxgen.config import ConfigError, config_from_json
 from jaxgen.uses import density
 
-# One pytest-xdist worker runs this file (and the others of group 'trained_tiny'),
-# so that the trained_tiny fixture's runs are made once, not once per worker.
-pytestmark = pytest.mark.xdist_group("trained_tiny")
-
 
 @pytest.fixture
 def trained_vae(trained_tiny):

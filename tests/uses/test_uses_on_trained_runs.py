@@ -18,10 +18,6 @@ from jaxgen.evaluation.classifier import ClassifierConfig, train_classifier
 from jaxgen.train import steps
 from jaxgen.uses import anomaly, explore
 
-# One pytest-xdist worker runs this file (and the others of group 'trained_tiny'),
-# so that the trained_tiny fixture's runs are made once, not once per worker.
-pytestmark = pytest.mark.xdist_group("trained_tiny")
-
 
 def _copy(workdir, tmp_path):
   dst = str(tmp_path / "run")
