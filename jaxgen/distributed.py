@@ -112,11 +112,13 @@ def any_process(flag: bool) -> bool:
   return bool(np.any(multihost_utils.process_allgather(np.array([int(bool(flag))]))))
 
 
-def barrier(name: str) -> None:
-  """Waits until every process reaches the barrier ``name`` (no-op in one process)."""
+def barrier(name: str, timeout: float = 3600.0) -> None:
+  """Waits (up to ``timeout`` s) until every process reaches the barrier ``name``; a no-op
+  in one process. It goes through the coordination service, not the devices: the trainer
+  meets here before its first collective, because the gloo collectives give the processes
+  only 30 s to meet at their first use (one process may still be loading or compiling)."""
   if jax.process_count() > 1:
-    from jax.experimental import multihost_utils  # lazy: multi-process runs only
-    multihost_utils.sync_global_devices(name)
+    _client().wait_at_barrier(name, int(timeout * 1000))
 
 
 def set_describe(describe: Callable[[], str]) -> None:

@@ -167,6 +167,7 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
              dynamic_ncols=True, unit="step", desc=desc)
   t_log, s_log = time.perf_counter(), step
   catcher = _SignalCatcher().install()
+  distributed.barrier("jaxgen-train-start")   # every process ready before the first collective
   try:
     while step < config.num_steps:
       state, metrics = train_chunk(state, *inputs, np.int32(step))
