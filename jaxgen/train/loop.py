@@ -158,7 +158,7 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   writer = MetricsWriter(workdir, run.dataset.info, enabled=writes)
   step = int(np.max(mesh_lib.fetch(state.step)))
   pending = []          # per-chunk metrics, still on device
-  devices = mesh_lib.num_devices(run.mesh)
+  devices = run.mesh.size
   desc = f"{config.model.name}:{run.dataset.name}" + (
       f" x{run.num_seeds} seeds" if run.num_seeds > 1 else "") + (
       f" on {devices} devices" if devices > 1 else "") + (

@@ -74,10 +74,6 @@ def build_mesh(config) -> Mesh:
   return Mesh(devices, (RUNS, DATA))
 
 
-def num_devices(mesh: Mesh) -> int:
-  return int(mesh.devices.size)
-
-
 def replicated(mesh: Mesh) -> NamedSharding:
   return NamedSharding(mesh, P())
 
@@ -86,11 +82,6 @@ def seed_sharding(mesh: Mesh, num_seeds: int) -> NamedSharding:
   """Where a per-seed array lives: its leading seed axis over ``runs`` (several seeds), or
   replicated (one seed)."""
   return NamedSharding(mesh, P(RUNS) if num_seeds > 1 else P())
-
-
-def batch_sharding(mesh: Mesh) -> NamedSharding:
-  """A batch's rows over ``data`` (every other axis whole)."""
-  return NamedSharding(mesh, P(DATA))
 
 
 class OnMesh:
@@ -126,6 +117,9 @@ def put(tree: Any, sharding: NamedSharding) -> Any:
 def fetch(tree: Any) -> Any:
   """``tree`` as host NumPy arrays in every process (``jax.device_get``; arrays with shards
   in other processes are gathered first: every process must call this together)."""
+  if jax.process_count() == 1:
+    return jax.device_get(tree)
+
   def one(x):
     if isinstance(x, jax.Array) and not x.is_fully_addressable and not x.is_fully_replicated:
       return np.asarray(multihost_utils.process_allgather(x, tiled=True))
