@@ -17,11 +17,12 @@ set to fire later as the backstop).
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 import jax
 import numpy as np
@@ -35,6 +36,7 @@ DEFAULT_PEER_TIMEOUT = 60.0
 PEER_DIED_EXIT_CODE = 3
 
 _watchdog: Optional["PeerWatchdog"] = None
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class DistributedError(RuntimeError):
@@ -81,8 +83,11 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
     first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
     raise DistributedError(f"could not join the processes ({first}); check the coordinator "
                            f"address and that every process got the same --num_processes")
-  if jax.process_count() > 1:
-    _watchdog = PeerWatchdog(peer_timeout).start()
+  # Here, in the main thread, before the watchdog's thread exists: this first look at the
+  # devices creates the backend (creating it from two threads at once fails).
+  count, me = jax.process_count(), jax.process_index()
+  if count > 1:
+    _watchdog = PeerWatchdog(peer_timeout, me, count).start()
   return True
 
 
@@ -134,6 +139,26 @@ def finished() -> None:
     _watchdog.stop()
 
 
+def watched(fn: _F) -> _F:
+  """Decorates a function whose collectives may meet a dead peer. A collective often fails
+  at once when a peer's connection closes (gloo: "Connection closed by peer"), before the
+  watchdog has seen the peer's silence; then, instead of this error's traceback, the
+  watchdog's verdict: it waits for it (up to the peer timeout), and if a peer is dead the
+  watchdog ends the process with its one line and exit code :data:`PEER_DIED_EXIT_CODE`.
+  jaxgen's own errors (a bad config, a preemption, ...) and errors with every peer alive
+  are raised unchanged. (The runtime's error types vary: JaxRuntimeError, or ValueError
+  from inside ``jax.jit``.)"""
+  @functools.wraps(fn)
+  def wrapper(*args, **kwargs):
+    try:
+      return fn(*args, **kwargs)
+    except Exception as e:
+      if _watchdog is not None and not type(e).__module__.startswith("jaxgen"):
+        _watchdog.await_verdict()
+      raise
+  return wrapper  # type: ignore[return-value]
+
+
 def _client():
   # jax.distributed keeps its key-value client here; it has no public accessor.
   from jax._src import distributed as jax_distributed  # lazy: private; only with a watchdog
@@ -148,8 +173,12 @@ class PeerWatchdog:
   if the main thread is blocked in a collective. Counters are compared with this host's
   clock only, so clocks need not agree."""
 
-  def __init__(self, timeout: float, interval: float = 1.0):
+  def __init__(self, timeout: float, process_index: int, process_count: int,
+               interval: float = 1.0):
+    # The thread never calls into JAX's backend (that may be torn down or being created
+    # by the main thread): the process index and count are given here.
     self.timeout, self.interval = float(timeout), float(interval)
+    self.me, self.count = int(process_index), int(process_count)
     self.describe: Callable[[], str] = lambda: ""
     self._stop = threading.Event()
     self._thread = threading.Thread(target=self._run, name="jaxgen-peer-watchdog", daemon=True)
@@ -164,9 +193,15 @@ class PeerWatchdog:
       return
     self._stop.set()
     try:
-      _client().key_value_set(f"jaxgen/done/{jax.process_index()}", "1", allow_overwrite=True)
+      _client().key_value_set(f"jaxgen/done/{self.me}", "1", allow_overwrite=True)
     except Exception:  # noqa: BLE001 - the coordinator may already be gone
       pass
+
+  def await_verdict(self) -> None:
+    """Waits until the watchdog has had time to see a dead peer (it then ends the
+    process) or has stopped; returns if every peer is still alive after that."""
+    if self._thread.is_alive() and not self._stop.is_set():
+      self._thread.join(self.timeout + 3 * self.interval)
 
   def _die(self, what: str) -> None:
     if self._stop.is_set():
@@ -176,12 +211,12 @@ class PeerWatchdog:
       extra = self.describe()
     except Exception:  # noqa: BLE001
       pass
-    print(f"error: process {jax.process_index()}: {what}; stopping this process too"
+    print(f"error: process {self.me}: {what}; stopping this process too"
           + (f". {extra}" if extra else ""), file=sys.stderr, flush=True)
     os._exit(PEER_DIED_EXIT_CODE)
 
   def _run(self) -> None:
-    me, n = jax.process_index(), jax.process_count()
+    me, n = self.me, self.count
     client = _client()
     seen = {p: (None, time.monotonic()) for p in range(n) if p != me}
     count = 0

@@ -115,6 +115,7 @@ def _check_finite(chunks: list, step: int, ckpt: Checkpointer) -> None:
                             f"latest: lower --config.learning_rate and rerun")
 
 
+@distributed.watched
 def train(config, workdir: str, log: Callable[[str], None] = print,
           allow_config_change: bool = False) -> tuple[Any, dict]:
   """Trains ``config`` in ``workdir`` (resuming from its latest readable checkpoint if any).

@@ -30,7 +30,11 @@ from jaxgen.train import mesh as mesh_lib
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PARAM_TOL = 1e-4
 EVAL_RTOL = 1e-4
-PEER_TIMEOUT = 5
+# The dead-peer test's timeout: short, but long enough that a process starved of CPU by the
+# other tests (2 cores, 4 test workers) is not taken for dead. The runs that must succeed
+# get a longer one.
+PEER_TIMEOUT = 10
+LAUNCH_PEER_TIMEOUT = 30
 # The multi-process runs: the tiny VAE of scale_runs.VAE, as train.py flags.
 MP_FLAGS = ["--config", "configs/vae_mnist.py", "--config.model.hidden=(32,)",
             "--config.model.latent_dim=4", "--config.batch_size=48", "--config.num_steps=40",
@@ -157,7 +161,7 @@ def test_the_step_compiles_once_per_run_whatever_the_mesh(mesh_runs):
 
 def _launch(workdir, processes, devices, timeout=240, extra=()):
   cmd = [sys.executable, "-m", "jaxgen.launch", "--processes", str(processes),
-         "--devices_per_process", str(devices), "--peer_timeout", str(PEER_TIMEOUT), "--",
+         "--devices_per_process", str(devices), "--peer_timeout", str(LAUNCH_PEER_TIMEOUT), "--",
          "train.py", "--workdir", str(workdir), *MP_FLAGS, *extra]
   return subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True,
                         timeout=timeout)
@@ -226,7 +230,7 @@ def test_a_dead_peer_stops_the_other_in_one_line_and_the_rerun_resumes(tmp_path)
       if p.poll() is None:
         p.kill()
   assert procs[0].returncode == 3, err[-2000:]
-  assert waited < PEER_TIMEOUT + 10, waited    # the peer timeout, plus the watchdog's slack
+  assert waited < PEER_TIMEOUT + 15, waited    # the peer timeout, plus the watchdog's slack
   errors = [line for line in err.splitlines() if line.startswith("error:")]
   assert len(errors) == 1 and "process 1 of 2 stopped answering" in errors[0], err[-2000:]
   assert "run the same command again to resume" in errors[0]
@@ -237,6 +241,26 @@ def test_a_dead_peer_stops_the_other_in_one_line_and_the_rerun_resumes(tmp_path)
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert f"resumed from the checkpoint of step {saved}" in proc.stdout + proc.stderr
   assert (work / "checkpoints" / str(saved + 10)).exists()
+
+
+def test_a_collective_that_fails_on_a_dead_peer_still_ends_in_the_watchdogs_line():
+  """The collective errs at once (connection closed) instead of blocking; the process must
+  not die of that error's traceback (nor hang at exit) but wait for the watchdog's verdict."""
+  script = os.path.join(ROOT, "tests", "train", "dead_peer_in_collective.py")
+  address = f"127.0.0.1:{_free_port()}"
+  env = _env(JAX_PLATFORMS="cpu")
+  peer = subprocess.Popen([sys.executable, script, address, "1"], cwd=ROOT, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  try:
+    proc = subprocess.run([sys.executable, script, address, "0"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+  finally:
+    peer.kill()
+    peer.wait()
+  assert proc.returncode == 3, proc.stderr[-3000:]
+  assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+  errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+  assert len(errors) == 1 and "process 1 of 2 stopped answering" in errors[0], proc.stderr
 
 
 def _free_port():
