@@ -63,14 +63,14 @@ def test_autoencoder_draws_random_codes(tmp_path):
   assert not env["gpu_deterministic_ops"]
 
 
+# One case per way train.py turns an error into its line (each value the config refuses is
+# tested in-process in test_config.py): a dataset error, a flag parse error, a config value,
+# a config that does not fit its data.
 @pytest.mark.parametrize("override,needle", [
     ("--config.dataset.name=nope", "unknown dataset 'nope'"),
     ("--config.no_such_key=1", "no_such_key"),
-    ("--config.batch_size=0", "batch_size"),
     ("--config.num_steps=-5", "num_steps"),
     ("--config.batch_size=4001", "larger than the training split"),
-    ("--config.learning_rate=0", "learning_rate"),
-    ("--config.model.name=flow", "model.name"),
 ])
 def test_bad_input_is_one_line_with_exit_code_2(tmp_path, override, needle):
   p = run("--config", "configs/vae_mnist.py", "--workdir", str(tmp_path / "w"), override)
