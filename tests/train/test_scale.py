@@ -31,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PARAM_TOL = 1e-4
 EVAL_RTOL = 1e-4
 # The dead-peer test's timeout: short, but long enough that a process starved of CPU by the
-# other tests (2 cores, 4 test workers) is not taken for dead. The runs that must succeed
+# other tests (their workers share the 2 cores) is not taken for dead. The runs that must succeed
 # get a longer one.
 PEER_TIMEOUT = 10
 LAUNCH_PEER_TIMEOUT = 30
