@@ -1,0 +1,45 @@
+"""The user's guide and the documentation site: the README's size and links, the API
+reference's coverage of the package, the results record up to date with results/.
+
+Fast and static: nothing of jaxgen is imported and no site is built (CI builds it with
+``mkdocs build --strict``)."""
+import re
+from pathlib import Path
+
+from tools import api_pages, results_record
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def test_readme_is_a_front_page():
+  assert len(README.read_text(encoding="utf-8").splitlines()) <= 300
+
+
+def test_readme_relative_links_resolve():
+  missing = []
+  for target in LINK.findall(README.read_text(encoding="utf-8")):
+    if re.match(r"[a-z]+:", target) or target.startswith("#"):
+      continue
+    path = target.split("#", 1)[0]
+    if not (ROOT / path).exists():
+      missing.append(target)
+  assert not missing, f"README.md links to files that do not exist: {missing}"
+
+
+def test_every_public_module_has_an_api_page():
+  pages = api_pages.pages()
+  modules = api_pages.public_modules()
+  on_disk = {".".join(p.relative_to(ROOT).with_suffix("").parts) for p in (ROOT / "jaxgen").rglob("*.py")
+             if not any(part.startswith("_") for part in p.relative_to(ROOT / "jaxgen").parts[:-1])}
+  on_disk = {m[:-len(".__init__")] if m.endswith(".__init__") else m for m in on_disk
+             if not m.split(".")[-1].startswith("_") or m.endswith("__init__")}
+  assert set(modules) == on_disk
+  for name in modules:
+    assert f"::: {name}\n" in pages[api_pages.page_path(name)]
+    assert api_pages.page_path(name)[len("api/"):] in pages["api/SUMMARY.md"]
+
+
+def test_results_record_is_up_to_date_with_results():
+  assert results_record.check() == 0, "run: python -m tools.results_record"
