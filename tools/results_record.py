@@ -103,7 +103,7 @@ def cpu_tables(src: Sources, which: str) -> str:
         notes.append(note)
     if is_gan:
       rows.append([f"`{run['command']}`", f"{e['step']:,}", e["num_seeds"],
-                   _pm(e["modes"], e["modes_std"], 1), _pm(100 * e["high_quality"], 100 * e["high_quality_std"], 1),
+                   _pm(e["modes"], e["modes_std"], 1), _pm(e["high_quality"], e["high_quality_std"], 1),
                    _pm(e["reverse_kl"], e["reverse_kl_std"], 3), wall])
     else:
       rows.append([f"`{run['command']}`", f"{e['step']:,}", _f(e.get("neg_elbo")), _f(e.get("nll")),
