@@ -1,18 +1,25 @@
 """jaxgen's single driver.
 
     python train.py --config configs/vae_mnist.py --workdir runs/vae [--config.KEY=VALUE ...]
-    python train.py --config configs/vae_mnist.py --workdir runs/vae --mode evaluate
-    python train.py --config configs/gan_ring.py --workdir runs/ring --mode sample
-    python train.py --config configs/vae_mnist.py --workdir runs/vae --mode anomaly
+    python train.py --workdir runs/vae --mode evaluate
+    python train.py --workdir runs/ring --mode sample
+    python train.py --workdir runs/vae --mode anomaly
     python train.py --config configs/vae_anomaly.py --workdir runs/oc --mode anomaly --protocol one_class
-    python train.py --config configs/vae_mnist.py --workdir runs/vae --mode explore
-    python train.py --config configs/ae_mnist.py --workdir runs/ae --mode judge
+    python train.py --workdir runs/vae --mode explore
+    python train.py --workdir runs/ae --mode judge
 
-Bad input (unknown dataset or config key, values out of range, unwritable workdir) is
-reported in one line on stderr with exit code 2, before anything is compiled.
+Every mode but training (and ``--mode anomaly --protocol``, which trains) reads the config
+of the trained workdir (its ``config.json``); a ``--config`` there is optional, and one
+that differs from the workdir's (beyond evaluation settings such as ``--config.eval.*``
+and ``--config.num_samples``) is refused (:func:`jaxgen.modes.workdir_config`).
+
+Bad input (unknown dataset or config key, values out of range, unwritable workdir, a
+config that is not the workdir's) is reported in one line on stderr with exit code 2,
+before anything is compiled.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -67,15 +74,18 @@ def main(argv):
     _fail(f"--seeds must be >= 1, got {FLAGS.seeds}")
   if any(not k.strip().isdigit() or int(k) < 1 for k in FLAGS.nll_ks if k.strip()):
     _fail(f"--nll_ks must be positive integers separated by commas, got {','.join(FLAGS.nll_ks)}")
+  if FLAGS.config is None and (FLAGS.mode == "train" or FLAGS.protocol):
+    _fail(f"--config is required for --mode {FLAGS.mode}"
+          f"{' --protocol' if FLAGS.protocol else ''}, e.g. --config configs/vae_mnist.py")
   logging.set_verbosity(logging.WARNING)
   xla_flags = os.environ.get("XLA_FLAGS", "")
-  if bool(FLAGS.config.get("deterministic", True)) and "xla_gpu_deterministic_ops" not in xla_flags:
+  if _deterministic() and "xla_gpu_deterministic_ops" not in xla_flags:
     # Read when JAX initializes its backend, at the first computation: nothing has run yet.
     os.environ["XLA_FLAGS"] = (xla_flags + " --xla_gpu_deterministic_ops=true").strip()
   if FLAGS.peer_timeout <= 0:
     _fail(f"--peer_timeout must be > 0 seconds, got {FLAGS.peer_timeout}")
   # Imported here, after XLA_FLAGS is final (JAX reads it when its backend starts).
-  from jaxgen import distributed  # lazy: after XLA_FLAGS is final (see above)
+  from jaxgen.scale import distributed  # lazy: after XLA_FLAGS is final (see above)
   try:   # before anything touches a device
     if FLAGS.cpu_devices < 0:
       _fail(f"--cpu_devices must be >= 0, got {FLAGS.cpu_devices}")
@@ -86,7 +96,8 @@ def main(argv):
                              auto=FLAGS.distributed == "auto", peer_timeout=FLAGS.peer_timeout)
   except distributed.DistributedError as e:
     _fail(str(e))
-  from jaxgen import train as training  # lazy: after XLA_FLAGS is final (see above)
+  from jaxgen import modes  # lazy: after XLA_FLAGS is final (see above)
+  from jaxgen import train as training  # lazy: as above
   from jaxgen.checkpoint import CheckpointError  # lazy: as above
   from jaxgen.config import ConfigError  # lazy: as above
   from jaxgen.data import DataError  # lazy: as above
@@ -95,26 +106,10 @@ def main(argv):
     if cache and not training.use_compilation_cache(cache):
       print(f"warning: cannot create --compilation_cache {cache!r}; compiling without it",
             file=sys.stderr)
-    if FLAGS.mode == "train":
-      training.train(FLAGS.config, FLAGS.workdir, allow_config_change=FLAGS.allow_config_change)
-    elif FLAGS.mode == "evaluate":
-      ks = [int(k) for k in FLAGS.nll_ks if k.strip()]
-      training.evaluate(FLAGS.config, FLAGS.workdir, density_ks=ks)
-    elif FLAGS.mode == "sample":
-      training.sample(FLAGS.config, FLAGS.workdir, seed_index=FLAGS.seed_index)
-    elif FLAGS.mode == "anomaly":
-      from jaxgen.uses import anomaly  # lazy: after XLA_FLAGS is final (see above)
-      if FLAGS.protocol:
-        anomaly.sweep(FLAGS.config, FLAGS.workdir, FLAGS.protocol,
-                      seeds=[FLAGS.config.seed + i for i in range(FLAGS.seeds)])
-      else:
-        anomaly.score_workdir(FLAGS.workdir, FLAGS.config, FLAGS.seed_index or 0)
-    elif FLAGS.mode == "judge":
-      from jaxgen.uses import judge  # lazy: after XLA_FLAGS is final (see above)
-      judge.judge_workdir(FLAGS.workdir, FLAGS.config, FLAGS.seed_index or 0)
-    else:
-      from jaxgen.uses import explore  # lazy: after XLA_FLAGS is final (see above)
-      explore.explore_workdir(FLAGS.workdir, FLAGS.config, FLAGS.seed_index or 0)
+    modes.run_mode(FLAGS.mode, FLAGS.workdir, FLAGS.config, protocol=FLAGS.protocol,
+                   seeds=FLAGS.seeds, seed_index=FLAGS.seed_index,
+                   nll_ks=[int(k) for k in FLAGS.nll_ks if k.strip()],
+                   allow_config_change=FLAGS.allow_config_change)
   except (ConfigError, DataError) as e:
     _fail(str(e))
   except (training.TrainingError, CheckpointError) as e:
@@ -123,6 +118,17 @@ def main(argv):
   except training.Preempted as e:
     print(str(e), file=sys.stderr)
     sys.exit(130 if e.signum == signal.SIGINT else 0)
+
+
+def _deterministic() -> bool:
+  """config.deterministic of --config, else of the workdir's config.json (default True)."""
+  if FLAGS.config is not None:
+    return bool(FLAGS.config.get("deterministic", True))
+  try:
+    with open(os.path.join(FLAGS.workdir, "config.json")) as f:
+      return bool(json.load(f).get("deterministic", True))
+  except (OSError, ValueError):
+    return True
 
 
 def _explain_flag_error(error: Exception, argv: list[str]) -> str:
@@ -157,9 +163,7 @@ def _config_path(argv: list[str]):
 def run():
   """Parses flags (turning flag errors into one line, exit 2) and runs :func:`main`."""
   path = _config_path(sys.argv)
-  if path is None:
-    _fail("--config is required, e.g. --config configs/vae_mnist.py")
-  if not os.path.isfile(path.split(":")[0]):
+  if path is not None and not os.path.isfile(path.split(":")[0]):
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
     names = ", ".join(sorted(f for f in os.listdir(here) if f.endswith(".py") and f[0] != "_"))
     _fail(f"config file {path!r} not found; the shipped configs are in {here}: {names}")

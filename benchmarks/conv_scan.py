@@ -5,7 +5,7 @@
 For a 2-layer stride-2 conv encoder and a 2-layer transposed-conv decoder (the shapes of
 configs/vae_conv_mnist.py, batch 64), times one gradient step jitted alone and inside a
 scan of 20 steps, with autodiff's backward convolutions (``lax.conv_general_dilated`` /
-``lax.conv_transpose``) and with ``jaxgen.layers.conv2d`` / ``conv_transpose``. Prints
+``lax.conv_transpose``) and with ``jaxgen.nets.layers.conv2d`` / ``conv_transpose``. Prints
 medians of ``--repeats`` runs in ms per step and the ratios against the autodiff scan.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks.cli import machine_line
-from jaxgen import layers
+from jaxgen.nets import layers
 
 DN = ("NHWC", "HWIO", "NHWC")
 S2 = (2, 2)

@@ -144,7 +144,7 @@ def main(argv=None) -> None:
     with open(os.path.join(args.out, "stacked.json"), "w") as f:
       json.dump(rows, f, indent=2)
   if args.judge:
-    parts += ["## Sample metrics on mnist_subset (evaluator classifier features, vs the "
+    parts += ["## Sample metrics on mnist_subset (judge classifier features, vs the "
               "1,000 test digits)\n", judge_markdown(args.judge)]
   for wd in dict.fromkeys(spec.partition("@")[0] for spec in args.stacked + args.judge):
     collect(wd, args.out)

@@ -14,7 +14,7 @@ on-device split, preprocess, ``model.train_step``), compiled, never run:
   XLA's temporary buffers per example (``memory_analysis``, same difference);
 * with 8 host devices (``--xla_force_host_platform_device_count=8``, set below before jax is
   imported; ``--no-sharded`` skips it): the step partitioned over a ``data`` axis of 8 as
-  ``jaxgen.train.mesh`` partitions it; its per-device FLOPs beside the ideal split and the
+  ``jaxgen.scale.mesh`` partitions it; its per-device FLOPs beside the ideal split and the
   all-reduces in the compiled program.
 
 Then the crossover model of docs/scale.md (data parallelism on n devices, per-device batch
@@ -54,7 +54,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from benchmarks.cli import load_config, machine_line
 from jaxgen.data import pipeline
 from jaxgen.data.preprocess import preprocess_batch
-from jaxgen.train import mesh as mesh_lib
+from jaxgen.scale import mesh as mesh_lib
 from jaxgen.train import steps
 from jaxgen.train.run import prepare
 
@@ -312,7 +312,7 @@ def measure_model(name: str, sharded: bool = True,
 
 def measure_sharded(config, model, state, train_x, num_train: int,
                     fig: ModelFigures) -> dict | None:
-  """The step at global batch SHARDED_BATCH partitioned as jaxgen.train.mesh does (batch
+  """The step at global batch SHARDED_BATCH partitioned as jaxgen.scale.mesh does (batch
   rows over ``data``, state and split replicated) over 8 CPU devices: per-device flops and
   the all-reduces of the compiled program. None where there are fewer than 8 CPU devices."""
   cpus = jax.devices("cpu")

@@ -94,9 +94,10 @@ def _jit_loop(run, steps: int):
   user writes without jaxgen's scanned chunk."""
   import jax
   import jax.numpy as jnp
+  from jaxgen import batching
   from jaxgen.data import pipeline
   from jaxgen.train.steps import make_step_at
-  n = pipeline.num_rows(run.train_x)
+  n = batching.num_rows(run.train_x)
   spe = pipeline.steps_per_epoch(n, int(run.config.batch_size))
   step_at = make_step_at(run.model, run.config)
 

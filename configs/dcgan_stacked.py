@@ -1,13 +1,12 @@
 """DCGAN on Stacked MNIST (``stacked_mnist_subset``: 1,000 modes), sized for a 2-core CPU:
-5 seeds in one program, 2,000 steps, 11 to 17 minutes per config on a 2-core AMD EPYC
-(measured 2026-12-02, other jobs sharing the cores). At this size the samples are still
-immature (about 5% of them read as three confident digits): resume with a larger
+5 seeds in one program, 2,000 steps. At this size the samples are still
+immature: resume with a larger
 ``--config.num_steps`` (the learning rate is constant, so that is exact), or on a GPU use
 ``--config.gan.features=64`` (PacGAN's width) and many more steps.
 
 PacGAN's protocol (Lin et al. 2018, section 5.2): three MNIST digits as the channels of one
 28x28x3 image, 26,000 samples per seed, each channel read by a digit classifier (here the
-evaluator classifier of mnist_subset), the modes covered out of 1,000 and KL(sample mode
+judge classifier of mnist_subset), the modes covered out of 1,000 and KL(sample mode
 histogram || uniform). The nets are jaxgen's DCGAN at a quarter of PacGAN's width (base
 16 channels instead of 64), batch 64, Adam 2e-4 (beta1 0.5). Variants:
 ``dcgan_stacked_mbd`` (minibatch discrimination), ``dcgan_stacked_stddev`` (minibatch

@@ -1,5 +1,5 @@
 """GAN on the 5 x 5 grid of Gaussians (std 0.05), CPU-sized like configs/gan_ring.py but
-with batch 128 (under 10 minutes for 10 seeds here, also with minibatch discrimination).
+with batch 128 (10 seeds, also with minibatch discrimination).
 
 Minibatch discrimination (configs/gan_grid_mbd.py) uses B=4 kernels of C=1 dimension:
 on the grid, larger layers (B=8, C=3 as on the ring) let the discriminator win on batch

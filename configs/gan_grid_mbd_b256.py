@@ -2,8 +2,7 @@
 discrimination targets (README, "Mode collapse on the 2-D mixtures").
 
 Same networks (3 x 128 MLPs), B=4 kernels of C=1 dimension, Adam 1e-3 (beta1 0.5) with a
-cosine decay over 20k steps; twice the batch of gan_grid_mbd, so twice its cost. 10 seeds
-took 2.3 minutes on one H200 (shared with 11 other runs) and 24 minutes on a 2-core CPU. Seeds are batched
+cosine decay over 20k steps; twice the batch of gan_grid_mbd, so twice its cost. Seeds are batched
 with jax.vmap, the fast choice on accelerators (a seed then differs in the last bits from
 its single-seed run; README, "How training runs").
 """

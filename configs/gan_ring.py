@@ -1,5 +1,5 @@
 """GAN on the ring of 8 Gaussians (std 0.01), sized for a 2-core CPU: 10 seeds in one
-program, under 10 minutes.
+program.
 
 PacGAN's 2-D protocol (100k training points, 2-D noise, metrics on 2,500 samples, 10
 seeds) with smaller MLPs (3 x 128), batch 64, Adam 1e-3 (beta1 0.5) with a cosine decay

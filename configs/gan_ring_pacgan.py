@@ -2,7 +2,7 @@
 G and D MLPs of 4 hidden layers x 400 units (D with 5-piece maxout units), Adam 1e-4 with
 beta1 0.8, batch 100, 2-D Gaussian noise, 400 epochs over 100k points (400k steps), 10
 seeds, metrics on 2,500 samples. Add --config.gan.minibatch=discrimination (B=100, C=5)
-for the minibatch-discrimination row. GPU work: about 25 steps/s for 5 seeds on a 2-core CPU.
+for the minibatch-discrimination row. GPU work (400k steps).
 Starts from configs/gan_ring.py (same data, noise and metrics) and changes the rest.
 """
 from configs.gan_ring import get_config as _cpu_sized

@@ -1,11 +1,9 @@
 """jaxgen: classic deep generative models — autoencoders, VAEs, GANs — in JAX and Flax.
 
-``jaxgen.load(workdir)`` loads a trained run for use in Python (:mod:`jaxgen.uses.loading`).
+``jaxgen.load(workdir)`` loads a trained run for use in Python (:func:`jaxgen.uses.loading.load`).
 """
 __version__ = "0.1.0"
 
+from jaxgen.uses.loading import load  # noqa: E402  (after __version__, which nothing imports)
 
-def load(workdir: str, config=None, seed_index: int = 0, log=lambda s: None):
-  """A trained run from its workdir: see :func:`jaxgen.uses.loading.load`."""
-  from jaxgen.uses.loading import load as _load  # lazy: `import jaxgen` stays free of JAX
-  return _load(workdir, config, seed_index, log)
+__all__ = ["load", "__version__"]

@@ -13,7 +13,7 @@ from typing import Any, Optional
 import jax
 import orbax.checkpoint as ocp
 
-from jaxgen import distributed
+from jaxgen.scale import distributed
 
 
 class CheckpointError(RuntimeError):

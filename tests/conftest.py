@@ -68,7 +68,7 @@ def _tiny(config, **overrides):
   config.checkpoint_every = 10
   config.eval.nll_samples = 20
   config.eval.num_images = 16
-  config.eval.sample_metrics = False   # no evaluator classifier (tests that want it ask)
+  config.eval.sample_metrics = False   # no judge classifier (tests that want it ask)
   config.progress = False
   for k, v in overrides.items():
     target = config

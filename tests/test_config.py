@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from jaxgen.config import ConfigError, base_config, validate, validate_against_data
+from jaxgen.config import ConfigError, base_config
+from jaxgen.train.run import check_config, validate_against_data
 from jaxgen.data import load_dataset
 
 
@@ -18,7 +19,7 @@ def test_all_configs_found():
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_configs_are_valid(name, load_config):
-  validate(load_config(name))
+  check_config(load_config(name))
 
 
 @pytest.mark.parametrize("key,value,needle", [
@@ -40,21 +41,21 @@ def test_bad_values(key, value, needle):
   with target.ignore_type():
     target[last] = value
   with pytest.raises(ConfigError, match=needle):
-    validate(c)
+    check_config(c)
 
 
 def test_unknown_key_in_a_config_file():
   c = base_config()
   c.model.laten_dim = 3
   with pytest.raises(ConfigError, match="unknown config key 'model.laten_dim'"):
-    validate(c)
+    check_config(c)
 
 
 def test_bernoulli_needs_unit_data():
   c = base_config()
   c.dataset.preprocess = "symmetric"
   with pytest.raises(ConfigError, match="Bernoulli"):
-    validate(c)
+    check_config(c)
 
 
 def test_batch_larger_than_split():
@@ -131,7 +132,7 @@ def test_every_bad_leaf_is_refused_in_one_line_naming_it(key, bad):
   c = base_config()
   _set(c, key, bad)
   with pytest.raises(ConfigError) as e:
-    validate(c)
+    check_config(c)
   msg = str(e.value)
   assert "\n" not in msg and key in msg, msg
 
@@ -156,12 +157,12 @@ def test_cross_field_and_boundary_branches(changes, needle):
   for k, v in changes.items():
     _set(c, k, v)
   with pytest.raises(ConfigError) as e:
-    validate(c)
+    check_config(c)
   assert "\n" not in str(e.value) and needle in str(e.value), str(e.value)
   # and the boundary just inside is accepted
   if "gan.real_label" in changes:
     _set(c, "gan.real_label", 0.51)
-    validate(c)
+    check_config(c)
 
 
 def test_boundaries_inside_are_accepted():
@@ -171,7 +172,7 @@ def test_boundaries_inside_are_accepted():
                      ("eval.nll_samples_during_training", 0), ("gan.g_optimizer.b1", 0.0),
                      ("gan.g_optimizer.learning_rate", 0.0)]:
     _set(c, key, value)
-    validate(c)
+    check_config(c)
 
 
 def _data(kind="images", shape=(28, 28, 1), n=4000, name="fake", paired=False, labels=None):
@@ -208,7 +209,7 @@ def test_data_dependent_branches(changes, data, needle):
   c = base_config()
   for k, v in changes.items():
     _set(c, k, v)
-  validate(c)                                     # fine on its own
+  check_config(c)                                     # fine on its own
   with pytest.raises(ConfigError) as e:
     validate_against_data(c, data)
   assert "\n" not in str(e.value) and needle in str(e.value), str(e.value)

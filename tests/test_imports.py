@@ -1,5 +1,7 @@
-"""The import structure of jaxgen: no import circles, and no import hidden in a function
-body without a reason written beside it.
+"""The import structure of jaxgen: no import circles; arrows point down (the ground floor
+imports nothing of jaxgen, the config only the ground floor, evaluation/ neither train/ nor
+uses/, train/ no uses/, models/ no data/); no two modules share a file name; and no import
+hidden in a function body, except of an optional dependency with its reason beside it.
 
 The graph is read from the source with ``ast``: an edge for every module-level
 ``import jaxgen.x`` / ``from jaxgen.x import y`` (to ``jaxgen.x.y`` when that is a module,
@@ -109,7 +111,107 @@ def test_registry_and_model_builder_import_no_users():
   graph = import_graph()
   assert not {m for m in graph["jaxgen.data.registry"] if m.startswith("jaxgen.data.")} - {
       "jaxgen.data.dataset"}
-  assert graph["jaxgen.models"] == {"jaxgen.models.interface"}
+  assert graph["jaxgen.models"] <= {"jaxgen.models.interface", "jaxgen.models.state",
+                                    "jaxgen.value_range"}
+
+
+# ----------------------------------------------------------------- arrows point down
+GROUND = ("jaxgen.batching", "jaxgen.json_output", "jaxgen.value_range")
+
+
+def _floor(module: str) -> str:
+  return "ground" if module in GROUND else module.split(".")[1] if "." in module else "jaxgen"
+
+
+def forbidden_edges(graph: dict[str, set[str]]) -> list[str]:
+  """The imports (module-level and in functions) the design forbids, as 'a -> b'."""
+  rules = {"evaluation": {"train", "uses", "modes"}, "train": {"uses", "modes"},
+           "models": {"data"}}
+  out = []
+  for a, targets in sorted(graph.items()):
+    for b in sorted(targets):
+      fa, fb = _floor(a), _floor(b)
+      if (fa == "ground" or (a == "jaxgen.config" and fb != "ground")
+          or fb in rules.get(fa, ())):
+        out.append(f"{a} -> {b}")
+  return out
+
+
+def test_the_ground_floor_exists_and_imports_nothing_of_jaxgen():
+  graph = import_graph(in_functions=True)
+  assert set(GROUND) <= set(graph)
+  for m in GROUND:
+    assert graph[m] == set(), (m, graph[m])
+
+
+def test_arrows_point_down():
+  """Ground floor -> nothing; config -> the ground floor only; evaluation -> no train/uses;
+  train -> no uses; models -> no data (counting imports inside functions too)."""
+  assert forbidden_edges(import_graph(in_functions=True)) == []
+
+
+@pytest.mark.parametrize("a,b", [
+    ("jaxgen.batching", "jaxgen.data.pipeline"),            # the ground floor climbs
+    ("jaxgen.config", "jaxgen.models"),                     # the config is a hub again
+    ("jaxgen.config", "jaxgen.nets.adversarial"),
+    ("jaxgen.evaluation.translation", "jaxgen.train.evaluator"),
+    ("jaxgen.evaluation.sample_quality", "jaxgen.uses.loading"),
+    ("jaxgen.train.run", "jaxgen.uses.density"),
+    ("jaxgen.models.codec", "jaxgen.data.preprocess"),
+])
+def test_a_planted_upward_arrow_is_found(a, b):
+  graph = {m: set(t) for m, t in import_graph(in_functions=True).items()}
+  graph[a].add(b)
+  assert forbidden_edges(graph) == [f"{a} -> {b}"]
+
+
+def test_config_imports_only_the_ground_floor():
+  """The config is a leaf: it names no model, network, loss or dataset module (the choices
+  that live there are checked where the run is assembled)."""
+  graph = import_graph(in_functions=True)
+  assert graph["jaxgen.config"] <= set(GROUND)
+
+
+# ----------------------------------------------------------------- one name, one module
+def same_file_names(modules) -> dict[str, list[str]]:
+  """File names (without __init__) used by more than one module."""
+  seen = {}
+  for name in modules:
+    if name != "jaxgen" and os.path.basename(modules[name]) != "__init__.py":
+      seen.setdefault(name.split(".")[-1], []).append(name)
+  return {k: v for k, v in seen.items() if len(v) > 1}
+
+
+def test_no_two_modules_share_a_file_name():
+  assert same_file_names(MODULES) == {}
+  planted = {**MODULES, "jaxgen.uses.detection": MODULES["jaxgen.evaluation.detection"]}
+  assert same_file_names(planted) == {"detection": ["jaxgen.evaluation.detection",
+                                                    "jaxgen.uses.detection"]}
+
+
+# ----------------------------------------------------------------- no hidden imports of jaxgen
+def function_level_imports_of_jaxgen(path: str) -> list[str]:
+  source = open(path).read()
+  out = []
+  for fn in ast.walk(ast.parse(source, path)):
+    if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+      for node in ast.walk(fn):
+        if _targets(node, MODULES):
+          out.append(f"{os.path.relpath(path, ROOT)}:{node.lineno}")
+  return out
+
+
+def test_no_function_level_import_of_a_jaxgen_module():
+  """A lazy import only for an optional dependency: never to dodge a circle in jaxgen."""
+  hidden = [h for path in sorted(MODULES.values()) for h in function_level_imports_of_jaxgen(path)]
+  assert hidden == []
+
+
+def test_a_planted_function_level_import_is_found(tmp_path):
+  path = tmp_path / "m.py"
+  path.write_text("import os\n\ndef f():\n  from jaxgen.train import evaluator  # lazy: x\n"
+                  "  import json  # lazy: fine, not jaxgen\n")
+  assert [h.split(":")[1] for h in function_level_imports_of_jaxgen(str(path))] == ["4"]
 
 
 @pytest.mark.parametrize("path", sorted(MODULES.values()) + [os.path.join(ROOT, "train.py")])
@@ -136,7 +238,7 @@ def test_configs_import_without_starting_a_jax_backend():
           "for f in sorted(glob.glob('configs/*.py')):\n"
           "  n = os.path.basename(f)[:-3]\n"
           "  n == '__init__' or importlib.import_module('configs.' + n).get_config()\n"
-          "import jaxgen.train, jaxgen.data, jaxgen.models.gan, jaxgen.models.vae\n"
+          "import jaxgen, jaxgen.modes, jaxgen.train, jaxgen.data, jaxgen.models.gan\n"
           "from jax._src import xla_bridge as xb\n"
           "print(len(xb._backends))\n")
   p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

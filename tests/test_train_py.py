@@ -45,6 +45,17 @@ def test_train_then_evaluate(tmp_path):
   samples = np.load(os.path.join(work, "samples.npy"))
   assert samples.shape == (12, 28, 28, 1) and 0 <= samples.min() and samples.max() <= 1
   assert os.path.getsize(os.path.join(work, "samples.png")) > 1000
+  # the modes read the workdir's config.json: --config may be left out (num_samples: its 1000)
+  p = run("--workdir", work, "--mode", "sample")
+  assert p.returncode == 0, p.stderr[-2000:]
+  assert np.load(os.path.join(work, "samples.npy")).shape == (1000, 28, 28, 1)
+  # and a --config that is not the workdir's is refused in one line naming the keys
+  # (it used to report every checkpoint as damaged and exit 1)
+  p = run("--config", "configs/gan_ring.py", "--workdir", work, "--mode", "sample")
+  lines = [l for l in p.stderr.splitlines() if l.strip()]
+  assert p.returncode == 2 and len(lines) == 1, (p.returncode, p.stderr[-2000:])
+  assert "model.name" in lines[0] and "dataset.name" in lines[0], lines
+  assert "damaged" not in p.stderr and "leave out --config" in lines[0], lines
   # another learning rate in the same workdir: refused (resuming anyway with
   # --allow_config_change: test_loop.py::test_allow_config_change_resumes_from_the_checkpoint)
   more = [*SMALL, "--config.num_steps=60", "--config.learning_rate=2e-3"]
@@ -92,6 +103,8 @@ def test_missing_config_file_and_unwritable_workdir_are_one_line(tmp_path):
        "is not writable"),
       (["--config", "configs/vae_mnist.py", "--workdir", str(tmp_path / "w"), "extra"],
        "unexpected arguments"),
+      (["--workdir", str(tmp_path / "w")], "--config is required for --mode train"),
+      (["--workdir", str(tmp_path / "w"), "--mode", "evaluate"], "not a trained workdir"),
   ]:
     p = run(*args)
     assert p.returncode == 2, (args, p.returncode, p.stderr[-2000:])

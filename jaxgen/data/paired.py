@@ -49,8 +49,7 @@ Photographs, ``photos_sr4`` (super-resolution x4) and ``photos_color`` (coloriza
   (e) Nothing is random: the patches are a pure function of the shipped photographs (for
       given package versions: china and flower are JPEGs that Pillow decodes). They are
       built once per process (``functools.lru_cache``) and handed out as read-only arrays
-      shared by both datasets: the first load takes about 0.7 s, plus about 2.5 s to import
-      ``sklearn.datasets`` where nothing has imported it yet; the second dataset 0.1 s.
+      shared by both datasets (the second one reuses the first one's patches).
 
   ``info`` names the photographs of each split (``train_photos``/``test_photos``) and, per
   patch, which one it came from (``train_photo_index``/``test_photo_index``, indices into

@@ -13,19 +13,8 @@ takes rows of all its arrays together.
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
-
-def num_rows(data) -> int:
-  """The number of examples in a split (an array or a dict of arrays with equal rows)."""
-  return int(jax.tree.leaves(data)[0].shape[0])
-
-
-def take_rows(data, idx):
-  """Rows ``idx`` (an index array or a slice) of every array of a split."""
-  if isinstance(idx, slice):
-    return jax.tree.map(lambda a: a[idx], data)
-  return jax.tree.map(lambda a: jnp.take(a, idx, axis=0), data)
+from jaxgen.batching import num_rows, take_rows
 
 
 def steps_per_epoch(num_examples: int, batch_size: int) -> int:

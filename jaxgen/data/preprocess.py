@@ -59,7 +59,3 @@ def static_binarize(images: np.ndarray, seed: int) -> np.ndarray:
   rng = np.random.RandomState(seed)
   return np.where(rng.uniform(size=images.shape) < images / 255.0, 255, 0).astype(np.uint8)
 
-
-def output_range(mode: str) -> tuple[float, float]:
-  """The value range of preprocessed data (for turning model outputs back into pictures)."""
-  return (-1.0, 1.0) if mode == "symmetric" else (0.0, 1.0)

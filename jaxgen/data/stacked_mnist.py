@@ -51,7 +51,7 @@ def _build() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 def load(name: str = "stacked_mnist_subset", dataset_config=None) -> Dataset:
   """50,000 training and 10,000 test triples of mnist_subset digits, uint8 [N, 28, 28, 3];
   labels are the modes 0..999. ``info['channel_dataset']`` names the dataset whose
-  evaluator classifier reads each channel."""
+  judge classifier reads each channel."""
   del name, dataset_config
   train, test, train_y, test_y = _build()
   return Dataset("stacked_mnist_subset", "image", train, test, train_y, test_y,

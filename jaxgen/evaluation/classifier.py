@@ -1,4 +1,4 @@
-"""The evaluator classifier: a small CNN that jaxgen trains itself on a dataset's training
+"""The judge classifier: a small CNN that jaxgen trains itself on a dataset's training
 split and then uses as the yardstick of generated and edited images (which digit is this?
 how sure? its penultimate-layer features for distances between image sets).
 
@@ -28,7 +28,7 @@ import numpy as np
 import optax
 
 from jaxgen.data import Dataset
-from jaxgen.layers import Conv, Dense
+from jaxgen.nets.layers import Conv, Dense
 
 # The accuracy on the test split below which the classifier is not fit to be a yardstick
 # on mnist_subset (issue "Using trained models").
@@ -37,7 +37,7 @@ REQUIRED_ACCURACY = {"mnist_subset": 0.97}
 
 @dataclasses.dataclass(frozen=True)
 class ClassifierConfig:
-  """How the evaluator classifier is built and trained (part of its cache key)."""
+  """How the judge classifier is built and trained (part of its cache key)."""
   channels: tuple[int, ...] = (32, 64)   # a 4x4 stride-2 convolution per entry
   hidden: int = 128                      # the penultimate layer: the feature dimension
   epochs: int = 30
@@ -72,7 +72,7 @@ def _shift(x: jax.Array, key: jax.Array, pixels: int) -> jax.Array:
 
 
 class Classifier:
-  """A trained evaluator classifier: ``logits``, ``probs``, ``predict``, ``features``
+  """A trained judge classifier: ``logits``, ``probs``, ``predict``, ``features``
   (penultimate layer) and ``accuracy`` on images [N, H, W, C] in [0, 1], in batches."""
 
   def __init__(self, module: CNN, params, info: dict):
@@ -136,7 +136,7 @@ def train_classifier(dataset: Dataset, config: ClassifierConfig = ClassifierConf
   """Trains the CNN on ``dataset``'s training split (deterministic for ``config.seed``)
   and measures its accuracy on the test split."""
   if dataset.kind != "image" or dataset.train_labels is None or dataset.test_labels is None:
-    raise ValueError(f"the evaluator classifier needs a labelled image dataset; "
+    raise ValueError(f"the judge classifier needs a labelled image dataset; "
                      f"{dataset.name!r} has none")
   num_classes = int(max(dataset.train_labels.max(), dataset.test_labels.max())) + 1
   module = CNN(tuple(config.channels), config.hidden, num_classes)
@@ -181,7 +181,7 @@ def train_classifier(dataset: Dataset, config: ClassifierConfig = ClassifierConf
   for start in range(0, config.epochs, 10):
     es = jnp.arange(start, min(start + 10, config.epochs))
     (params, opt_state), losses = run_epochs(params, opt_state, es)
-    log(f"  evaluator classifier on {dataset.name}: epoch {int(es[-1]) + 1}/{config.epochs}, "
+    log(f"  judge classifier on {dataset.name}: epoch {int(es[-1]) + 1}/{config.epochs}, "
         f"loss {float(losses[-1]):.4f} ({time.perf_counter() - t0:.0f} s)")
   clf = Classifier(module, params, {})
   test = dataset.test.astype(np.float32) / 255.0
@@ -194,10 +194,10 @@ def train_classifier(dataset: Dataset, config: ClassifierConfig = ClassifierConf
   return clf
 
 
-def evaluator_classifier(dataset: Dataset, config: ClassifierConfig = ClassifierConfig(),
+def judge_classifier(dataset: Dataset, config: ClassifierConfig = ClassifierConfig(),
                          cache_dir: Optional[str] = None, log: Callable[[str], None] = print,
                          check_accuracy: bool = True) -> Classifier:
-  """The evaluator classifier of ``dataset``: loaded from the cache, else trained and
+  """The judge classifier of ``dataset``: loaded from the cache, else trained and
   cached. Raises RuntimeError if its test accuracy is below the required one
   (:data:`REQUIRED_ACCURACY`) and ``check_accuracy``."""
   cache_dir = default_cache_dir() if cache_dir is None else cache_dir
@@ -214,15 +214,15 @@ def evaluator_classifier(dataset: Dataset, config: ClassifierConfig = Classifier
       with open(path + ".msgpack", "rb") as f:
         params = flax.serialization.from_bytes(template["params"], f.read())
       clf = Classifier(module, params, info)
-      log(f"evaluator classifier loaded from {path}.msgpack (test accuracy "
+      log(f"judge classifier loaded from {path}.msgpack (test accuracy "
           f"{clf.test_accuracy:.4f})")
     except Exception as e:  # noqa: BLE001 - a damaged cache entry is retrained
-      log(f"evaluator classifier cache {path} unreadable ({type(e).__name__}); retraining")
+      log(f"judge classifier cache {path} unreadable ({type(e).__name__}); retraining")
       clf = None
   if clf is None:
-    log(f"training the evaluator classifier on {dataset.name} ({config.epochs} epochs)")
+    log(f"training the judge classifier on {dataset.name} ({config.epochs} epochs)")
     clf = train_classifier(dataset, config, log)
-    log(f"evaluator classifier: test accuracy {clf.test_accuracy:.4f} "
+    log(f"judge classifier: test accuracy {clf.test_accuracy:.4f} "
         f"({clf.info['test_accuracy_thresholded']:.4f} on thresholded digits)")
     try:
       os.makedirs(cache_dir, exist_ok=True)
@@ -234,9 +234,9 @@ def evaluator_classifier(dataset: Dataset, config: ClassifierConfig = Classifier
       os.replace(path + ".msgpack" + tmp, path + ".msgpack")
       os.replace(path + ".json" + tmp, path + ".json")
     except OSError as e:
-      log(f"could not cache the evaluator classifier in {cache_dir} ({e.strerror})")
+      log(f"could not cache the judge classifier in {cache_dir} ({e.strerror})")
   need = REQUIRED_ACCURACY.get(dataset.name)
   if check_accuracy and need is not None and clf.test_accuracy < need:
-    raise RuntimeError(f"the evaluator classifier reaches {clf.test_accuracy:.4f} test accuracy "
+    raise RuntimeError(f"the judge classifier reaches {clf.test_accuracy:.4f} test accuracy "
                        f"on {dataset.name}, below the required {need}: it cannot be the yardstick")
   return clf

@@ -3,7 +3,7 @@
 All functions take NumPy arrays (samples from anywhere) and compute on the host in float64:
 
 * :func:`frechet_distance` — the Fréchet distance between Gaussians fitted to two sets of
-  features (FID's formula; on the evaluator classifier's penultimate layer it is the MNIST
+  features (FID's formula; on the judge classifier's penultimate layer it is the MNIST
   analogue of FID, not comparable in absolute value with FID or TF-GAN's figures);
 * :func:`classifier_score` — exp E_x KL(p(y|x) || p(y)) (the Inception-score analogue,
   TF-GAN's ``mnist_score``): 1 when every sample gets the same label, the number of classes
@@ -14,7 +14,7 @@ All functions take NumPy arrays (samples from anywhere) and compute on the host 
 * :func:`stacked_modes` — Stacked MNIST's mode count and KL (PacGAN's protocol) from the
   digit read in each channel.
 
-:class:`SampleJudge` bundles them for one evaluator classifier and one reference set (the
+:class:`SampleJudge` bundles them for one judge classifier and one reference set (the
 test split); :func:`make_judge` builds the judge a run's dataset calls for.
 """
 from __future__ import annotations
@@ -23,6 +23,10 @@ from typing import Callable, Optional
 
 import ml_collections
 import numpy as np
+
+from jaxgen.data import load_dataset
+from jaxgen.evaluation import translation
+from jaxgen.evaluation import classifier as classifier_lib
 
 PR_K = 3   # Kynkäänniemi et al.: k of the k-NN radius of precision and recall
 DC_K = 5   # Naeem et al.: k of density and coverage
@@ -163,7 +167,7 @@ def stacked_modes(channel_digits, num_channels: int = 3, num_classes: int = 10) 
 # ------------------------------------------------------------------ judges
 class SampleJudge:
   """Sample metrics of images [N, H, W, C] in [0, 1] against a reference set (the test
-  split), in the feature space of one evaluator classifier.
+  split), in the feature space of one judge classifier.
 
   ``judge(samples)`` returns ``fd`` (Fréchet distance), ``classifier_score``,
   ``label_kl`` (KL of the predicted-label histogram to uniform), ``precision``,
@@ -225,50 +229,52 @@ class StackedModeJudge:
 
 
 def base_dataset_config(dataset_config) -> ml_collections.ConfigDict:
-  """``dataset_config`` without the class filters (the evaluator classifier reads every
+  """``dataset_config`` without the class filters (the judge classifier reads every
   class, whatever subset a model was trained on)."""
   c = ml_collections.ConfigDict(dataset_config.to_dict())
   c.classes, c.exclude_classes = (), ()
   return c
 
 
-def make_judge(config, dataset, log: Callable[[str], None] = print, model=None):
-  """The sample judge a run's data (and model) calls for, or None:
+def make_judge(dataset, dataset_config, evaluation, log: Callable[[str], None] = print,
+               model=None, num_classes: int = 10):
+  """The sample judge a run's data (and model) calls for, or None. Settings: the config's
+  ``dataset`` group (``dataset_config``: which dataset, to reload it without class filters),
+  its ``eval`` group (``evaluation``: ``sample_metrics``, ``batch_size``) and a
+  label-conditioned model's ``num_classes``. The judge:
 
   * a conditional ``model`` (pix2pix on a paired dataset, the conditional VAE): the judge
     of :func:`jaxgen.evaluation.translation.make_translation_judge` (PSNR/SSIM against
     baselines; style transfer plus this function's :class:`SampleJudge`);
   * Stacked MNIST (``info['channel_dataset']``): :class:`StackedModeJudge` with that
-    dataset's evaluator classifier, on ``config.eval.num_mode_samples`` samples;
-  * a labelled image dataset with ``config.eval.sample_metrics``: :class:`SampleJudge`
-    with its evaluator classifier against the preprocessed-to-[0, 1] test split;
+    dataset's judge classifier, on ``eval.num_mode_samples`` samples;
+  * a labelled image dataset with ``eval.sample_metrics``: :class:`SampleJudge`
+    with its judge classifier against the preprocessed-to-[0, 1] test split;
   * anything else (points, unlabelled data, ``sample_metrics`` off): None."""
-  from jaxgen.data import load_dataset  # lazy: the registry imports the data modules
-  from jaxgen.evaluation.classifier import evaluator_classifier
   if getattr(model, "condition", "none") != "none":
-    from jaxgen.evaluation import translation  # lazy: only conditional models need it
-
     def classifier_for(name):
       base = load_dataset(ml_collections.ConfigDict({"name": name, "classes": (),
                                                      "exclude_classes": ()})) if name else (
-          load_dataset(base_dataset_config(config.dataset)) if "train_classes" in dataset.info
+          load_dataset(base_dataset_config(dataset_config)) if "train_classes" in dataset.info
           else dataset)
-      return evaluator_classifier(base, log=log)
+      return classifier_lib.judge_classifier(base, log=log)
 
     samples = None
-    if model.condition == "label" and config.eval.sample_metrics:
+    if model.condition == "label" and evaluation.sample_metrics:
       samples = SampleJudge(classifier_for(None), dataset.test.astype(np.float32) / 255.0)
-    return translation.make_translation_judge(config, dataset, model, classifier_for, samples)
-  if dataset.kind != "image" or not config.eval.sample_metrics:
+    return translation.make_translation_judge(dataset, model, classifier_for, samples,
+                                              evaluation, num_classes)
+  if dataset.kind != "image" or not evaluation.sample_metrics:
     return None
   channel = dataset.info.get("channel_dataset")
   if channel:
     base = load_dataset(ml_collections.ConfigDict({"name": channel, "classes": (),
                                                    "exclude_classes": ()}))
-    return StackedModeJudge(evaluator_classifier(base, log=log), dataset.example_shape[-1])
+    return StackedModeJudge(classifier_lib.judge_classifier(base, log=log),
+                            dataset.example_shape[-1])
   if dataset.test_labels is None or dataset.train_labels is None:
     return None
-  base = load_dataset(base_dataset_config(config.dataset)) if "train_classes" in dataset.info \
+  base = load_dataset(base_dataset_config(dataset_config)) if "train_classes" in dataset.info \
       else dataset
-  clf = evaluator_classifier(base, log=log)
+  clf = classifier_lib.judge_classifier(base, log=log)
   return SampleJudge(clf, dataset.test.astype(np.float32) / 255.0)

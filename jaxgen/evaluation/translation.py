@@ -11,9 +11,9 @@ numbers to ``eval.json``.
   for super-resolution, the luminance-only (gray) image for colorization; the sharpness
   (mean gradient magnitude) of outputs, baselines and targets; for colour images the
   colourfulness (Hasler & Süsstrunk 2003) of outputs, baselines and targets; for digits
-  the evaluator classifier's accuracy on outputs, baselines and targets.
+  the judge classifier's accuracy on outputs, baselines and targets.
 * :class:`StyleTransferJudge`: every test digit encoded with its own label and decoded with
-  each other label (9 transfers per digit): the evaluator classifier's accuracy on the
+  each other label (9 transfers per digit): the judge classifier's accuracy on the
   target labels and the correlation of slant (image moments) between source and transfer;
   plus the sample metrics of the model's samples (:class:`~jaxgen.evaluation.
   sample_quality.SampleJudge`).
@@ -26,13 +26,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgen.batching import map_batches
 from jaxgen.evaluation import image_quality as iq
 
 
 def _batched(fn: Callable, arrays: tuple, batch_size: int) -> np.ndarray:
   """``fn(*rows)`` over fixed-size row batches of ``arrays`` on the host
-  (:func:`jaxgen.train.evaluator.map_batches`: one compilation, the last batch padded)."""
-  from jaxgen.train.evaluator import map_batches  # lazy: the trainer imports this package
+  (:func:`jaxgen.batching.map_batches`: one compilation, the last batch padded)."""
   out = map_batches(lambda rows, _: fn(*rows), tuple(jnp.asarray(a) for a in arrays),
                     batch_size, jax.random.PRNGKey(0))
   return np.asarray(out)
@@ -47,7 +47,7 @@ class TranslationJudge:
   [0, 1]) on a paired dataset's test split.
 
   ``dataset``: the paired dataset (``info['task']`` 'super_resolution' or
-  'colorization'); ``classifier``: the evaluator classifier of the targets' classes (digits)
+  'colorization'); ``classifier``: the judge classifier of the targets' classes (digits)
   or None. Returns ``psnr``, ``ssim``, ``sharpness`` (+ ``colourfulness`` for colour
   targets, ``accuracy`` with a classifier) of the outputs, the same with the prefix
   ``truth_`` for the targets where it is not trivial (sharpness, colourfulness, accuracy),
@@ -109,7 +109,7 @@ class StyleTransferJudge:
   """Style transfer of a conditional VAE (``model.transfer(params, x, labels, targets)``)
   on the test split: each digit decoded with each of the other ``num_classes - 1`` labels.
 
-  Returns ``transfer_accuracy`` (the evaluator classifier reads the target label),
+  Returns ``transfer_accuracy`` (the judge classifier reads the target label),
   ``slant_correlation`` (Pearson, over all transfers, of the source digit's slant and the
   transfer's), ``slant_correlation_shuffled`` (the same against the slant of another,
   randomly paired source: the chance level), ``source_accuracy`` (the classifier on the
@@ -170,20 +170,22 @@ class StyleTransferJudge:
     return result
 
 
-def make_translation_judge(config, dataset, model, classifier_for: Callable,
-                           sample_judge: Optional[Callable] = None):
+def make_translation_judge(dataset, model, classifier_for: Callable,
+                           sample_judge: Optional[Callable] = None, evaluation=None,
+                           num_classes: int = 10):
   """The judge of a conditional ``model`` (None for an unconditional one):
   :class:`TranslationJudge` for an image-conditioned model on a paired dataset,
   :class:`StyleTransferJudge` for a label-conditioned one. ``classifier_for(dataset)``
-  returns the evaluator classifier of a labelled dataset."""
+  returns the judge classifier of a labelled dataset. Settings: the config's ``eval`` group
+  (``evaluation``: ``sample_metrics``, ``batch_size``) and the model's ``num_classes``."""
   condition = getattr(model, "condition", "none")
   if condition == "image":
     clf = None
-    if dataset.test_labels is not None and config.eval.sample_metrics:
+    if dataset.test_labels is not None and evaluation.sample_metrics:
       base = dataset.info.get("base_dataset")
       clf = classifier_for(base) if base else None
-    return TranslationJudge(dataset, clf, int(config.eval.batch_size))
-  if condition == "label" and config.eval.sample_metrics:
-    return StyleTransferJudge(classifier_for(None), int(config.model.num_classes),
-                              sample_judge, int(config.eval.batch_size))
+    return TranslationJudge(dataset, clf, int(evaluation.batch_size))
+  if condition == "label" and evaluation.sample_metrics:
+    return StyleTransferJudge(classifier_for(None), int(num_classes),
+                              sample_judge, int(evaluation.batch_size))
   return None

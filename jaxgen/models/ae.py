@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from jaxgen import distributions as D
 from jaxgen.models.codec import EncoderDecoder
 from jaxgen.models.inputs import check_batch
-from jaxgen.models.state import TrainState
+from jaxgen.models.state import Optimization, TrainState
 
 
 class Autoencoder(EncoderDecoder):
@@ -23,8 +23,9 @@ class Autoencoder(EncoderDecoder):
   progress_metrics = ("loss",)
   eval_metrics = ("recon", "code_norm")
 
-  def __init__(self, config, example_shape: tuple[int, ...]):
-    super().__init__(config, example_shape, int(config.model.latent_dim))
+  def __init__(self, example_shape: tuple[int, ...], model, optimization: Optimization,
+               data_range: tuple[float, float] = (0.0, 1.0)):
+    super().__init__(example_shape, int(model.latent_dim), model, optimization, data_range)
 
   def encode(self, params, x: jax.Array) -> jax.Array:
     """The codes [batch, latent_dim] of ``x``."""

@@ -11,9 +11,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxgen.data.preprocess import output_range
 from jaxgen.models.inputs import check_batch
-from jaxgen.models.state import TrainState, guard_nonfinite, learning_rate
+from jaxgen.models.state import Optimization, TrainState, guard_nonfinite, learning_rate
 from jaxgen.nets.autoencoders import make_decoder, make_encoder
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -21,20 +20,26 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 
 class EncoderDecoder:
   """Encoder ``x -> [N, encoder_outputs]`` and decoder ``z [..., latent_dim] -> [..., *example_shape]``
-  (``config.model.net``: 'mlp' or 'conv'), trained by Adam on ``config.learning_rate``."""
+  (``model.net``: 'mlp' or 'conv'), trained by Adam on ``optimization.learning_rate``.
+
+  Settings: ``model`` (the config's ``model`` group), ``optimization``
+  (:class:`~jaxgen.models.state.Optimization`) and ``data_range``, the value range of the
+  preprocessed data (:func:`jaxgen.value_range.output_range`)."""
 
   has_likelihood = False
   condition = "none"
 
-  def __init__(self, config, example_shape: tuple[int, ...], encoder_outputs: int):
-    m = config.model
+  def __init__(self, example_shape: tuple[int, ...], encoder_outputs: int, model,
+               optimization: Optimization, data_range: tuple[float, float] = (0.0, 1.0)):
+    m = model
     self.example_shape = tuple(example_shape)
     self.latent_dim = int(m.latent_dim)
     self.likelihood = m.likelihood
     self.encoder = make_encoder(m.net, m.hidden, encoder_outputs)
     self.decoder = make_decoder(m.net, m.hidden, self.example_shape)
-    self.tx = guard_nonfinite(optax.adam(learning_rate(config.learning_rate, config)), config)
-    self.data_range = output_range(config.dataset.eval_preprocess)
+    self.tx = guard_nonfinite(optax.adam(learning_rate(optimization.learning_rate,
+                                                       optimization)), optimization)
+    self.data_range = tuple(data_range)
 
   # one-hot label width of a label-conditioned model (0: unconditional); a conditional
   # model's encoder sees the one-hot label beside x, its decoder [z, one-hot label]

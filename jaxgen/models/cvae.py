@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgen.models.inputs import InputError, check_batch
+from jaxgen.models.state import Optimization
 from jaxgen.models.vae import VAE
 
 
@@ -27,9 +28,10 @@ class ConditionalVAE(VAE):
 
   condition = "label"
 
-  def __init__(self, config, example_shape: tuple[int, ...]):
-    self.num_classes = int(config.model.num_classes)
-    super().__init__(config, example_shape)
+  def __init__(self, example_shape: tuple[int, ...], model, optimization: Optimization,
+               data_range: tuple[float, float] = (0.0, 1.0), nll_chunk: int = 100):
+    self.num_classes = int(model.num_classes)
+    super().__init__(example_shape, model, optimization, data_range, nll_chunk)
 
   # ------------------------------------------------------------------ the model
   def one_hot(self, labels: jax.Array, lead: tuple[int, ...] = ()) -> jax.Array:

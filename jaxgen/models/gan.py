@@ -20,9 +20,9 @@ import optax
 
 from jaxgen import losses
 from jaxgen.models.inputs import check_batch
-from jaxgen.models.state import TrainState, guard_nonfinite, learning_rate
-from jaxgen.nets import gan as gan_nets
-from jaxgen.sharding import batch_rows
+from jaxgen.models.state import Optimization, TrainState, guard_nonfinite, learning_rate
+from jaxgen.nets import adversarial as gan_nets
+from jaxgen.scale.sharding import batch_rows
 
 
 @flax.struct.dataclass
@@ -36,11 +36,12 @@ class GANState:
   generator_ema: Any
 
 
-def make_optimizer(opt_config, config, updates_per_step: int = 1) -> optax.GradientTransformation:
-  """Adam from a ``gan.g_optimizer``/``gan.d_optimizer`` group (learning_rate 0 = the
-  config's ``learning_rate``), on the config's ``lr_schedule``."""
-  lr = opt_config.learning_rate or config.learning_rate
-  return optax.adam(learning_rate(lr, config, updates_per_step), b1=opt_config.b1,
+def make_optimizer(opt_config, optimization: Optimization,
+                   updates_per_step: int = 1) -> optax.GradientTransformation:
+  """Adam from a ``gan.g_optimizer``/``gan.d_optimizer`` group (learning_rate 0 =
+  ``optimization.learning_rate``), on ``optimization``'s schedule."""
+  lr = opt_config.learning_rate or optimization.learning_rate
+  return optax.adam(learning_rate(lr, optimization, updates_per_step), b1=opt_config.b1,
                     b2=opt_config.b2)
 
 
@@ -49,6 +50,11 @@ class GAN:
 
   Examples of shape (dim,) are points (a linear generator output); of shape (H, W, C),
   images (a tanh output for data preprocessed to [-1, 1], else a sigmoid).
+
+  Settings: the config's ``model`` and ``gan`` groups, ``optimization``
+  (:class:`~jaxgen.models.state.Optimization`), ``data_range`` (the value range of the
+  preprocessed data, :func:`jaxgen.value_range.output_range`) and ``num_mode_samples``,
+  the size of the sample cloud :meth:`pictures` draws for points (``eval.num_mode_samples``).
   """
 
   has_likelihood = False
@@ -57,8 +63,9 @@ class GAN:
   progress_metrics = ("d_loss", "g_loss")
   eval_metrics = ("d_real", "d_fake")
 
-  def __init__(self, config, example_shape: tuple[int, ...]):
-    m, g = config.model, config.gan
+  def __init__(self, example_shape: tuple[int, ...], model, gan, optimization: Optimization,
+               data_range: tuple[float, float] = (0.0, 1.0), num_mode_samples: int = 2500):
+    m, g = model, gan
     self.example_shape = tuple(example_shape)
     self.points = len(self.example_shape) == 1
     self.noise_dim = int(m.latent_dim)
@@ -66,11 +73,11 @@ class GAN:
     self.real_label = float(g.real_label)
     self.g_ema = float(g.g_ema)
     self.generator_loss = losses.GENERATOR_LOSSES[g.generator_loss]
-    self.preprocess = config.dataset.eval_preprocess
+    self.symmetric = tuple(data_range) == (-1.0, 1.0)     # data preprocessed to [-1, 1]
     if self.points:
       output = "linear"
     else:
-      output = "tanh" if self.preprocess == "symmetric" else "sigmoid"
+      output = "tanh" if self.symmetric else "sigmoid"
     if m.net == "dcgan":
       self.G = gan_nets.DCGANGenerator(features=g.features, out_shape=self.example_shape)
       self.D = gan_nets.DCGANDiscriminator(features=g.d_features or g.features, minibatch=g.minibatch,
@@ -82,9 +89,10 @@ class GAN:
                                          mb_kernels=g.mb_kernels, mb_dims=g.mb_dims,
                                          mb_normalize=g.mb_normalize,
                                          maxout_pieces=g.maxout_pieces)
-    self.g_tx = guard_nonfinite(make_optimizer(g.g_optimizer, config), config)
-    self.d_tx = guard_nonfinite(make_optimizer(g.d_optimizer, config, g.d_steps), config)
-    self.num_mode_samples = int(config.eval.num_mode_samples)
+    self.g_tx = guard_nonfinite(make_optimizer(g.g_optimizer, optimization), optimization)
+    self.d_tx = guard_nonfinite(make_optimizer(g.d_optimizer, optimization, g.d_steps),
+                                optimization)
+    self.num_mode_samples = int(num_mode_samples)
 
   # ------------------------------------------------------------------ parameters
   def init(self, key: jax.Array) -> GANState:
@@ -174,7 +182,7 @@ class GAN:
   def generate(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
     """n samples: images mapped to [0, 1], points as they are."""
     x = self.sample(state, key, n)
-    if not self.points and self.preprocess == "symmetric":
+    if not self.points and self.symmetric:
       x = (x + 1.0) / 2.0
     return x
 

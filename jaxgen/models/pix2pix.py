@@ -34,10 +34,9 @@ import jax
 import jax.numpy as jnp
 
 from jaxgen import losses
-from jaxgen.data.preprocess import output_range
 from jaxgen.models.inputs import InputError, check_batch
 from jaxgen.models.gan import make_optimizer
-from jaxgen.models.state import TrainState, guard_nonfinite
+from jaxgen.models.state import Optimization, TrainState, guard_nonfinite
 from jaxgen.nets import conditional as nets
 
 UPSAMPLE_METHODS = ("bicubic", "nearest", "linear")
@@ -55,14 +54,17 @@ class Pix2PixState:
 class Pix2Pix:
   """pix2pix as pure functions of (state, batch, key); see :mod:`jaxgen.models.interface`.
 
-  Built from the config, the output (target) example shape and the input shape of the
-  paired dataset (``dataset.input_shape``)."""
+  Built from the output (target) example shape, the input shape of the paired dataset
+  (``dataset.input_shape``) and its settings: the config's ``pix2pix`` and ``gan`` groups,
+  ``optimization`` (:class:`~jaxgen.models.state.Optimization`) and ``data_range`` (the
+  value range of the preprocessed data, :func:`jaxgen.value_range.output_range`)."""
 
   has_likelihood = False
   condition = "image"
 
-  def __init__(self, config, example_shape: tuple[int, ...], input_shape: tuple[int, ...]):
-    p, g = config.pix2pix, config.gan
+  def __init__(self, example_shape: tuple[int, ...], input_shape: tuple[int, ...], pix2pix,
+               gan, optimization: Optimization, data_range: tuple[float, float] = (0.0, 1.0)):
+    p, g = pix2pix, gan
     self.example_shape = tuple(example_shape)
     self.input_shape = tuple(input_shape)
     if len(self.example_shape) != 3 or len(self.input_shape) != 3:
@@ -74,12 +76,12 @@ class Pix2Pix:
     self.upsample = p.upsample
     self.real_label = float(g.real_label)
     self.generator_loss = losses.GENERATOR_LOSSES[g.generator_loss]
-    self.data_range = output_range(config.dataset.eval_preprocess)
+    self.data_range = tuple(data_range)
     self.residual = bool(p.residual)
     if self.residual:
       output = "linear"
     else:
-      output = "tanh" if config.dataset.eval_preprocess == "symmetric" else "sigmoid"
+      output = "tanh" if self.data_range == (-1.0, 1.0) else "sigmoid"
     depth = int(p.depth) or min(5, nets.unet_max_depth(*self.example_shape[:2]))
     self.G = nets.UNet(out_channels=self.example_shape[-1], features=int(p.features),
                        depth=depth, max_features=int(p.max_features),
@@ -87,8 +89,8 @@ class Pix2Pix:
                        bottleneck_blocks=int(p.bottleneck_blocks))
     self.D = nets.PatchDiscriminator(features=int(p.d_features), num_layers=int(p.d_layers),
                                      norm=p.norm)
-    self.g_tx = guard_nonfinite(make_optimizer(g.g_optimizer, config), config)
-    self.d_tx = guard_nonfinite(make_optimizer(g.d_optimizer, config), config)
+    self.g_tx = guard_nonfinite(make_optimizer(g.g_optimizer, optimization), optimization)
+    self.d_tx = guard_nonfinite(make_optimizer(g.d_optimizer, optimization), optimization)
     if self.adversarial:
       self.train_metrics = ("d_loss", "d_real", "d_fake", "g_gan", "l1", "g_loss")
       self.progress_metrics = ("d_loss", "l1")

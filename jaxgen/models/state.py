@@ -1,6 +1,7 @@
-"""Training-state pytrees."""
+"""Training-state pytrees, and the optimizer settings every model's optimizers follow."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import flax.struct
@@ -36,19 +37,32 @@ class TrainState:
                         opt_state=opt_state, **changes)
 
 
-def learning_rate(peak: float, config, updates_per_step: int = 1) -> optax.ScalarOrSchedule:
-  """``peak``, or a schedule decaying from it to ``peak * config.lr_final_fraction`` over
-  ``config.num_steps * updates_per_step`` optimizer updates (``config.lr_schedule``:
-  'cosine' or 'linear'; a GAN's discriminator makes ``gan.d_steps`` updates per step).
+@dataclasses.dataclass(frozen=True)
+class Optimization:
+  """How a model's optimizers run (the config's top-level ``learning_rate``,
+  ``lr_schedule``, ``lr_final_fraction``, ``num_steps`` and ``skip_nonfinite``;
+  :func:`jaxgen.models.build` fills it in)."""
+  learning_rate: float = 1e-3
+  lr_schedule: str = "constant"
+  lr_final_fraction: float = 0.0
+  num_steps: int = 10_000
+  skip_nonfinite: bool = False
+
+
+def learning_rate(peak: float, optimization: Optimization,
+                  updates_per_step: int = 1) -> optax.ScalarOrSchedule:
+  """``peak``, or a schedule decaying from it to ``peak * lr_final_fraction`` over
+  ``num_steps * updates_per_step`` optimizer updates (``lr_schedule``: 'cosine' or
+  'linear'; a GAN's discriminator makes ``gan.d_steps`` updates per step).
 
   The schedule reads the update count kept in the optimizer state, so a resumed run
   continues it exactly. Changing ``num_steps`` on resume changes the schedule.
   """
-  kind = config.get("lr_schedule", "constant")
+  kind = optimization.lr_schedule
   if kind == "constant":
     return peak
-  end = peak * float(config.get("lr_final_fraction", 0.0))
-  steps = int(config.num_steps) * int(updates_per_step)
+  end = peak * float(optimization.lr_final_fraction)
+  steps = int(optimization.num_steps) * int(updates_per_step)
   if kind == "cosine":
     return optax.cosine_decay_schedule(peak, steps, alpha=end / peak if peak else 0.0)
   if kind == "linear":
@@ -56,9 +70,10 @@ def learning_rate(peak: float, config, updates_per_step: int = 1) -> optax.Scala
   raise ValueError(f"unknown lr_schedule {kind!r}; use one of {LR_SCHEDULES}")
 
 
-def guard_nonfinite(tx: optax.GradientTransformation, config) -> optax.GradientTransformation:
-  """With ``config.skip_nonfinite``, an update whose gradients hold a NaN or Inf is skipped
+def guard_nonfinite(tx: optax.GradientTransformation,
+                    optimization: Optimization) -> optax.GradientTransformation:
+  """With ``skip_nonfinite``, an update whose gradients hold a NaN or Inf is skipped
   (``optax.apply_if_finite``) instead of being applied; the run then goes on."""
-  if config.get("skip_nonfinite", False):
+  if optimization.skip_nonfinite:
     return optax.apply_if_finite(tx, max_consecutive_errors=1_000_000)
   return tx

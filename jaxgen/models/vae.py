@@ -15,7 +15,7 @@ from jaxgen import distributions as D
 from jaxgen import losses
 from jaxgen.models.codec import EncoderDecoder
 from jaxgen.models.inputs import check_batch
-from jaxgen.models.state import TrainState
+from jaxgen.models.state import Optimization, TrainState
 
 # config.model.objective: what training maximizes
 OBJECTIVES = ("elbo", "iwae")
@@ -29,12 +29,16 @@ class VAE(EncoderDecoder):
   progress_metrics = ("loss",)
   eval_metrics = ("neg_elbo", "recon", "kl")
 
-  def __init__(self, config, example_shape: tuple[int, ...]):
-    super().__init__(config, example_shape, 2 * int(config.model.latent_dim))
-    self.beta = float(config.model.beta)
-    self.num_samples = int(config.model.num_samples)
-    self.objective = config.model.get("objective", "elbo")
-    self.nll_chunk = int(config.eval.nll_chunk)
+  def __init__(self, example_shape: tuple[int, ...], model, optimization: Optimization,
+               data_range: tuple[float, float] = (0.0, 1.0), nll_chunk: int = 100):
+    """Settings: the ``model`` group, ``optimization``, ``data_range`` (see
+    :class:`~jaxgen.models.codec.EncoderDecoder`) and ``nll_chunk``, the importance samples
+    drawn at a time by :meth:`nll_batch` (``eval.nll_chunk``)."""
+    super().__init__(example_shape, 2 * int(model.latent_dim), model, optimization, data_range)
+    self.beta = float(model.beta)
+    self.num_samples = int(model.num_samples)
+    self.objective = model.get("objective", "elbo")
+    self.nll_chunk = int(nll_chunk)
 
   # ------------------------------------------------------------------ parameters
   def init(self, key: jax.Array) -> TrainState:

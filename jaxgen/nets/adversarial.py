@@ -16,7 +16,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxgen.layers import Conv, ConvTranspose, Dense, minibatch_similarity
+from jaxgen.nets.layers import Conv, ConvTranspose, Dense, minibatch_discrimination
 
 Array = jax.Array
 
@@ -50,10 +50,10 @@ def _output_activation(x: Array, output: str) -> Array:
 class MinibatchDiscrimination(nn.Module):
   """Minibatch discrimination (Salimans et al. 2016, section 3.2).
 
-  For features f [N, A] and a learned tensor T [A, B, C]: M_i = f_i T in R^{B x C},
-  c_b(i, j) = exp(-||M_{i,b} - M_{j,b}||_1) and o_b(i) = sum_{j != i} c_b(i, j). Returns
-  concat([f, o]) of shape [N, A + B]. The self term j = i is excluded, so a batch of n
-  identical examples gives o = n - 1 everywhere. Computed in float32.
+  The layer around :func:`jaxgen.nets.layers.minibatch_discrimination` (the formula):
+  features f [N, A] (flattened), a learned tensor T [A, B, C]; returns concat([f, o]) of
+  shape [N, A + B]. The self term j = i is excluded, so a batch of n identical examples
+  gives o = n - 1 everywhere. Computed in float32.
 
   ``normalize=True`` divides o by n - 1 (the mean similarity instead of the sum), so o
   lies in [0, 1] like the features it joins whatever the batch size; the paper's sum
@@ -69,11 +69,7 @@ class MinibatchDiscrimination(nn.Module):
     f = f.reshape(f.shape[0], -1).astype(jnp.float32)
     t = self.param("kernel", self.kernel_init,
                    (f.shape[-1], self.num_kernels, self.kernel_dims), jnp.float32)
-    m = jnp.einsum("na,abc->nbc", f, t)                              # [N, B, C]
-    o = minibatch_similarity(m)                                      # [N, B]
-    if self.normalize:
-      o = o / max(f.shape[0] - 1, 1)
-    return jnp.concatenate([f, o], axis=-1)                          # [N, A + B]
+    return minibatch_discrimination(f, t, self.normalize)
 
 
 def _safe_sqrt(x: Array) -> Array:

@@ -13,7 +13,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxgen.layers import ConvTranspose, Conv, Dense
+from jaxgen.nets.layers import ConvTranspose, Conv, Dense
 
 Array = jax.Array
 

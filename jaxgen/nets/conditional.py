@@ -12,7 +12,7 @@ generator and a PatchGAN discriminator, sized to train on a CPU on 28x28 digits 
   and an output image concatenated along channels and returns one *logit* per patch,
   [N, h, w] (losses apply log-sigmoid / softplus to them).
 
-Both take ``train`` like :mod:`jaxgen.nets.gan`'s networks: with ``norm='batch'``,
+Both take ``train`` like :mod:`jaxgen.nets.adversarial`'s networks: with ``norm='batch'``,
 training uses batch statistics and needs ``mutable=["batch_stats"]``, evaluation uses
 the running averages; with ``train=True`` the U-Net's dropout is on and needs
 ``rngs={"dropout": key}``. (pix2pix keeps dropout and batch statistics at test time; call
@@ -48,8 +48,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxgen.layers import Conv, ConvTranspose
-from jaxgen.nets.gan import OUTPUTS, _check_choice, _output_activation, dcgan_kernel_init, \
+from jaxgen.nets.layers import Conv, ConvTranspose
+from jaxgen.nets.adversarial import OUTPUTS, _check_choice, _output_activation, dcgan_kernel_init, \
     dcgan_scale_init
 
 Array = jax.Array
@@ -62,7 +62,7 @@ _UP_PAD = ((2, 2), (2, 2))           # 4x4 stride-2 transposed conv: n -> 2 n (t
 
 def _norm_layer(kind: str, train: bool, dtype: Any, name: str) -> Callable[[Array], Array] | None:
   """The normalization called ``kind`` (None for 'none'): BatchNorm as in
-  :mod:`jaxgen.nets.gan` (momentum 0.9, scale ~ N(1, 0.02)) or a per-example InstanceNorm
+  :mod:`jaxgen.nets.adversarial` (momentum 0.9, scale ~ N(1, 0.02)) or a per-example InstanceNorm
   with the same learned scale and offset init."""
   _check_choice(kind, NORMS, "norm")
   if kind == "batch":

@@ -1,26 +1,25 @@
-"""Layers with hand-written backward passes, each working around one XLA behaviour.
+"""Layers with hand-written backward passes, each working around one XLA:CPU behaviour.
 
-jaxgen's networks (:mod:`jaxgen.nets`) are built from these instead of ``nn.Dense`` /
-``nn.Conv`` / ``nn.ConvTranspose``; parameters, names and initializers are the same as
-Flax's. Each layer computes the same values and gradients as autodiff of the plain
-form (up to float rounding), proven by the test named beside it:
+jaxgen's networks are built from these instead of ``nn.Dense`` / ``nn.Conv`` /
+``nn.ConvTranspose`` (same parameters, names and initializers as Flax's), and each computes
+the same values and gradients as autodiff of the plain form, up to float rounding. They
+exist because of three things XLA:CPU does with the backward passes autodiff emits:
+:class:`Dense` (:func:`add_bias`), because XLA:CPU sums a bias gradient in an order that
+depends on the batch shape, so a seed trained under ``jax.vmap`` would differ in the last
+bits depending on how many seeds train with it (a matrix product keeps each seed
+independent of that number); :class:`Conv` (:func:`conv2d`) and :class:`ConvTranspose`
+(:func:`conv_transpose`), because inside ``lax.scan`` XLA:CPU runs the backward
+convolutions autodiff emits (a reversed, O-before-I kernel; input-dilated convolutions)
+in a slow generic loop, so here both gradients are canonical NHWC/HWIO convolutions or
+matrix products; and :func:`minibatch_discrimination` (:func:`minibatch_similarity`),
+because XLA:CPU's autodiff of the pairwise L1 similarities (exp/abs reductions over an
+[N, N, B] tensor) is slow, so its backward pass is written by hand and reuses the
+forward's similarities.
 
-* :func:`add_bias` / :class:`Dense`: XLA:CPU sums the bias gradient with a summation order
-  that depends on the batch shape, so a seed trained under ``jax.vmap`` would differ in the
-  last bits depending on how many seeds train with it; a matrix product keeps each seed's
-  result independent of that number.
-  Tests: ``tests/test_layers.py::test_dense_matches_flax_and_bias_gradient_is_exact``,
-  ``tests/train/test_steps.py::test_vmapped_seeds_do_not_depend_on_the_number_of_seeds``.
-* :func:`conv2d` / :class:`Conv` and :func:`conv_transpose` / :class:`ConvTranspose`:
-  inside ``lax.scan`` XLA:CPU runs the backward convolutions autodiff emits (a reversed,
-  O-before-I kernel; input-dilated convolutions) in a slow generic loop; here both
-  gradients are canonical NHWC/HWIO convolutions (3.6x faster per step in a scan on a
-  2-core CPU, ``python -m benchmarks.conv_scan``). Test:
-  ``tests/test_layers.py::test_conv_gradients_match_autodiff`` (both ops, several strides
-  and paddings, against autodiff of ``lax`` and with ``check_grads``, in float64).
-* :func:`minibatch_similarity`: XLA:CPU's autodiff of the pairwise L1 similarities of
-  minibatch discrimination (exp/abs reductions) is about 3x slower than this backward
-  pass. Test: ``tests/test_layers.py::test_minibatch_similarity_backward_matches_autodiff``.
+The tests that prove each equal to autodiff: ``tests/nets/test_layers.py`` (``Dense`` and
+the bias gradient; both convolutions at several strides and paddings against autodiff of
+``lax`` and with ``check_grads`` in float64; the similarity's backward pass) and
+``tests/train/test_steps.py::test_vmapped_seeds_do_not_depend_on_the_number_of_seeds``.
 """
 from __future__ import annotations
 
@@ -112,7 +111,7 @@ def _input_dilated_conv(g: Array, kernel: Array, strides, pads) -> Array:
   Small inputs (at most 4 x 4 pixels, where most taps of a gathering convolution would read
   padding: the 1 x 1 -> 7 x 7 first layer of a DCGAN generator costs 50x its work that way)
   and few output channels (a generator's last layer to 1 or 3 channels, which XLA:CPU's
-  convolution runs at a few GFLOP/s) go through :func:`_scatter_conv` instead.
+  convolution runs slowly) go through :func:`_scatter_conv` instead.
   """
   if g.shape[1] * g.shape[2] <= 16 or 4 * kernel.shape[3] <= kernel.shape[2]:
     return _scatter_conv(g, kernel, strides, pads)
@@ -190,7 +189,7 @@ def _patch_kernel_grad(x: Array, g: Array, k_shape, strides, pads) -> Array:
 
   XLA:CPU runs the convolution form (:func:`_kernel_grad`) as a convolution whose batch is
   the input's channel count; with 1 to 16 channels (a discriminator's first layer) or a
-  tiny output that is slow (78 vs 11 ms for 64 x 64 x 3 -> 32 x 32 x 64 at batch 64).
+  tiny output that is slow.
   """
   n, _, _, i = x.shape
   kh, kw = k_shape[:2]
@@ -213,7 +212,7 @@ def conv2d(x: Array, kernel: Array, strides: tuple[int, int], padding) -> Array:
   gradient is the kernel rotated by 180 degrees with I and O swapped, applied to the
   stride-dilated output gradient; the kernel gradient is a convolution of the input
   (batch and channel axes swapped) with the output gradient as a stride-dilated kernel.
-  Same values as autodiff (tests/test_layers.py); about 10x faster per step in a scan on CPU.
+  Same values as autodiff (tests/nets/test_layers.py).
   """
   return jax.lax.conv_general_dilated(x, kernel, strides,
                                       _explicit_pads(x.shape, kernel.shape, strides, padding),
@@ -301,7 +300,7 @@ def conv_transpose(x: Array, kernel: Array, strides: tuple[int, int], padding) -
   output gradient with the kernel rotated by 180 degrees (I and O swapped), the kernel
   gradient a convolution of the output gradient with the input as a stride-dilated kernel
   (:func:`_transpose_kernel_grad`: no input dilation, which XLA:CPU runs in a slow loop).
-  Same values as autodiff (tests/test_layers.py).
+  Same values as autodiff (tests/nets/test_layers.py).
   """
   return _conv_transpose(x, kernel, strides, padding)
 
@@ -331,8 +330,7 @@ def _transpose_kernel_grad(x: Array, g: Array, k_shape, strides, pads) -> Array:
   dk[a] = sum_h x[h] g[s h + lo - a]: a convolution of the output gradient (batch and channel
   axes swapped, [O, OH, OW, N]) with the *input* as a stride-dilated kernel ([H, W, N, I]),
   flipped in space. XLA:CPU runs input-dilated (``lhs_dilation``) convolutions in a slow
-  generic loop; this kernel-dilated form is a regular convolution (about 20x faster for
-  the 7x7 -> 14x14, 256 -> 128 DCGAN layer at batch 64 on a 2-core CPU).
+  generic loop; this kernel-dilated form is a regular convolution.
   """
   conv_pads = []
   for d in range(2):
@@ -350,8 +348,8 @@ def _transpose_patch_kernel_grad(x: Array, g: Array, k_shape, strides, pads) -> 
   g[s h + lo - a] is the input [N H W, I] transposed times, for every tap a, the output
   gradient pixel that input pixel h fed through it ([N H W, KH KW O], strided slices of the
   zero-padded gradient). With few output channels (a generator's last layers) this beats
-  the convolution form of :func:`_transpose_kernel_grad` (15 vs 137 ms for the 32 x 32 x 64
-  -> 64 x 64 x 3 layer at batch 64 on a 2-core CPU); with many it is no faster.
+  the convolution form of :func:`_transpose_kernel_grad` on XLA:CPU; with many it is no
+  faster.
   """
   n, h, w, i = x.shape
   kh, kw = k_shape[:2]
@@ -388,9 +386,8 @@ def minibatch_similarity(m: Array) -> Array:
   The L1 distances are accumulated one kernel dimension c at a time, so no [N, N, B, C]
   tensor is built. The backward pass is written by hand: with w_ijb = c_ijb g_ib (c the
   pair similarities, g the incoming gradient), dL/dm_ibc = -sum_j (w_ijb + w_jib)
-  sign(m_ibc - m_jbc). It reuses the forward's similarities; at B = 100, C = 5, N = 100 it
-  is about 3x faster than the autodiff of the one-line form on CPU (equal to it in
-  tests/test_layers.py).
+  sign(m_ibc - m_jbc). It reuses the forward's similarities (equal to autodiff of the
+  one-line form: tests/nets/test_layers.py).
   """
   return _similarity_fwd(m)[0]
 
@@ -413,3 +410,18 @@ def _similarity_bwd(residuals, g):
 
 
 minibatch_similarity.defvjp(_similarity_fwd, _similarity_bwd)
+
+
+def minibatch_discrimination(f: Array, kernel: Array, normalize: bool = False) -> Array:
+  """Minibatch discrimination (Salimans et al. 2016, section 3.2), the whole formula.
+
+  For features f [N, A] and a learned tensor T = ``kernel`` [A, B, C]: M_i = f_i T in
+  R^{B x C}, c_b(i, j) = exp(-||M_{i,b} - M_{j,b}||_1) and o_b(i) = sum_{j != i} c_b(i, j)
+  (:func:`minibatch_similarity`); with ``normalize``, o / (N - 1), the mean similarity
+  instead of the sum. Returns concat([f, o]) of shape [N, A + B].
+  """
+  m = jnp.einsum("na,abc->nbc", f, kernel)                         # [N, B, C]
+  o = minibatch_similarity(m)                                      # [N, B]
+  if normalize:
+    o = o / max(f.shape[0] - 1, 1)
+  return jnp.concatenate([f, o], axis=-1)                          # [N, A + B]

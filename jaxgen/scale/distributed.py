@@ -1,10 +1,10 @@
 """Many processes: joining them with ``jax.distributed``, and noticing when one dies.
 
 Every process runs the same program on its own devices; ``jax.devices()`` then lists the
-devices of all processes and the training mesh (:mod:`jaxgen.train.mesh`) spans them. The
+devices of all processes and the training mesh (:mod:`jaxgen.scale.mesh`) spans them. The
 processes find each other through a coordinator (process 0's address), given
 
-- by :mod:`jaxgen.launch` (local processes, environment variables ``JAXGEN_*``),
+- by :mod:`jaxgen.scale.launch` (local processes, environment variables ``JAXGEN_*``),
 - by ``train.py``'s flags ``--coordinator_address --num_processes --process_id``,
 - or detected by JAX from the cluster (``--distributed=auto``: SLURM, Open MPI, Kubernetes,
   Cloud TPU).
@@ -92,7 +92,7 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
 
 
 def initialize_from_env() -> bool:
-  """:func:`initialize` from the ``JAXGEN_*`` variables :mod:`jaxgen.launch` sets (with its
+  """:func:`initialize` from the ``JAXGEN_*`` variables :mod:`jaxgen.scale.launch` sets (with its
   CPU devices); False if they are absent."""
   if os.environ.get(ENV_CPU_DEVICES):
     use_cpu_devices(int(os.environ[ENV_CPU_DEVICES]))

@@ -1,10 +1,10 @@
 """Starts N local processes of one job, each with its own CPU devices, joined by
 ``jax.distributed`` with the gloo collectives: a multi-process run without a cluster.
 
-    python -m jaxgen.launch --processes 2 --devices_per_process 2 -- \\
+    python -m jaxgen.scale.launch --processes 2 --devices_per_process 2 -- \\
         train.py --config configs/vae_mnist.py --workdir runs/vae_2x2
 
-Process ``i`` gets the environment variables of :mod:`jaxgen.distributed` (coordinator
+Process ``i`` gets the environment variables of :mod:`jaxgen.scale.distributed` (coordinator
 ``127.0.0.1:<free port>``, ``N``, ``i``, its CPU device count); ``train.py`` reads them.
 Everything the processes print goes to this terminal (only process 0 logs). The launcher
 forwards SIGINT/SIGTERM to every process, waits for all, and exits with the first non-zero
@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from jaxgen import distributed
+from jaxgen.scale import distributed
 
 
 def free_port() -> int:
@@ -87,11 +87,11 @@ def launch(command: list[str], processes: int, devices_per_process: int = 1,
 def main(argv: list[str] | None = None) -> int:
   argv = sys.argv[1:] if argv is None else argv
   if "--" not in argv:
-    print("error: give the command after --, e.g. python -m jaxgen.launch --processes 2 -- "
+    print("error: give the command after --, e.g. python -m jaxgen.scale.launch --processes 2 -- "
           "train.py --config configs/vae_mnist.py --workdir runs/vae", file=sys.stderr)
     return 2
   split = argv.index("--")
-  parser = argparse.ArgumentParser(prog="python -m jaxgen.launch", description=__doc__.split(
+  parser = argparse.ArgumentParser(prog="python -m jaxgen.scale.launch", description=__doc__.split(
       "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--processes", type=int, required=True, help="how many processes")
   parser.add_argument("--devices_per_process", type=int, default=1,

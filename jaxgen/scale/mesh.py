@@ -27,7 +27,7 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from jaxgen import config as config_lib
-from jaxgen.sharding import DATA
+from jaxgen.scale.sharding import DATA
 
 RUNS = "runs"
 
@@ -86,7 +86,7 @@ def seed_sharding(mesh: Mesh, num_seeds: int) -> NamedSharding:
 
 class OnMesh:
   """A jitted function traced, compiled and called inside ``jax.set_mesh(mesh)``, so that
-  :func:`jaxgen.sharding.batch_rows` in its body (the batch, a GAN's noise) knows the mesh.
+  :func:`jaxgen.scale.sharding.batch_rows` in its body (the batch, a GAN's noise) knows the mesh.
   Called like the jitted function; ``lower`` as well."""
 
   def __init__(self, jitted, mesh: Mesh):

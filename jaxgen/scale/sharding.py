@@ -1,6 +1,6 @@
 """The one sharding annotation model code may use, without knowing any mesh.
 
-The trainer traces its step inside ``jax.set_mesh(mesh)`` (:mod:`jaxgen.train.mesh`). A
+The trainer traces its step inside ``jax.set_mesh(mesh)`` (:mod:`jaxgen.scale.mesh`). A
 model that draws something per example that is not computed from the batch (a GAN's
 noise) marks it with :func:`batch_rows`, so that each device draws and pushes through the
 networks only its own rows: without the mark XLA keeps such an array whole on every device

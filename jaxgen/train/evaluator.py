@@ -6,33 +6,18 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgen.data.pipeline import num_rows, take_rows
+from jaxgen.batching import map_batches, num_rows, take_rows
 from jaxgen.evaluation.mode_collapse import mode_metrics
 from jaxgen.train.steps import seed_slice
 
 # eval.json entries that are counts or settings, not metrics to average over seeds
 NOT_AVERAGED = ("step", "num_test_examples", "nll_num_samples", "num_samples")
-
-
-def map_batches(fn: Callable, x: Any, batch_size: int, key: jax.Array) -> Any:
-  """Applies ``fn(x_batch, key_i) -> per-example pytree`` to all of ``x`` (an array, or a
-  conditional split ``{"x", "cond"}``) in fixed-size batches (the last one zero-padded, so
-  ``fn`` compiles once) and concatenates the rows."""
-  n = num_rows(x)
-  batch_size = min(batch_size, n)
-  num = -(-n // batch_size)
-  pad = num * batch_size - n
-  if pad:
-    x = jax.tree.map(lambda a: jnp.concatenate([a, jnp.zeros((pad,) + a.shape[1:], a.dtype)]), x)
-  outs = [fn(take_rows(x, slice(i * batch_size, (i + 1) * batch_size)), jax.random.fold_in(key, i))
-          for i in range(num)]
-  return jax.tree.map(lambda *rows: jnp.concatenate(rows)[:n], *outs)
 
 
 class Evaluator:

@@ -19,11 +19,12 @@ import numpy as np
 from tqdm import tqdm
 
 from jaxgen import config as config_lib
-from jaxgen import distributed
+from jaxgen.scale import distributed
 from jaxgen.checkpoint import Checkpointer
 from jaxgen.train.evaluator import final_evaluation, periodic_evaluation
-from jaxgen.train.outputs import MetricsWriter, format_scalars, write_environment, write_json
-from jaxgen.train import mesh as mesh_lib
+from jaxgen.json_output import write_json
+from jaxgen.train.outputs import MetricsWriter, format_scalars, write_environment
+from jaxgen.scale import mesh as mesh_lib
 from jaxgen.train.run import build_run
 from jaxgen.train.steps import chunk_length
 
@@ -71,9 +72,12 @@ class _SignalCatcher:
 RESUMABLE_CHANGES = ("num_steps", "progress", "keep_checkpoints", "num_samples", "mesh")
 
 
-def config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
-  """'key: old -> new' for every differing leaf of two config dicts (JSON form)."""
-  free = set(RESUMABLE_CHANGES)
+def config_differences(old: dict, new: dict, prefix: str = "",
+                       free: tuple[str, ...] = RESUMABLE_CHANGES) -> list[str]:
+  """'key: old -> new' for every differing leaf of two config dicts (JSON form), except
+  the keys (or whole groups) in ``free`` (by default those that may change on resume)."""
+  keep = free
+  free = set(free)
   if any(c.get("lr_schedule", "constant") != "constant" for c in (old, new)):
     free.discard("num_steps")
   out = []
@@ -82,7 +86,7 @@ def config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
       continue
     a, b = old.get(k, "<missing>"), new.get(k, "<missing>")
     if isinstance(a, dict) and isinstance(b, dict):
-      out += config_differences(a, b, f"{prefix}{k}.")
+      out += config_differences(a, b, f"{prefix}{k}.", keep)
     elif a != b:
       out.append(f"{prefix}{k}: {a!r} -> {b!r}")
   return out
@@ -129,8 +133,8 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   ``allow_config_change``; only the keys in ``RESUMABLE_CHANGES`` may differ. SIGTERM or
   SIGINT saves a checkpoint at the end of the current chunk and raises :class:`Preempted`.
 
-  Training runs on the device mesh of ``config.mesh`` (:mod:`jaxgen.train.mesh`), in one
-  process or in all the processes joined by :mod:`jaxgen.distributed` (each calls this
+  Training runs on the device mesh of ``config.mesh`` (:mod:`jaxgen.scale.mesh`), in one
+  process or in all the processes joined by :mod:`jaxgen.scale.distributed` (each calls this
   with the same arguments; only process 0 logs and writes files other than checkpoints).
   """
   writes = distributed.is_writer()

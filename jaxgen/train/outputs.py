@@ -13,6 +13,7 @@ import jax
 import matplotlib.image
 import numpy as np
 
+from jaxgen.json_output import write_json
 from jaxgen.plotting import save_image_grid, scatter_plot
 
 
@@ -106,16 +107,6 @@ def environment() -> dict:
           "devices": [d.device_kind for d in devices], "device_count": len(devices),
           "cpu": cpu_info(), "xla_flags": xla_flags,
           "gpu_deterministic_ops": "--xla_gpu_deterministic_ops=true" in xla_flags}
-
-
-def write_json(path: str, text_or_obj) -> None:
-  """Writes JSON (an object, or text already in JSON) to ``path``, replaced atomically."""
-  with open(path + ".tmp", "w") as f:
-    if isinstance(text_or_obj, str):
-      f.write(text_or_obj)
-    else:
-      json.dump(text_or_obj, f, indent=2, sort_keys=True)
-  os.replace(path + ".tmp", path)
 
 
 def write_environment(path: str) -> None:

@@ -1,34 +1,46 @@
-"""A run: a config with its dataset, model, keys and device-resident splits; and the
-entry points that use a trained one (:func:`evaluate`, :func:`sample`).
+"""The one place a run is assembled: a config checked against the code's registries and
+its data, with its dataset, model, keys, device-resident splits, mesh and evaluator (with
+the judge of its samples) (:class:`Run`).
 
 :func:`build_run` is everything before the first compilation (validation first, so bad
 input fails in one line before anything loads or compiles). The training loop
-(:func:`jaxgen.train.loop.train`) and the benchmarks start from it, so they time and run
-the same compiled program.
+(:func:`jaxgen.train.loop.train`), the driver's modes (:mod:`jaxgen.modes`), loading a
+trained run (:func:`jaxgen.uses.loading.load`) and the benchmarks start from it, so they
+run the same compiled program.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 
 from jaxgen import config as config_lib
 from jaxgen import models as models_lib
+from jaxgen.batching import num_rows
 from jaxgen.checkpoint import Checkpointer
-from jaxgen.data import Dataset, load_dataset
-from jaxgen.data.pipeline import num_rows
+from jaxgen.data import PREPROCESSORS, Dataset, load_dataset
 from jaxgen.data.preprocess import deterministic, preprocess_batch
 from jaxgen.evaluation import sample_quality
+from jaxgen.losses import GENERATOR_LOSSES
+from jaxgen.models.codec import LIKELIHOODS
 from jaxgen.models.interface import GenerativeModel
-from jaxgen.train import mesh as mesh_lib
+from jaxgen.models.pix2pix import UPSAMPLE_METHODS
+from jaxgen.models.state import LR_SCHEDULES
+from jaxgen.models.vae import OBJECTIVES
+from jaxgen.nets import adversarial as gan_nets
+from jaxgen.nets import autoencoders as ae_nets
+from jaxgen.nets import conditional as conditional_nets
+from jaxgen.scale import mesh as mesh_lib
 from jaxgen.train import steps
-from jaxgen.train.evaluator import Evaluator, final_evaluation, map_batches
-from jaxgen.train.outputs import format_scalars, save_picture, write_json
-from jaxgen.uses import density
+from jaxgen.train.evaluator import Evaluator
+
+# The networks model.net may name (autoencoders' and GANs'; pix2pix ignores the key).
+NETS = tuple(dict.fromkeys(ae_nets.NETS + gan_nets.NETS))
 
 
 DEFAULT_COMPILATION_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "jaxgen", "xla")
@@ -37,7 +49,7 @@ DEFAULT_COMPILATION_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "jax
 def use_compilation_cache(directory: str | None = DEFAULT_COMPILATION_CACHE) -> bool:
   """Keeps XLA's compiled programs in ``directory`` (JAX's persistent compilation cache),
   so that a later process with the same config, shapes and versions loads them instead of
-  compiling: ``vae_mnist``'s first step comes about 7 s sooner on a 2-core CPU. The loaded
+  compiling. The loaded
   program is the one compiled before, so results stay bit-identical. ``None`` or '' leaves
   JAX's setting alone. Returns whether the cache is on (False if ``directory`` cannot be
   created). ``train.py`` calls this (``--compilation_cache``)."""
@@ -66,12 +78,91 @@ def check_workdir(workdir: str) -> None:
                                  f"pass --workdir with a directory you can write") from e
 
 
+def check_choices(config) -> None:
+  """ConfigError unless every key that names something of the code names one that exists
+  (a model, network, likelihood, objective, generator loss, minibatch layer, norm, upsampling,
+  schedule, preprocessing), checked against the registries where those live; and the
+  network fits the model."""
+  check = config_lib.check_choice
+  check(config, "lr_schedule", LR_SCHEDULES)
+  check(config, "model.name", tuple(models_lib.MODELS))
+  check(config, "gan.generator_loss", tuple(GENERATOR_LOSSES))
+  check(config, "gan.minibatch", gan_nets.MINIBATCH_KINDS)
+  check(config, "model.net", NETS)
+  check(config, "model.likelihood", LIKELIHOODS)
+  check(config, "model.objective", OBJECTIVES)
+  check(config, "dataset.preprocess", PREPROCESSORS)
+  check(config, "dataset.eval_preprocess", PREPROCESSORS)
+  check(config, "pix2pix.norm", conditional_nets.NORMS)
+  check(config, "pix2pix.upsample", UPSAMPLE_METHODS)
+  nets = gan_nets.NETS if config.model.name == "gan" else ae_nets.NETS
+  if config.model.name != "pix2pix" and config.model.net not in nets:
+    raise config_lib.ConfigError(
+        f"config.model.net={config.model.net!r} does not fit model {config.model.name!r}: "
+        f"AE/VAE use {' or '.join(map(repr, ae_nets.NETS))}, GANs "
+        f"{' or '.join(map(repr, gan_nets.NETS))}")
+
+
+def check_config(config) -> None:
+  """The whole check of a config before anything loads: :func:`jaxgen.config.validate`
+  (keys, each group, the rules between groups), then :func:`check_choices`."""
+  config_lib.validate(config)
+  check_choices(config)
+
+
+def validate_against_data(config: ml_collections.ConfigDict, dataset) -> None:
+  """Checks what depends on the loaded data (still before any compilation)."""
+  n = dataset.train.shape[0]
+  if dataset.kind == "points":
+    if config.dataset.preprocess != "none" or config.dataset.eval_preprocess != "none":
+      raise config_lib.ConfigError(f"{dataset.name!r} holds 2-D points: set --config.dataset.preprocess=none "
+                        f"and --config.dataset.eval_preprocess=none")
+    if config.model.name != "gan" or config.model.net != "mlp":
+      raise config_lib.ConfigError(f"{dataset.name!r} holds 2-D points: use model.name='gan' with "
+                        f"model.net='mlp'")
+  if config.batch_size > n:
+    raise config_lib.ConfigError(f"config.batch_size={config.batch_size} is larger than the training split "
+                      f"of {dataset.name!r} ({n} examples); use --config.batch_size<={n}")
+  if config.model.name == "pix2pix":
+    if not dataset.paired:
+      raise config_lib.ConfigError(f"model pix2pix translates input images, but {dataset.name!r} holds "
+                        f"none; use a paired dataset: --config.dataset.name=mnist_sr4 (or "
+                        f"mnist_sr2, photos_sr4, photos_color)")
+    h, w = dataset.example_shape[:2]
+    depth = config.pix2pix.depth or min(5, conditional_nets.unet_max_depth(h, w))
+    problem = conditional_nets.unet_size_problem(h, w, depth)
+    if problem:
+      raise config_lib.ConfigError(f"{problem} ({dataset.name!r}); set --config.pix2pix.depth=0 (the "
+                        f"deepest that fits)")
+    problem = conditional_nets.patch_size_problem(h, w, config.pix2pix.d_layers)
+    if problem:
+      raise config_lib.ConfigError(f"{problem} ({dataset.name!r}); lower --config.pix2pix.d_layers")
+    return
+  if dataset.paired:
+    raise config_lib.ConfigError(f"{dataset.name!r} is a paired (image-to-image) dataset: train it with "
+                      f"--config.model.name=pix2pix")
+  if config.model.name == "cvae":
+    if dataset.train_labels is None:
+      raise config_lib.ConfigError(f"model cvae is conditioned on labels, but {dataset.name!r} has none; "
+                        f"use a labelled dataset such as mnist_subset")
+    top = int(max(dataset.train_labels.max(), dataset.test_labels.max()))
+    if top >= config.model.num_classes or min(dataset.train_labels.min(),
+                                              dataset.test_labels.min()) < 0:
+      raise config_lib.ConfigError(f"{dataset.name!r} has labels 0..{top}, more than "
+                        f"config.model.num_classes={config.model.num_classes}; set "
+                        f"--config.model.num_classes={top + 1}")
+  nets = gan_nets if config.model.name == "gan" else ae_nets
+  problem = nets.image_size_problem(config.model.net, dataset.example_shape)
+  if problem:
+    raise config_lib.ConfigError(f"{problem} ({dataset.name!r}); use --config.model.net=mlp")
+
+
 def prepare(config, workdir: str | None = None) -> tuple[Dataset, GenerativeModel]:
   """Validates the config, loads the data and builds the model: everything before compiling."""
-  config_lib.validate(config)
+  check_config(config)
   mesh_lib.mesh_shape(config)       # the mesh fits the devices, batch and seeds
   dataset = load_dataset(config.dataset)
-  config_lib.validate_against_data(config, dataset)
+  validate_against_data(config, dataset)
   if workdir is not None:
     check_workdir(workdir)
   return dataset, models_lib.build(config, dataset.example_shape, dataset.input_shape)
@@ -81,7 +172,7 @@ def prepare(config, workdir: str | None = None) -> tuple[Dataset, GenerativeMode
 class Run:
   """One config ready to train or evaluate: its dataset and model, the keys of its seeds,
   the raw training split and the preprocessed test split on the device, and the device
-  mesh training runs on (:mod:`jaxgen.train.mesh`)."""
+  mesh training runs on (:mod:`jaxgen.scale.mesh`)."""
   config: Any
   dataset: Dataset
   model: GenerativeModel
@@ -125,9 +216,10 @@ class Run:
 
   def evaluator(self, log: Callable[[str], None] = print) -> Evaluator:
     """The run's evaluator, with the sample judge its data calls for
-    (:func:`jaxgen.evaluation.sample_quality.make_judge`; may train and cache the evaluator
+    (:func:`jaxgen.evaluation.sample_quality.make_judge`; may train and cache the judge
     classifier on first use)."""
-    judge = sample_quality.make_judge(self.config, self.dataset, log, self.model)
+    judge = sample_quality.make_judge(self.dataset, self.config.dataset, self.config.eval,
+                                      log, self.model, self.config.model.num_classes)
     return Evaluator(self.model, self.config, self.test_x, self.keys[0]["eval"],
                      self.dataset.info, judge)
 
@@ -151,90 +243,3 @@ def build_run(config, workdir: str | None = None) -> Run:
   keys = steps.seed_keys(config)
   train_x, test_x = steps.device_splits(config, dataset, keys[0], model.condition)
   return Run(config, dataset, model, keys, train_x, test_x, mesh_lib.build_mesh(config))
-
-
-def evaluate(config, workdir: str, log: Callable[[str], None] = print,
-             density_ks: Sequence[int] = density.DEFAULT_KS) -> dict:
-  """Restores the latest checkpoint in ``workdir`` and writes ``workdir/eval.json``.
-
-  For a likelihood model (the VAE) it also writes the density figures of
-  :func:`jaxgen.uses.density.density_report` (first seed) to ``density.json`` (and
-  ``density.md``, ``nll_vs_k.png``): -ELBO, NLL and bits/dim on the test and the training
-  split, their gap, and the test NLL for each K in ``density_ks`` (``()``: skip the K
-  table). ``eval.json`` and the returned dict stay what training writes."""
-  run = build_run(config, workdir)
-  state = run.restore(workdir, log)
-  result = final_evaluation(run.evaluator(log), state, run.keys, workdir)
-  log(f"evaluation of step {result['step']}: "
-      + format_scalars({k: v for k, v in result.items() if k != 'step'}))
-  if run.model.has_likelihood:
-    log("density figures (test and training split):")
-    one = state if run.num_seeds == 1 else steps.seed_slice(state, 0)
-    train_x = run.scoring_train_x(run.keys[0]["eval"])
-    report = density.density_report(run.model, one, run.test_x, train_x, run.keys[0]["eval"],
-                                     int(config.eval.nll_samples), tuple(density_ks),
-                                     int(config.eval.batch_size), log)
-    report["step"] = result["step"]
-    write_json(os.path.join(workdir, "density.json"), report)
-    density.write_density_outputs(report, workdir, f"{config.model.name} on "
-                                  f"{run.dataset.name}, step {result['step']}")
-    log(f"wrote density.json, density.md and nll_vs_k.png to {workdir}")
-  return result
-
-
-def sample(config, workdir: str, log: Callable[[str], None] = print,
-           seed_index: Optional[int] = None) -> np.ndarray:
-  """Restores the latest checkpoint and writes ``config.num_samples`` samples to
-  ``workdir/samples.npy`` with pictures. For a run of several seeds: every seed's samples
-  (``seed_index=None``; the array then has a leading seed axis and each seed gets a
-  picture ``samples_seed<i>.png``), or those of seed ``seed_index`` only. Each seed draws
-  with its own evaluation key. A model that translates images (pix2pix) has no samples of
-  its own: it writes its translations of the first ``config.num_samples`` test inputs
-  (:func:`translations`)."""
-  run = build_run(config, workdir)
-  state = run.restore(workdir, log)
-  if seed_index is not None and not 0 <= seed_index < run.num_seeds:
-    raise config_lib.ConfigError(f"seed index {seed_index} is out of range: {workdir!r} holds "
-                                 f"{run.num_seeds} seed(s) (indices 0..{run.num_seeds - 1})")
-  if run.model.condition == "image":
-    one = state if run.num_seeds == 1 else steps.seed_slice(state, seed_index or 0)
-    return translations(run, one, workdir, int(config.num_samples), log)
-  indices = [seed_index or 0] if (seed_index is not None or run.num_seeds == 1) else list(
-      range(run.num_seeds))
-  gen = jax.jit(run.model.generate, static_argnums=2)
-  outs = []
-  for i in indices:
-    one = state if run.num_seeds == 1 else steps.seed_slice(state, i)
-    key = jax.random.fold_in(run.keys[i]["eval"], 4)
-    outs.append(np.asarray(gen(one, key, config.num_samples)))
-    name = "samples.png" if len(indices) == 1 else f"samples_seed{i}.png"
-    save_picture(os.path.join(workdir, name),
-                 outs[-1] if outs[-1].ndim == 2 else outs[-1][:config.eval.num_images],
-                 run.dataset.info, title=f"{config.model.name} samples, seed "
-                 f"{config.seed + i}, step {int(one.step)}")
-  out = outs[0] if len(indices) == 1 else np.stack(outs)
-  np.save(os.path.join(workdir, "samples.npy"), out)
-  log(f"wrote samples of shape {out.shape} "
-      f"({'seeds x ' if out.ndim > len(outs[0].shape) else ''}samples x example) to "
-      f"{os.path.join(workdir, 'samples.npy')} and pictures")
-  return out
-
-
-def translations(run: Run, state, workdir: str, num: int,
-                 log: Callable[[str], None] = print) -> np.ndarray:
-  """The translations (in [0, 1]) of the first ``num`` test inputs of an image-conditioned
-  model, written to ``workdir/samples.npy``, with ``samples.png``: rows of eight inputs
-  (at the output size), their translations and the targets."""
-  num = min(num, num_rows(run.test_x))
-  fn = jax.jit(run.model.translate)
-  cond = run.test_x["cond"][:num]
-  out = np.asarray(map_batches(lambda c, _: fn(state, c), cond, int(run.config.eval.batch_size),
-                               jax.random.PRNGKey(0)))
-  np.save(os.path.join(workdir, "samples.npy"), out)
-  shown = {"x": run.test_x["x"][:16], "cond": cond[:16]}        # what pictures draws
-  pics = np.asarray(run.model.pictures(state, jax.random.PRNGKey(0), shown)["translations"])
-  save_picture(os.path.join(workdir, "samples.png"), pics, run.dataset.info,
-               title=f"inputs, translations, targets; step {int(state.step)}")
-  log(f"wrote the translations of {num} test inputs, shape {out.shape}, to "
-      f"{os.path.join(workdir, 'samples.npy')} and samples.png")
-  return out

@@ -23,8 +23,8 @@ from jax.sharding import PartitionSpec as P
 from jaxgen.data import pipeline
 from jaxgen.data.dataset import DataError
 from jaxgen.data.preprocess import deterministic, preprocess, preprocess_batch, static_binarize
-from jaxgen.sharding import batch_rows
-from jaxgen.train import mesh as mesh_lib
+from jaxgen.scale.sharding import batch_rows
+from jaxgen.scale import mesh as mesh_lib
 
 KEY_PURPOSES = ("init", "train", "data", "eval")
 
@@ -178,7 +178,7 @@ def compile_train_chunk(model, config, num_train: int, num_seeds: int, chunk: in
   """The jitted training chunk as the trainer runs it: :func:`make_train_chunk`, over the
   seeds (:func:`over_seeds`) when ``num_seeds`` > 1, with the state donated.
 
-  With a ``mesh`` (:func:`jaxgen.train.mesh.build_mesh`) the chunk is partitioned: the
+  With a ``mesh`` (:func:`jaxgen.scale.mesh.build_mesh`) the chunk is partitioned: the
   batch over ``data``, the seeds over ``runs`` (``jax.shard_map``, manual over ``runs``
   only: each device row runs :func:`over_seeds` on its own seeds, with no communication),
   the state and metrics placed accordingly, the training split and scalars replicated.

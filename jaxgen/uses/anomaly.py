@@ -27,11 +27,11 @@ import numpy as np
 from jaxgen import config as config_lib
 from jaxgen import losses
 from jaxgen.data import load_dataset
-from jaxgen.evaluation import anomaly as metrics
+from jaxgen.evaluation import detection as metrics
 from jaxgen.plotting import bar_chart, histogram_grid
-from jaxgen.train.evaluator import map_batches
+from jaxgen.batching import map_batches
 from jaxgen.train.loop import train
-from jaxgen.train.outputs import write_json
+from jaxgen.json_output import write_json
 from jaxgen.uses.loading import load, read_config
 
 ELBO_SAMPLES = 10

@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.plotting import line_plot
-from jaxgen.data.pipeline import num_rows
-from jaxgen.train.evaluator import map_batches
+from jaxgen.batching import num_rows
+from jaxgen.batching import map_batches
 
 DEFAULT_KS = (1, 10, 100, 1000, 5000)
 

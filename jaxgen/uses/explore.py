@@ -2,7 +2,7 @@
 
 Pure functions on codes (NumPy in, NumPy out): :func:`lerp`, :func:`slerp`,
 :func:`traversal`, :func:`manifold_grid`, :func:`project_2d`, :func:`attribute_vector`;
-the domain change measured by the evaluator classifier (:func:`domain_change`); and
+the domain change measured by the judge classifier (:func:`domain_change`); and
 :func:`explore_workdir`, the ``--mode explore`` command, which draws them all for a
 trained workdir into ``workdir/explore/``. For a conditional VAE it draws the style
 transfers instead (:func:`analogies`: one test digit per row, redrawn as every digit).
@@ -19,9 +19,11 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
 from jaxgen import config as config_lib
-from jaxgen.evaluation.classifier import Classifier, evaluator_classifier
+from jaxgen.evaluation import image_quality as iq
+from jaxgen.evaluation.classifier import Classifier, judge_classifier
+from jaxgen.evaluation.translation import StyleTransferJudge
 from jaxgen.plotting import heatmap, image_table, labelled_scatter
-from jaxgen.train.outputs import write_json
+from jaxgen.json_output import write_json
 from jaxgen.uses.loading import Trained, load, read_config
 
 DEFAULT_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
@@ -174,7 +176,7 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
   a per-dimension traversal grid, the decoded 2-D manifold (2-D latents), a 2-D map of the
   test codes coloured by label (PCA, and t-SNE for latents of more than two dimensions),
   a grid of attribute-vector edits, and the domain-change table measured with the
-  evaluator classifier (``domain_change.json`` / ``.md`` / heatmap). Returns the
+  judge classifier (``domain_change.json`` / ``.md`` / heatmap). Returns the
   domain-change result."""
   config = read_config(workdir) if config is None else config
   if config.model.name == "cvae":
@@ -224,8 +226,8 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
     labelled_scatter(os.path.join(out, f"codes_{m}.png"), pts, y,
                      title=f"test codes ({ {'identity': 'the 2-D latent', 'pca': 'PCA', 'tsne': 't-SNE'}[m]}), {name}",
                      xlabel="z₁" if m == "identity" else "", ylabel="z₂" if m == "identity" else "")
-  # domain change with the evaluator classifier
-  classifier = classifier or evaluator_classifier(trained.dataset, log=log)
+  # domain change with the judge classifier
+  classifier = classifier or judge_classifier(trained.dataset, log=log)
   train_codes = _codes(trained, np.asarray(trained.train_x))
   result = domain_change(decode, classifier, train_codes, trained.train_labels, codes, y)
   result["classifier_test_accuracy"] = classifier.test_accuracy
@@ -281,11 +283,9 @@ def analogies(trained: Trained, log: Callable[[str], None] = print,
   range of slants, :func:`slant_ordered_examples`; columns: the digit, then labels
   0..9), ``analogies_random.png`` (ten random test digits), and ``style_transfer.json``
   with the measurements of :class:`~jaxgen.evaluation.translation.StyleTransferJudge` on
-  the whole test split (every digit to each other label): the evaluator classifier's
+  the whole test split (every digit to each other label): the judge classifier's
   accuracy on the target labels (overall and per target) and the slant correlation
   between source and transfer. Returns that dict."""
-  from jaxgen.evaluation import image_quality as iq  # lazy: only the CVAE needs them
-  from jaxgen.evaluation.translation import StyleTransferJudge
   out = os.path.join(trained.workdir, "explore")
   os.makedirs(out, exist_ok=True)
   model, c = trained.model, trained.config
@@ -304,7 +304,7 @@ def analogies(trained: Trained, log: Callable[[str], None] = print,
                 row_labels=[f"{y[i]} ({iq.slant(x01[i:i + 1])[0]:+.2f})" for i in rows],
                 column_labels=["x"] + [str(t) for t in range(k)],
                 title=f"style transfer: each test digit (slant) redrawn as every digit, {name}")
-  classifier = classifier or evaluator_classifier(trained.dataset, log=log)
+  classifier = classifier or judge_classifier(trained.dataset, log=log)
   judge = StyleTransferJudge(classifier, k, batch_size=int(c.eval.batch_size))
   result = judge.metrics(model, trained.state, x, y)
   result.update(model=name, step=trained.step, classifier_test_accuracy=classifier.test_accuracy,

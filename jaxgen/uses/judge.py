@@ -1,7 +1,7 @@
 """Judging a trained model's samples against real data, beside the real data's own scores.
 
 :func:`judge_trained` scores, with one :class:`~jaxgen.evaluation.sample_quality.SampleJudge`
-(the evaluator classifier against the test split), each *source* of images:
+(the judge classifier against the test split), each *source* of images:
 
 * ``test split``: the test split itself (Fréchet distance 0, precision = recall = 1 by
   definition; its classifier score is the one real data gets);
@@ -25,8 +25,10 @@ import jax
 import numpy as np
 
 from jaxgen import plotting
+from jaxgen.config import ConfigError
 from jaxgen.evaluation import sample_quality
-from jaxgen.train.outputs import write_json
+from jaxgen.json_output import write_json
+from jaxgen.uses.loading import load
 
 METRICS = ("fd", "classifier_score", "label_kl", "precision", "recall", "density", "coverage")
 LOWER_IS_BETTER = ("fd", "label_kl")
@@ -52,11 +54,10 @@ def judge_trained(trained, num_samples: Optional[int] = None, judge=None,
   """Sample metrics (:data:`METRICS`) of each source (see the module docstring) of a
   :class:`~jaxgen.uses.loading.Trained` image model; returns ``{"rows": [...], "images":
   {source: [8, H, W, C]}, ...}``. ``judge`` defaults to the run's own
-  (:func:`~jaxgen.evaluation.sample_quality.make_judge`, which may train the evaluator
+  (:func:`~jaxgen.evaluation.sample_quality.make_judge`, which may train the judge
   classifier once)."""
   config, dataset = trained.config, trained.dataset
   if trained.model.condition == "image":
-    from jaxgen.config import ConfigError  # lazy: only for this refusal
     raise ConfigError(f"--mode judge judges samples; {config.model.name!r} translates input "
                       f"images, and its PSNR, SSIM, sharpness and accuracy against the baselines "
                       f"are in eval.json (--mode evaluate)")
@@ -64,9 +65,9 @@ def judge_trained(trained, num_samples: Optional[int] = None, judge=None,
     raise ValueError(f"judging samples needs a labelled image dataset; {dataset.name!r} is not")
   n = int(num_samples or config.eval.num_metric_samples)
   if judge is None:
-    c = config.copy_and_resolve_references()
-    c.eval.sample_metrics = True
-    judge = sample_quality.make_judge(c, dataset, log)
+    evaluation = config.eval.copy_and_resolve_references()
+    evaluation.sample_metrics = True
+    judge = sample_quality.make_judge(dataset, config.dataset, evaluation, log)
   if not isinstance(judge, sample_quality.SampleJudge):
     raise ValueError(f"{dataset.name!r} is judged by modes (eval.json), not by sample metrics")
   key = jax.random.fold_in(trained.key, 6)
@@ -111,7 +112,6 @@ def judge_workdir(workdir: str, config=None, seed_index: int = 0,
                   judge=None) -> dict:
   """:func:`judge_trained` on the run in ``workdir``; writes ``judge.json``, ``judge.md``
   and ``judge.png`` there and returns the report (without the images)."""
-  from jaxgen.uses.loading import load  # lazy: loading imports the training package
   trained = load(workdir, config, seed_index, log)
   log(f"judging samples of {workdir} (step {trained.step}) against the test split of "
       f"{trained.dataset.name}")

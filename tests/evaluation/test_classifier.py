@@ -1,4 +1,4 @@
-"""The evaluator classifier: deterministic, cached and reused, and held to its accuracy."""
+"""The judge classifier: deterministic, cached and reused, and held to its accuracy."""
 import dataclasses
 
 import chex
@@ -42,30 +42,30 @@ def test_training_is_deterministic_for_a_seed(small_data):
 
 def test_cache_is_reused_and_keyed_by_data_and_config(small_data, tmp_path, monkeypatch):
   logs = []
-  first = clf_lib.evaluator_classifier(small_data, SMALL, cache_dir=str(tmp_path),
+  first = clf_lib.judge_classifier(small_data, SMALL, cache_dir=str(tmp_path),
                                        log=logs.append)
   assert any("training" in m for m in logs)
 
   def no_training(*a, **k):
     raise AssertionError("trained again instead of loading the cache")
   monkeypatch.setattr(clf_lib, "train_classifier", no_training)
-  again = clf_lib.evaluator_classifier(small_data, SMALL, cache_dir=str(tmp_path),
+  again = clf_lib.judge_classifier(small_data, SMALL, cache_dir=str(tmp_path),
                                        log=logs.append)
   chex.assert_trees_all_equal(first.params, again.params)
   assert again.test_accuracy == first.test_accuracy
   # another config or other data is another cache entry: it would train
   with pytest.raises(AssertionError, match="trained again"):
-    clf_lib.evaluator_classifier(small_data, dataclasses.replace(SMALL, epochs=3),
+    clf_lib.judge_classifier(small_data, dataclasses.replace(SMALL, epochs=3),
                                  cache_dir=str(tmp_path), log=logs.append)
   other = dataclasses.replace(small_data, train=small_data.train[::-1].copy())
   with pytest.raises(AssertionError, match="trained again"):
-    clf_lib.evaluator_classifier(other, SMALL, cache_dir=str(tmp_path), log=logs.append)
+    clf_lib.judge_classifier(other, SMALL, cache_dir=str(tmp_path), log=logs.append)
 
 
 def test_required_accuracy_is_enforced(small_data, tmp_path, monkeypatch):
   monkeypatch.setitem(clf_lib.REQUIRED_ACCURACY, "mnist_small", 0.999)
   with pytest.raises(RuntimeError, match="below the required 0.999"):
-    clf_lib.evaluator_classifier(small_data, SMALL, cache_dir=str(tmp_path), log=lambda s: None)
-  ok = clf_lib.evaluator_classifier(small_data, SMALL, cache_dir=str(tmp_path),
+    clf_lib.judge_classifier(small_data, SMALL, cache_dir=str(tmp_path), log=lambda s: None)
+  ok = clf_lib.judge_classifier(small_data, SMALL, cache_dir=str(tmp_path),
                                     log=lambda s: None, check_accuracy=False)
   assert ok.test_accuracy < 0.999

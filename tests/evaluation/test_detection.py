@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from jaxgen.evaluation import anomaly
+from jaxgen.evaluation import detection
 
 
 def _pairwise_auroc(scores, is_anomaly):
@@ -19,50 +19,50 @@ def test_auroc_is_the_probability_an_anomaly_scores_higher():
   scores = np.round(rng.randn(300), 1)                  # rounding makes ties
   is_anomaly = rng.rand(300) < 0.3
   scores[is_anomaly] += 0.7
-  got = anomaly.auroc(scores, is_anomaly)
+  got = detection.auroc(scores, is_anomaly)
   assert got == pytest.approx(_pairwise_auroc(scores, is_anomaly), abs=1e-12)
   assert got == pytest.approx(roc_auc_score(is_anomaly, scores), abs=1e-12)
   assert 0.6 < got < 0.8
   # the orientation: anomalies are the positives; flipping the labels gives 1 - AUROC
-  assert anomaly.auroc(scores, ~is_anomaly) == pytest.approx(1 - got, abs=1e-12)
+  assert detection.auroc(scores, ~is_anomaly) == pytest.approx(1 - got, abs=1e-12)
 
 
 def test_auroc_of_a_perfect_separator_and_of_identical_distributions():
   is_anomaly = np.array([0, 0, 0, 1, 1], bool)
-  assert anomaly.auroc([0.1, 0.2, 0.3, 0.9, 1.5], is_anomaly) == 1.0
-  assert anomaly.auroc([0.9, 1.5, 1.6, 0.1, 0.2], is_anomaly) == 0.0
-  assert anomaly.auroc(np.ones(5), is_anomaly) == 0.5
+  assert detection.auroc([0.1, 0.2, 0.3, 0.9, 1.5], is_anomaly) == 1.0
+  assert detection.auroc([0.9, 1.5, 1.6, 0.1, 0.2], is_anomaly) == 0.0
+  assert detection.auroc(np.ones(5), is_anomaly) == 0.5
   rng = np.random.RandomState(1)
-  same = anomaly.auroc(rng.randn(20000), rng.rand(20000) < 0.5)
+  same = detection.auroc(rng.randn(20000), rng.rand(20000) < 0.5)
   assert abs(same - 0.5) < 0.015                     # std of the estimate ~0.004
 
 
 def test_auroc_refuses_what_it_cannot_measure():
   with pytest.raises(ValueError, match="both"):
-    anomaly.auroc([1.0, 2.0], [True, True])
+    detection.auroc([1.0, 2.0], [True, True])
   with pytest.raises(ValueError, match="non-finite"):
-    anomaly.auroc([1.0, np.nan], [True, False])
+    detection.auroc([1.0, np.nan], [True, False])
   with pytest.raises(ValueError, match="labels"):
-    anomaly.auroc([1.0, 2.0, 3.0], [True, False])
+    detection.auroc([1.0, 2.0, 3.0], [True, False])
 
 
 def test_protocol_filters_and_anomaly_labels():
-  assert anomaly.protocol_filter("one_class", 3) == {"classes": (3,), "exclude_classes": ()}
-  assert anomaly.protocol_filter("leave_one_out", 3) == {"classes": (), "exclude_classes": (3,)}
+  assert detection.protocol_filter("one_class", 3) == {"classes": (3,), "exclude_classes": ()}
+  assert detection.protocol_filter("leave_one_out", 3) == {"classes": (), "exclude_classes": (3,)}
   with pytest.raises(ValueError, match="protocol"):
-    anomaly.protocol_filter("two_class", 3)
+    detection.protocol_filter("two_class", 3)
   labels = np.array([0, 3, 5, 3, 9])
-  np.testing.assert_array_equal(anomaly.anomalies_among(labels, [3]), [1, 0, 1, 0, 1])
-  np.testing.assert_array_equal(anomaly.anomalies_among(labels, [0, 5, 9]), [0, 1, 0, 1, 0])
+  np.testing.assert_array_equal(detection.anomalies_among(labels, [3]), [1, 0, 1, 0, 1])
+  np.testing.assert_array_equal(detection.anomalies_among(labels, [0, 5, 9]), [0, 1, 0, 1, 0])
 
 
 def test_summary_means_and_stds_over_seeds():
   rows = [{"digit": d, "seed": s, "auroc": {"x": 0.5 + 0.1 * d + 0.02 * s}}
           for d in (0, 1) for s in (0, 1)]
-  out = anomaly.summarize(rows, ["x"], digits=(0, 1))["x"]
+  out = detection.summarize(rows, ["x"], digits=(0, 1))["x"]
   assert out["0"]["mean"] == pytest.approx(0.51) and out["0"]["std"] == pytest.approx(0.01)
   assert out["1"]["mean"] == pytest.approx(0.61) and out["1"]["seeds"] == 2
   # mean over digits 0.56; per-seed means 0.55 and 0.57 -> std 0.01
   assert out["mean"]["mean"] == pytest.approx(0.56) and out["mean"]["std"] == pytest.approx(0.01)
-  table = anomaly.markdown_table({"x": out}, "t")
+  table = detection.markdown_table({"x": out}, "t")
   assert "| x | 51.0 ± 1.0 | 61.0 ± 1.0 | 56.0 ± 1.0 |" in table

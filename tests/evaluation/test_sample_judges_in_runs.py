@@ -33,13 +33,13 @@ def small_classifier():
 
 @pytest.fixture
 def use_small_classifier(monkeypatch, small_classifier):
-  """Runs get ``small_classifier`` as their evaluator classifier; records the datasets asked."""
+  """Runs get ``small_classifier`` as their judge classifier; records the datasets asked."""
   asked = []
 
   def fake(dataset, *a, **k):
     asked.append(dataset)
     return small_classifier
-  monkeypatch.setattr(clf_lib, "evaluator_classifier", fake)
+  monkeypatch.setattr(clf_lib, "judge_classifier", fake)
   return asked
 
 

@@ -43,7 +43,7 @@ EXACT_ELSEWHERE = {
     "gan.real_label": "models/test_gan.py::test_discriminator_loss_and_gradient_by_hand",
     "gan.d_steps": "models/test_gan.py::test_d_steps_are_separate_updates_with_fresh_noise",
     "gan.g_ema": "models/test_gan.py::test_generator_ema",
-    "gan.features": "nets/test_gan.py::test_dcgan_generator_28_shapes",
+    "gan.features": "nets/test_adversarial.py::test_dcgan_generator_28_shapes",
     "gan.d_features": "evaluation/test_sample_judges_in_runs.py::test_weaker_discriminator_has_d_features_channels",
     "gan.g_optimizer.learning_rate": "models/test_gan.py::test_generator_loss_and_gradient_by_hand",
     "gan.g_optimizer.b1": "models/test_gan.py::test_generator_loss_and_gradient_by_hand",

@@ -4,6 +4,7 @@ import math
 import pytest
 
 from jaxgen.config import base_config, validate
+from jaxgen import models
 from jaxgen.models.state import learning_rate
 
 
@@ -12,7 +13,8 @@ def test_learning_rate_schedules(kind):
   c = base_config()
   c.num_steps, c.lr_schedule, c.lr_final_fraction = 100, kind, 0.1
   validate(c)
-  lr = learning_rate(2e-3, c)
+  optimization = models.settings(c)["optimization"]
+  lr = learning_rate(2e-3, optimization)
   values = [float(lr(t)) if callable(lr) else lr for t in (0, 50, 100, 150)]
   if kind == "constant":
     assert values == [2e-3] * 4
@@ -31,6 +33,6 @@ def test_learning_rate_schedules(kind):
     else:
       want = peak
     assert got == pytest.approx(want, rel=1e-5), (kind, t)
-  two = learning_rate(2e-3, c, updates_per_step=2)        # a discriminator with d_steps = 2
+  two = learning_rate(2e-3, optimization, updates_per_step=2)        # a discriminator with d_steps = 2
   if callable(two):
     assert float(two(100)) == pytest.approx(1.1e-3)

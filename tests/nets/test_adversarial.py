@@ -1,4 +1,4 @@
-"""Tests for jaxgen.nets.gan: shapes, the minibatch layers against numpy, DCGAN init.
+"""Tests for jaxgen.nets.adversarial: shapes, the minibatch layers against numpy, DCGAN init.
 
 Shape-only checks run under ``jax.eval_shape`` (tracing, no compilation); numerical
 checks run small jitted programs with XLA's optimizations off (they would dominate).
@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgen.nets import gan
+from jaxgen.nets import adversarial as gan
 
 
 pytestmark = pytest.mark.usefixtures("fast_compiles")   # XLA's optimizations off here

@@ -1,4 +1,4 @@
-"""Hand-written backward passes in jaxgen.layers agree with autodiff: the convolutions,\nthe dense layer's bias and the minibatch similarity."""
+"""Hand-written backward passes in jaxgen.nets.layers agree with autodiff: the convolutions,\nthe dense layer's bias and the minibatch similarity."""
 import chex
 import flax.linen as nn
 import jax
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
-from jaxgen import layers
+from jaxgen.nets import layers
 
 
 _DN = ("NHWC", "HWIO", "NHWC")
@@ -144,7 +144,7 @@ def test_dense_matches_flax_and_bias_gradient_is_exact():
 
 
 def test_minibatch_similarity_backward_matches_autodiff(x64):
-  from jaxgen.layers import minibatch_similarity
+  minibatch_similarity = layers.minibatch_similarity
 
   def plain(m):
     c = jnp.exp(-jnp.sum(jnp.abs(m[:, None] - m[None, :]), -1))

@@ -1,12 +1,12 @@
 """Process ``PID`` of two (``python dead_peer_in_collective.py HOST:PORT PID``): both meet
 in one collective, then process 1 dies without a word while process 0 goes on with
-collectives inside a :func:`jaxgen.distributed.watched` function. Process 0's collective
+collectives inside a :func:`jaxgen.scale.distributed.watched` function. Process 0's collective
 then fails at once (gloo: the peer's connection closed), before its watchdog has seen the
 peer's silence; it must still end with the watchdog's one line and exit code 3."""
 import os
 import sys
 
-from jaxgen import distributed
+from jaxgen.scale import distributed
 
 address, pid = sys.argv[1], int(sys.argv[2])
 distributed.use_cpu_devices(1)

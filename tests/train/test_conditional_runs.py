@@ -10,7 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgen import train
+from jaxgen import modes
+from jaxgen import batching, train
 from jaxgen.data import DataError, Dataset, pipeline
 from jaxgen.data.preprocess import preprocess_batch
 from jaxgen.train import steps
@@ -45,7 +46,7 @@ def test_rows_of_examples_and_conditions_are_drawn_together():
   batch = pipeline.batch_at(data, perm, 1, 4)
   np.testing.assert_array_equal(batch["x"][:, 0], batch["cond"] * 10)
   np.testing.assert_array_equal(batch["cond"], perm[4:8])
-  assert pipeline.num_rows(data) == 10
+  assert batching.num_rows(data) == 10
 
 
 def test_condition_images_are_preprocessed_without_randomness_and_labels_pass():
@@ -107,7 +108,7 @@ def test_pix2pix_eval_json_sample_and_l1_only(tmp_path, pix2pix_config):
   for k in ("psnr", "ssim", "sharpness", "truth_sharpness", "bicubic_psnr", "bicubic_ssim",
             "nearest_psnr", "nearest_ssim", "l1", "d_real", "d_fake"):
     assert k in result, k
-  assert "accuracy" not in result          # no evaluator classifier with sample_metrics off
+  assert "accuracy" not in result          # no judge classifier with sample_metrics off
   # eval.json's PSNR is the mean PSNR of the translations of the test inputs
   t = loading.load(work)
   out = np.asarray(t.translate(t.test_x["cond"]))
@@ -120,7 +121,7 @@ def test_pix2pix_eval_json_sample_and_l1_only(tmp_path, pix2pix_config):
                              rtol=1e-6)
   # --mode sample writes the translations of the first num_samples test inputs
   pix2pix_config.num_samples = 20
-  samples = train.sample(pix2pix_config, work, log=lambda s: None)
+  samples = modes.sample(pix2pix_config, work, log=lambda s: None)
   np.testing.assert_allclose(samples, out[:20], atol=1e-6)
   assert os.path.exists(os.path.join(work, "samples.png"))
   assert np.load(os.path.join(work, "samples.npy")).shape == (20, 28, 28, 1)

@@ -3,14 +3,14 @@ import jax
 import numpy as np
 import pytest
 
-from jaxgen import train
+from jaxgen import batching, train
 from jaxgen.train import evaluator as evaluator_lib
 from jaxgen.train import steps
 
 
 def test_map_batches_pads_and_trims():
   x = jax.numpy.arange(7.0)[:, None]
-  out = evaluator_lib.map_batches(lambda xb, k: xb[:, 0] * 2, x, 3, jax.random.PRNGKey(0))
+  out = batching.map_batches(lambda xb, k: xb[:, 0] * 2, x, 3, jax.random.PRNGKey(0))
   np.testing.assert_array_equal(out, np.arange(7.0) * 2)
 
 
@@ -64,7 +64,7 @@ def test_periodic_nll_follows_nll_samples_during_training(vae_config):
   values = ev.periodic(state)
   assert values["nll"] == ev.nll(state, 7) != ev.nll(state, 8)
   # and the summary's means are the means of eval_batch over the whole test split
-  per_example = evaluator_lib.map_batches(
+  per_example = batching.map_batches(
       lambda xb, k: run.model.eval_batch(state, xb, k), run.test_x,
       vae_config.eval.batch_size, jax.random.fold_in(run.keys[0]["eval"], 0))
   assert per_example["neg_elbo"].shape == (run.test_x.shape[0],)

@@ -8,6 +8,7 @@ import jax
 import numpy as np
 import pytest
 
+from jaxgen import modes
 from jaxgen import train
 from jaxgen.checkpoint import Checkpointer
 from jaxgen.config import ConfigError
@@ -44,7 +45,7 @@ def test_outputs_checkpoints_and_exact_resume(tmp_path, vae_config):
   assert "prior_samples_0000020.png" in samples and "reconstructions_0000020.png" in samples
   assert any(f.startswith("events") for f in os.listdir(os.path.join(work, "tensorboard")))
   # evaluate mode reproduces the final evaluation from the checkpoint
-  again = train.evaluate(vae_config, work, log=lambda s: None, density_ks=(1, 4))
+  again = modes.evaluate(vae_config, work, log=lambda s: None, density_ks=(1, 4))
   assert again == result
   density = json.load(open(os.path.join(work, "density.json")))   # and the density figures
   assert density["test_nll"] == result["nll"] and list(density["nll_vs_k"]) == ["1", "4"]
@@ -179,7 +180,7 @@ def test_skip_nonfinite_applies_finite_updates_unchanged_and_skips_the_rest(vae_
   from jaxgen.models.state import TrainState, guard_nonfinite
   import optax
   vae_config.skip_nonfinite = True
-  guarded = guard_nonfinite(optax.adam(1e-2), vae_config)
+  guarded = guard_nonfinite(optax.adam(1e-2), models.settings(vae_config)["optimization"])
   plain = optax.adam(1e-2)
   params = {"w": jax.numpy.arange(3.0)}
   good, bad = {"w": jax.numpy.array([1.0, -2.0, 0.5])}, {"w": jax.numpy.array([1.0, np.nan, 0.5])}
@@ -217,7 +218,7 @@ def test_gan_sample_mode_writes_samples_and_a_picture(tmp_path, ring_config):
   work = str(tmp_path / "gan")
   state, _ = train.train(ring_config, work, log=lambda s: None)
   ring_config.num_samples = 300
-  out = train.sample(ring_config, work, log=lambda s: None)
+  out = modes.sample(ring_config, work, log=lambda s: None)
   assert out.shape == (300, 2)
   np.testing.assert_array_equal(np.load(os.path.join(work, "samples.npy")), out)
   png = matplotlib.image.imread(os.path.join(work, "samples.png"))

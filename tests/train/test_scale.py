@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from jaxgen import config as config_lib
-from jaxgen.train import mesh as mesh_lib
+from jaxgen.scale import mesh as mesh_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PARAM_TOL = 1e-4
@@ -135,7 +135,7 @@ def test_data_axis_gives_the_one_device_result(mesh_runs, name, ref):
 def test_each_device_computes_only_its_rows(mesh_runs):
   """The GAN step on 8 devices: each device's share of the compiled work is about 1/8 of
   the whole (measured 0.17: replicated work such as the optimizer update keeps it above
-  1/8). Without the generator's noise split over the devices (jaxgen.sharding.batch_rows
+  1/8). Without the generator's noise split over the devices (jaxgen.scale.sharding.batch_rows
   in GAN.noise) every device runs G on the whole batch: 0.83."""
   report, _ = mesh_runs
   flops = report["flops"]
@@ -160,7 +160,7 @@ def test_the_step_compiles_once_per_run_whatever_the_mesh(mesh_runs):
 
 
 def _launch(workdir, processes, devices, timeout=240, extra=()):
-  cmd = [sys.executable, "-m", "jaxgen.launch", "--processes", str(processes),
+  cmd = [sys.executable, "-m", "jaxgen.scale.launch", "--processes", str(processes),
          "--devices_per_process", str(devices), "--peer_timeout", str(LAUNCH_PEER_TIMEOUT), "--",
          "train.py", "--workdir", str(workdir), *MP_FLAGS, *extra]
   return subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True,
@@ -264,7 +264,7 @@ def test_a_collective_that_fails_on_a_dead_peer_still_ends_in_the_watchdogs_line
 
 
 def _free_port():
-  from jaxgen.launch import free_port
+  from jaxgen.scale.launch import free_port
   return free_port()
 
 
@@ -272,7 +272,7 @@ def _free_port():
 
 
 def test_launcher_and_join_refuse_bad_arguments_in_one_line(capsys):
-  from jaxgen import distributed, launch
+  from jaxgen.scale import distributed, launch
   assert launch.main(["--processes", "2", "train.py"]) == 2           # no "--"
   assert "give the command after --" in capsys.readouterr().err
   assert launch.main(["--processes", "0", "--", "train.py"]) == 2

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from jaxgen import train
+from jaxgen.batching import map_batches
 from jaxgen.config import base_config
 from jaxgen.data.preprocess import preprocess, static_binarize
 from jaxgen.train import steps
@@ -105,7 +106,6 @@ def test_keys_differ_by_purpose_and_by_seed():
 
 
 def test_evaluation_batches_get_their_own_keys():
-  from jaxgen.train.evaluator import map_batches
   x = jnp.zeros((10, 1))
   out = map_batches(lambda xb, k: jnp.broadcast_to(jax.random.key_data(k)[None],
                                                    (xb.shape[0],) + jax.random.key_data(k).shape),

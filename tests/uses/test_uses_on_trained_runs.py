@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 import jaxgen
+from jaxgen import modes
 from jaxgen import train
 from jaxgen.config import ConfigError
-from jaxgen.evaluation import anomaly as metrics
+from jaxgen.evaluation import detection as metrics
 from jaxgen.evaluation.classifier import ClassifierConfig, train_classifier
 from jaxgen.train import steps
 from jaxgen.uses import anomaly, explore
@@ -125,7 +126,7 @@ def test_explore_refuses_a_gan(trained_tiny, tmp_path):
 def test_sample_writes_every_seed_or_a_chosen_one(trained_tiny, tmp_path):
   config, workdir, state, _ = trained_tiny("gan_ring", num_seeds=2, num_samples=30)
   wd = _copy(workdir, tmp_path)
-  every = train.sample(config, wd, log=lambda s: None)
+  every = modes.sample(config, wd, log=lambda s: None)
   assert every.shape == (2, 30, 2)
   assert os.path.exists(os.path.join(wd, "samples_seed0.png"))
   assert os.path.exists(os.path.join(wd, "samples_seed1.png"))
@@ -136,10 +137,10 @@ def test_sample_writes_every_seed_or_a_chosen_one(trained_tiny, tmp_path):
                               jax.random.fold_in(run.keys[i]["eval"], 4), 30)
     np.testing.assert_allclose(every[i], want, rtol=1e-5, atol=1e-6)
   assert not np.allclose(every[0], every[1])               # two different seeds
-  one = train.sample(config, wd, log=lambda s: None, seed_index=1)
+  one = modes.sample(config, wd, log=lambda s: None, seed_index=1)
   np.testing.assert_array_equal(one, every[1])
   with pytest.raises(ConfigError, match="out of range"):
-    train.sample(config, wd, log=lambda s: None, seed_index=2)
+    modes.sample(config, wd, log=lambda s: None, seed_index=2)
 
 
 def test_train_py_anomaly_mode_on_a_workdir(trained_tiny, tmp_path, repo_root):
