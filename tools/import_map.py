@@ -16,7 +16,7 @@ Prints
   ``cfg`` or ``<x>.config``) from one floor into a function of another, and those into
   ``models``/``nets``/``data``/``evaluation``; and the walk from
   ``jaxgen.train.loop.train`` along those calls (steps, files, steps that climb to a
-  higher floor).
+  higher floor, steps into a module that itself imports upward).
 
 A call is resolved through the module's imports (``from jaxgen.x import f``, ``x.f`` for
 an imported module ``x``, ``self.f`` within a class); calls it cannot resolve (methods
@@ -241,10 +241,13 @@ def analyse(root: str) -> dict:
     frontier = nxt
   forbidden = sorted(e for e in edges if e in FORBIDDEN or (e[0] == "config" and e[1] != "ground")
                      or e[0] == "ground")
+  upward = {a for a, b in module_edges if (floor(a), floor(b)) in forbidden}
+  into_upward = [(a, b) for a, b in steps if _mod(b, mods) in upward]
   return {"edges": edges, "forbidden": forbidden, "module_edges": module_edges,
           "lazy": lazy, "lazy_own": lazy_own, "receives": receives, "per_floor": per_floor,
           "passes": passes, "cross": cross, "down": down, "walk_steps": steps,
-          "walk_files": {functions[q]["file"] for q in seen}, "walk_climbs": climbs}
+          "walk_files": {functions[q]["file"] for q in seen}, "walk_climbs": climbs,
+          "upward_modules": upward, "walk_into_upward": into_upward}
 
 
 def _mod(qual: str, mods) -> str:
@@ -282,6 +285,8 @@ def main(argv=None) -> int:
         f"{len(r['walk_files'])} files, {len(r['walk_climbs'])} climbing to a higher floor")
   for a, b in r["walk_climbs"]:
     print(f"    climbs: {a} -> {b}")
+  print(f"  steps into a module with a forbidden (upward) import: {len(r['walk_into_upward'])} "
+        f"({', '.join(sorted(r['upward_modules'])) or 'no such module'})")
   return 0
 
 

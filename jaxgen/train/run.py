@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 import ml_collections
-import numpy as np
 
 from jaxgen import config as config_lib
 from jaxgen import models as models_lib
