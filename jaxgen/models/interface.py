@@ -1,7 +1,8 @@
 """The interface every model offers the trainer, declared once.
 
-A model is a small object of pure functions built from ``(config, example_shape)``; it
-holds its networks and optimizers, never arrays or compiled functions. The trainer
+A model is a small object of pure functions built from its example shape and its own
+settings (:func:`jaxgen.models.build` hands them over); it holds its networks and
+optimizers, never arrays or compiled functions. The trainer
 (:mod:`jaxgen.train`) calls exactly what :class:`GenerativeModel` lists and reads the
 declared attributes instead of probing for methods.
 """
