@@ -26,6 +26,7 @@ from typing import Any, Callable, Optional, TypeVar
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 
 ENV_COORDINATOR = "JAXGEN_COORDINATOR_ADDRESS"
 ENV_NUM_PROCESSES = "JAXGEN_NUM_PROCESSES"
@@ -113,7 +114,6 @@ def any_process(flag: bool) -> bool:
   ``flag`` itself in a single process."""
   if jax.process_count() == 1:
     return bool(flag)
-  from jax.experimental import multihost_utils  # lazy: multi-process runs only
   return bool(np.any(multihost_utils.process_allgather(np.array([int(bool(flag))]))))
 
 
