@@ -14,6 +14,8 @@ and by listing, at the end, every file under ``results/`` the page was made from
 ``raw/PATH`` in a template point at ``results/PATH``: during ``mkdocs build`` this file runs
 under the mkdocs-gen-files plugin and publishes exactly those files at ``results/raw/PATH``
 of the site, so pictures and raw records are shown without a second copy in ``docs/``.
+The same build writes ``results/SUMMARY.md``, the record's navigation (mkdocs-literate-nav):
+the generated pages only, never the templates under ``docs/results/src/``.
 """
 from __future__ import annotations
 
@@ -165,7 +167,7 @@ def domain_change(src: Sources, runs: str) -> str:
     rows.append([f"`{run}` still a"] + [f"{100 * v:.1f}%" for v in d["mean_still_a"]])
   return _table(["strength"] + [f"{s:g}" for s in strengths], rows) + (
       "\n\nMean over the 90 ordered pairs (a, b) of the share of edited test digits that the "
-      "evaluator classifier reads as b (or still as a).")
+      "judge classifier reads as b (or still as a).")
 
 
 def judge(src: Sources, runs: str) -> str:
@@ -340,8 +342,29 @@ def check() -> int:
   return 0
 
 
+def summary_text() -> str:
+  """The record's navigation: ``index.md`` first, then the pages in the order the index's
+  links name them (with their link text), then any other page under its first heading."""
+  names = [t.name for t in sorted(TEMPLATES.glob("*.md"))]
+  index = TEMPLATES / "index.md"
+  titles: dict[str, str] = {}
+  if index.exists():
+    for label, target in re.findall(r"\[([^\]]+)\]\(([a-z_]+\.md)\)", index.read_text(encoding="utf-8")):
+      if target in names and target not in titles:
+        titles[target] = label
+  for name in names:
+    if name not in titles and name != "index.md":
+      heading = re.search(r"^# (.+)$", (TEMPLATES / name).read_text(encoding="utf-8"), re.M)
+      titles[name] = heading.group(1).strip() if heading else name[:-3]
+  lines = ["* [Overview](index.md)"] if "index.md" in names else []
+  lines += [f"* [{title}]({name})" for name, title in titles.items()]
+  return "\n".join(lines) + "\n"
+
+
 def _publish_with_gen_files() -> None:
   import mkdocs_gen_files  # only inside an mkdocs build
+  with mkdocs_gen_files.open("results/SUMMARY.md", "w") as f:
+    f.write(summary_text())
   for rel in raw_files():
     with mkdocs_gen_files.open("results/raw/" + rel[len("results/"):], "wb") as f:
       f.write((ROOT / rel).read_bytes())
