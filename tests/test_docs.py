@@ -43,3 +43,17 @@ def test_every_public_module_has_an_api_page():
 
 def test_results_record_is_up_to_date_with_results():
   assert results_record.check() == 0, "run: python -m tools.results_record"
+
+
+def test_guides_keep_no_dates():
+  """Dated provenance belongs in the results record (docs/results/src/), not in the guides."""
+  date = re.compile(r"\b20\d\d-\d\d(-\d\d)?\b")
+  dated = [f"{p.name}:{i}" for p in sorted((ROOT / "docs" / "guide").glob("*.md"))
+           for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if date.search(line)]
+  assert not dated, f"dates in the guides (move them to the results record): {dated}"
+
+
+def test_results_navigation_lists_the_pages_not_the_templates():
+  nav = results_record.summary_text()
+  assert "src/" not in nav
+  assert set(re.findall(r"\(([^)]+\.md)\)", nav)) == {p.name for p in results_record.TEMPLATES.glob("*.md")}
