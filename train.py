@@ -34,8 +34,9 @@ config_flags.DEFINE_config_file("config", None, "Path to a config file in config
                                 lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and pictures.")
 flags.DEFINE_enum("mode", "train", MODES, "What to do.")
-flags.DEFINE_string("compilation_cache", "~/.cache/jaxgen/xla",
-                    "Directory for XLA's compiled programs, reused by later runs ('' = off).")
+flags.DEFINE_string("compilation_cache", None,
+                    "Directory for XLA's compiled programs, reused by later runs ('' = off; "
+                    "default: $JAXGEN_COMPILATION_CACHE, else ~/.cache/jaxgen/xla).")
 flags.DEFINE_enum("protocol", "", ["", "one_class", "leave_one_out"],
                   "--mode anomaly: '' scores the trained --workdir; a protocol trains and scores "
                   "every digit and seed under --workdir and writes one table.")
@@ -96,15 +97,17 @@ def main(argv):
                              auto=FLAGS.distributed == "auto", peer_timeout=FLAGS.peer_timeout)
   except distributed.DistributedError as e:
     _fail(str(e))
-  from jaxgen import modes  # lazy: after XLA_FLAGS is final (see above)
+  from jaxgen import compilation_cache  # lazy: after XLA_FLAGS is final (see above)
+  from jaxgen import modes  # lazy: as above
   from jaxgen import train as training  # lazy: as above
   from jaxgen.checkpoint import CheckpointError  # lazy: as above
   from jaxgen.config import ConfigError  # lazy: as above
   from jaxgen.data import DataError  # lazy: as above
   try:
-    cache = os.path.expanduser(FLAGS.compilation_cache)
-    if cache and not training.use_compilation_cache(cache):
-      print(f"warning: cannot create --compilation_cache {cache!r}; compiling without it",
+    cache = (compilation_cache.default_directory() if FLAGS.compilation_cache is None
+             else os.path.expanduser(FLAGS.compilation_cache))
+    if cache and not compilation_cache.use_compilation_cache(cache):
+      print(f"warning: cannot create the compilation cache {cache!r}; compiling without it",
             file=sys.stderr)
     modes.run_mode(FLAGS.mode, FLAGS.workdir, FLAGS.config, protocol=FLAGS.protocol,
                    seeds=FLAGS.seeds, seed_index=FLAGS.seed_index,

@@ -116,7 +116,7 @@ def test_registry_and_model_builder_import_no_users():
 
 
 # ----------------------------------------------------------------- arrows point down
-GROUND = ("jaxgen.batching", "jaxgen.json_output", "jaxgen.value_range")
+GROUND = ("jaxgen.batching", "jaxgen.compilation_cache", "jaxgen.json_output", "jaxgen.value_range")
 
 
 def _floor(module: str) -> str:

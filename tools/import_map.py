@@ -29,7 +29,7 @@ import collections
 import os
 import sys
 
-GROUND = ("jaxgen.batching", "jaxgen.json_output", "jaxgen.value_range")
+GROUND = ("jaxgen.batching", "jaxgen.compilation_cache", "jaxgen.json_output", "jaxgen.value_range")
 # floors, lowest first (a module's floor: its package, or itself at the top level)
 FLOOR_ORDER = ("ground", "distributions", "losses", "config", "scale", "distributed",
                "sharding", "launch", "layers", "checkpoint", "data", "nets", "models",

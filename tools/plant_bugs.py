@@ -112,6 +112,19 @@ IWAE_TESTS = (T_LOSSES, T_VAE, T_IFACE, LOOP_VAE_OUTPUTS, E2E_VAE)
 
 # --------------------------------------------------------------------------- the catalogue
 MUTANTS: list[Mutant] = [
+    # ---------------------------------------------------------------- compiled init
+    Mutant("init_scale_fma_contracted", "jaxgen/nets/adversarial.py",
+           "  return 1.0 + _written_out(0.02 * _standard_normal(key, shape, dtype))",
+           "  return 1.0 + 0.02 * _standard_normal(key, shape, dtype)",
+           ("tests/train/test_steps.py::test_compiled_init_equals_op_by_op_init",),
+           "compiled model.init fuses the BatchNorm scale's product and sum into one FMA: the "
+           "initial state differs in the last bits from op-by-op init (published runs change)"),
+    Mutant("init_normal_scale_folded", "jaxgen/nets/adversarial.py",
+           "    return _standard_normal(key, shape, dtype) * jnp.array(stddev, dtype)",
+           "    return jax.random.normal(key, shape, dtype) * jnp.array(stddev, dtype)",
+           ("tests/train/test_steps.py::test_compiled_init_equals_op_by_op_init",),
+           "compiled model.init folds N(0, s^2)'s scale into the sampler's constants: DCGAN "
+           "kernels differ in the last bits from op-by-op init"),
     # ---------------------------------------------------------------- losses.py
     Mutant("losses_d_real_fake_swapped", "jaxgen/losses.py",
            "  real = real_label * jax.nn.softplus(-real_logits)",

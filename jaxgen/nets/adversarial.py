@@ -24,13 +24,38 @@ NETS = ("mlp", "dcgan")
 MINIBATCH_KINDS = ("none", "discrimination", "stddev")
 OUTPUTS = ("linear", "tanh", "sigmoid")
 
+
+def _standard_normal(key: Array, shape: Sequence[int], dtype: Any) -> Array:
+  """N(0, 1) draws behind an optimization barrier: compiled, XLA would fold the scale that
+  follows into the sampler's own constants and round differently."""
+  return jax.lax.optimization_barrier(jax.random.normal(key, shape, dtype))
+
+
+def _written_out(x: Array) -> Array:
+  """``x`` as a buffer of its own: a sort by an index already in order, a copy XLA can
+  neither fuse nor remove. Compiled, XLA:CPU would contract the product before it and the
+  sum after it into one fused multiply-add (one rounding instead of two)."""
+  flat = x.reshape(-1)
+  _, out = jax.lax.sort((jax.lax.iota(jnp.int32, flat.shape[0]), flat), num_keys=1)
+  return out.reshape(x.shape)
+
+
+def normal_init(stddev: float):
+  """Weights ~ N(0, stddev²): the draws and arithmetic of ``flax.linen.initializers.normal``,
+  with the same values whether ``init`` runs op by op or compiled (as jaxgen compiles it)."""
+  def init(key: Array, shape: Sequence[int], dtype: Any = jnp.float32) -> Array:
+    return _standard_normal(key, shape, dtype) * jnp.array(stddev, dtype)
+  return init
+
+
 # DCGAN (Radford et al. 2016, pytorch/examples layout) initialization.
-dcgan_kernel_init = nn.initializers.normal(stddev=0.02)
+dcgan_kernel_init = normal_init(0.02)
 
 
 def dcgan_scale_init(key: Array, shape: Sequence[int], dtype: Any = jnp.float32) -> Array:
-  """BatchNorm scale ~ N(1, 0.02), as in the DCGAN reference ``weights_init``."""
-  return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+  """BatchNorm scale ~ N(1, 0.02), as in the DCGAN reference ``weights_init``; the same
+  values op by op and compiled."""
+  return 1.0 + _written_out(0.02 * _standard_normal(key, shape, dtype))
 
 
 def _check_choice(value: str, choices: Sequence[str], what: str):
@@ -62,7 +87,7 @@ class MinibatchDiscrimination(nn.Module):
   num_kernels: int = 100
   kernel_dims: int = 5
   normalize: bool = False
-  kernel_init: Any = nn.initializers.normal(stddev=0.05)
+  kernel_init: Any = normal_init(0.05)
 
   @nn.compact
   def __call__(self, f: Array) -> Array:

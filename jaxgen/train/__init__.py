@@ -11,7 +11,8 @@
 Training is one call: :func:`train`. The driver's other modes (evaluate, sample, ...) are
 in :mod:`jaxgen.modes`.
 """
+from jaxgen.compilation_cache import use_compilation_cache
 from jaxgen.train.loop import Preempted, TrainingError, train
-from jaxgen.train.run import Run, build_run, use_compilation_cache
+from jaxgen.train.run import Run, build_run
 
 __all__ = ["train", "build_run", "Run", "TrainingError", "Preempted", "use_compilation_cache"]

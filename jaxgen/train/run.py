@@ -42,28 +42,6 @@ from jaxgen.train.evaluator import Evaluator
 NETS = tuple(dict.fromkeys(ae_nets.NETS + gan_nets.NETS))
 
 
-DEFAULT_COMPILATION_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "jaxgen", "xla")
-
-
-def use_compilation_cache(directory: str | None = DEFAULT_COMPILATION_CACHE) -> bool:
-  """Keeps XLA's compiled programs in ``directory`` (JAX's persistent compilation cache),
-  so that a later process with the same config, shapes and versions loads them instead of
-  compiling. The loaded
-  program is the one compiled before, so results stay bit-identical. ``None`` or '' leaves
-  JAX's setting alone. Returns whether the cache is on (False if ``directory`` cannot be
-  created). ``train.py`` calls this (``--compilation_cache``)."""
-  if not directory:
-    return False
-  try:
-    os.makedirs(directory, exist_ok=True)
-  except OSError:
-    return False
-  jax.config.update("jax_compilation_cache_dir", directory)
-  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-  jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-  return True
-
-
 def check_workdir(workdir: str) -> None:
   """Creates ``workdir`` and checks that it is writable (ConfigError with the fix if not)."""
   try:
@@ -188,6 +166,13 @@ class Run:
     """The state at step 0 (stacked over seeds when there are several), on one device."""
     return steps.init_state(self.model, self.keys)
 
+  def abstract_state(self):
+    """The shapes, dtypes and device of :meth:`init_state`'s arrays, computing none of them
+    (what a checkpoint is restored into)."""
+    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    return jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device),
+                        jax.eval_shape(self.init_state))
+
   def place_state(self, state):
     """``state`` (the same in every process) placed on the mesh: replicated over ``data``,
     its seeds over ``runs``."""
@@ -230,7 +215,7 @@ class Run:
       if ckpt.latest_step() is None:
         raise config_lib.ConfigError(f"no checkpoint in {ckpt.directory}: train first with "
                                      f"--mode train and the same --workdir")
-      return ckpt.restore(self.init_state())
+      return ckpt.restore(self.abstract_state())
     finally:
       ckpt.close()
 

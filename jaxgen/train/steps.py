@@ -46,10 +46,12 @@ def stack_keys(keys: list[dict], name: str) -> jax.Array:
 
 
 def init_state(model, keys: list[dict]):
-  """One state, or (several seeds) states stacked along a leading seed axis."""
+  """One state, or (several seeds) states stacked along a leading seed axis: ``model.init``
+  compiled as one program (the same values as run op by op: see
+  ``tests/train/test_steps.py``), which the persistent compilation cache then keeps."""
   if len(keys) == 1:
-    return model.init(keys[0]["init"])
-  return jax.vmap(model.init)(jnp.stack([k["init"] for k in keys]))
+    return jax.jit(model.init)(keys[0]["init"])
+  return jax.jit(jax.vmap(model.init))(jnp.stack([k["init"] for k in keys]))
 
 
 def seed_slice(tree, i: int):

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen import config as config_lib
+from jaxgen.compilation_cache import use_default_cache
 from jaxgen.data import Dataset
 from jaxgen.models.interface import GenerativeModel
 from jaxgen.train import steps
@@ -140,10 +141,18 @@ def read_config(workdir: str):
 
 
 def load(workdir: str, config=None, seed_index: int = 0,
-         log: Callable[[str], None] = lambda s: None) -> Trained:
+         log: Callable[[str], None] = lambda s: None,
+         compilation_cache: bool = True) -> Trained:
   """Loads the trained run in ``workdir``: its config (``config.json``, or ``config`` if
   given), data, model and the latest readable checkpoint. For a run of several seeds,
-  ``seed_index`` picks one (0 = the first seed, ``config.seed``)."""
+  ``seed_index`` picks one (0 = the first seed, ``config.seed``).
+
+  ``compilation_cache``: keep XLA's compiled programs (the decoder, the NLL, ...) in the
+  persistent cache of :mod:`jaxgen.compilation_cache` (``~/.cache/jaxgen/xla``; the
+  environment variable ``JAXGEN_COMPILATION_CACHE`` moves it or turns it off), so that the
+  next process loads them instead of compiling; a cache the process already has is kept."""
+  if compilation_cache:
+    use_default_cache()
   config = read_config(workdir) if config is None else config
   run = build_run(config)
   if not 0 <= seed_index < run.num_seeds:

@@ -105,3 +105,47 @@ def test_build_run_is_what_the_training_loop_compiles(ring_config):
   got = run.compile_chunk(5)(run.init_state(), *run.chunk_inputs(), jnp.int32(0))
   chex.assert_trees_all_equal(got, want)
   assert steps.chunk_length(ring_config) == 10          # num_steps 20, everything every 10
+
+
+_INIT_CHECK = r"""
+import sys, jax, jax.numpy as jnp, numpy as np
+sys.path.insert(0, '.')
+from benchmarks.cli import load_config
+from jaxgen.nets.adversarial import dcgan_scale_init, normal_init
+from jaxgen.train import run as run_lib, steps
+
+def same(a, b):
+  assert jax.tree.structure(a) == jax.tree.structure(b)
+  return sum(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+key = jax.random.PRNGKey(3)
+for init in (dcgan_scale_init, normal_init(0.02)):       # large draws: a few hundred would differ
+  print(same(init(key, (100_000,)), jax.jit(init, static_argnums=1)(key, (100_000,))))
+for name, seeds in (("dcgan_mnist", 1), ("gan_ring_mbd", 2)):
+  config = load_config(name)
+  config.num_seeds = seeds
+  _, model = run_lib.prepare(config)
+  keys = steps.seed_keys(config)
+  one_by_one = (model.init(keys[0]["init"]) if seeds == 1
+                else jax.vmap(model.init)(jnp.stack([k["init"] for k in keys])))
+  print(same(one_by_one, steps.init_state(model, keys)))
+"""
+
+
+def test_compiled_init_equals_op_by_op_init(repo_root):
+  """``steps.init_state`` compiles ``model.init``; its values must be those of the same init
+  run op by op (as jaxgen ran it before, and as every published figure was trained from):
+  XLA, compiling the initializers together, folds scales into the sampler's constants and
+  contracts a product and a sum into one fused multiply-add unless the initializers prevent
+  it. Checked with XLA's default optimizations (the suite's conftest lowers the backend's
+  optimization level, which hides the contraction), in a process of its own."""
+  import os
+  import subprocess
+  import sys
+  env = dict(os.environ)
+  env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split()
+                              if "xla_backend_optimization_level" not in f)
+  p = subprocess.run([sys.executable, "-c", _INIT_CHECK], cwd=repo_root, env=env,
+                     capture_output=True, text=True, timeout=300)
+  assert p.returncode == 0, p.stderr[-3000:]
+  assert p.stdout.split() == ["0", "0", "0", "0"], p.stdout    # leaves that differ, per check
