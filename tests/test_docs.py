@@ -1,5 +1,6 @@
 """The user's guide and the documentation site: the README's size and links, the API
-reference's coverage of the package, the results record up to date with results/.
+reference's coverage of the package (its committed pages up to date with jaxgen/), the
+results record up to date with results/.
 
 Fast and static: nothing of jaxgen is imported and no site is built (CI builds it with
 ``mkdocs build --strict``)."""
@@ -39,6 +40,22 @@ def test_every_public_module_has_an_api_page():
   for name in modules:
     assert f"::: {name}\n" in pages[api_pages.page_path(name)]
     assert api_pages.page_path(name)[len("api/"):] in pages["api/SUMMARY.md"]
+
+
+def test_api_pages_are_up_to_date_with_the_package():
+  assert api_pages.check() == 0, "run: python -m tools.api_pages"
+
+
+def test_readme_links_every_model_and_use_to_its_guide_and_api_page():
+  """One click from the README to the guide and to the API entry of each model and use."""
+  text = README.read_text(encoding="utf-8")
+  for module in ["models/ae", "models/vae", "models/cvae", "models/pix2pix", "models/gan",
+                 "uses/density", "uses/anomaly", "uses/explore", "uses/judge", "scale/index", "config"]:
+    assert f"(docs/api/jaxgen/{module}.md)" in text, module
+  for guide in ["autoencoder", "vae", "gan", "conditional", "density", "anomaly", "explore", "judging",
+                "scale", "driver"]:
+    assert f"(docs/guide/{guide}.md)" in text, guide
+  assert "(docs/api/index.md)" in text
 
 
 def test_results_record_is_up_to_date_with_results():

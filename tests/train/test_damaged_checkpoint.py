@@ -14,6 +14,9 @@ import sys
 
 import pytest
 
+# The slow tier (python -m pytest tests -m slow; CI runs it): whole train.py runs.
+pytestmark = pytest.mark.slow
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COMMON = ["--config.num_steps=60", "--config.log_every=20", "--config.eval_every=60",
           "--config.checkpoint_every=20", "--config.keep_checkpoints=5", "--config.progress=False"]

@@ -11,10 +11,14 @@ import time
 import chex
 import jax
 import numpy as np
+import pytest
 
 from jaxgen import train
 from jaxgen.checkpoint import Checkpointer
 from jaxgen.train import run as run_lib
+
+# The slow tier (python -m pytest tests -m slow; CI runs it): real processes killed and resumed.
+pytestmark = pytest.mark.slow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo
 ARGS = ["--config", "configs/vae_mnist.py", "--config.model.hidden=(32,)",

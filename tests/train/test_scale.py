@@ -27,6 +27,9 @@ import pytest
 from jaxgen import config as config_lib
 from jaxgen.scale import mesh as mesh_lib
 
+# The slow tier (python -m pytest tests -m slow; CI runs it): real multi-process runs, about 3 minutes.
+pytestmark = pytest.mark.slow
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PARAM_TOL = 1e-4
 EVAL_RTOL = 1e-4
