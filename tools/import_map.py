@@ -65,7 +65,9 @@ def rank(module: str) -> int:
   return FLOOR_ORDER.index(f) if f in FLOOR_ORDER else len(FLOOR_ORDER)
 
 
-def _targets(node, mods) -> list[str]:
+def targets(node, mods) -> list[str]:
+  """The jaxgen modules an import node names (``from jaxgen.x import y``: ``jaxgen.x.y``
+  where that is a module, else ``jaxgen.x``)."""
   if isinstance(node, ast.Import):
     return [a.name for a in node.names if a.name.split(".")[0] == "jaxgen"]
   if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "jaxgen":
@@ -163,7 +165,7 @@ def analyse(root: str) -> dict:
     src = open(path).read()
     tree = ast.parse(src, path)
     for node in _module_level_imports(tree):
-      for t in _targets(node, mods):
+      for t in targets(node, mods):
         if t != name:
           module_edges.add((name, t))
           if floor(name) != floor(t):
@@ -171,7 +173,7 @@ def analyse(root: str) -> dict:
     for node in _function_level_imports(tree):
       line = f"{os.path.relpath(path, root)}:{node.lineno}: {ast.unparse(node)}"
       lazy.append(line)
-      if _targets(node, mods):
+      if targets(node, mods):
         lazy_own.append(line)
     names = _names(tree, mods, name)
     visitor = _Functions(name)
