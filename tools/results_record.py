@@ -263,7 +263,50 @@ def plant_bugs(src: Sources, reports: str) -> str:
   return _table(["report", "date", "machine", "commit", "killed", "summary"], rows)
 
 
-TABLES = {"cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
+def startup(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.startup``: seconds to the first step and to the first decoded
+  image of ``jaxgen.load``, compilation cache cold and warm, per checkout measured."""
+  r = src.json(rel)
+  rows = []
+  for tree, m in r["results"].items():
+    rows.append([f"`{m['commit']}` ({tree.rstrip('/').split('/')[-1]})",
+                 f"{m['first_step']['cold_median_s']:.2f} s", f"{m['first_step']['warm_median_s']:.2f} s",
+                 f"{m['load']['cold_median_s']:.2f} s", f"{m['load']['warm_median_s']:.2f} s"])
+  table = _table(["checkout", "first step, cache cold", "first step, cache warm",
+                  "load → first image, cold", "load → first image, warm"], rows)
+  return (f"Measured with `{r['command']}` on {r['machine']}, {r['date']}; medians of "
+          f"{r['repeats']} fresh processes each.\n\n{table}")
+
+
+def suite_times(src: Sources, rel: str) -> str:
+  """Wall times of the test suite's tiers, as recorded in a JSON list of runs."""
+  rows = [[f"`{t['command']}`", t["checkout"], t["machine"], t["date"], t["result"],
+           f"{t['wall_s'] // 60:.0f} min {t['wall_s'] % 60:.0f} s"] for t in src.json(rel)["runs"]]
+  return _table(["command", "checkout", "machine", "date", "result", "wall time"], rows)
+
+
+def fingerprints(src: Sources, pair: str) -> str:
+  """Two ``python -m benchmarks.fingerprint`` files of the same configs (before and after a
+  change): per config, whether eval.json, the logged metrics, the final state's arrays and
+  the samples are the same bits."""
+  a_rel, b_rel = pair.split(",")
+  a, b = src.json(a_rel), src.json(b_rel)
+  rows = []
+  for name in sorted(set(a["runs"]) & set(b["runs"])):
+    ra, rb = a["runs"][name], b["runs"][name]
+    same = [k for k in ("eval", "metrics", "samples")
+            if json.dumps(ra[k], sort_keys=True) == json.dumps(rb[k], sort_keys=True)]
+    state = ra["state"]["float_arrays"] == rb["state"]["float_arrays"]
+    ok = len(same) == 3 and state and ra["state"]["step"] == rb["state"]["step"]
+    rows.append([f"`{name}`", str(ra["state"]["step"]), str(len(ra["state"]["float_arrays"])),
+                 "**yes**" if ok else "no", f"{ra['seconds']:.0f} s / {rb['seconds']:.0f} s"])
+  ext = a["machine"].get("vector_extensions", [])
+  head = (f"`{a['machine']['commit']}` (before) against `{b['machine']['commit']}` (after), "
+          f"{a['machine']['cpu']} ({'AVX-512' if any(e.startswith('avx512') for e in ext) else 'no AVX-512'}).")
+  return head + "\n\n" + _table(["config", "steps", "float arrays", "bit-identical", "wall time before / after"], rows)
+
+
+TABLES = {"fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}
 
