@@ -40,7 +40,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def _child_first_step(cache: str) -> dict:
   import jax
   import jax.numpy as jnp
-  import numpy as np
   from jaxgen import train
   imported = time.time()
   assert os.path.dirname(os.path.dirname(train.__file__)) == os.path.join(os.getcwd(), "jaxgen")
@@ -54,7 +53,6 @@ def _child_first_step(cache: str) -> dict:
   chunk = run.compile_chunk(1)
   state, _ = chunk(state, *run.chunk_inputs(), jnp.int32(0))
   jax.block_until_ready(state)
-  del np
   return {"imports": imported, "build_run": built, "init": initialised, "done": time.time()}
 
 
@@ -79,22 +77,6 @@ def child(kind: str, arg: str) -> None:
 
 
 # ------------------------------------------------------------------ in the parent
-def _machine() -> str:
-  """The processor (model name, AVX-512 or not) and the core count."""
-  model, flags = "unknown", []
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.startswith("model name") and model == "unknown":
-          model = line.split(":", 1)[1].strip()
-        elif line.startswith("flags") and not flags:
-          flags = line.split(":", 1)[1].split()
-  except OSError:
-    pass
-  avx512 = "AVX-512" if any(f.startswith("avx512") for f in flags) else "no AVX-512"
-  return f"{model} ({avx512}), {os.cpu_count()} cores"
-
-
 def run_child(tree: str, kind: str, arg: str, cache: str) -> dict:
   env = dict(os.environ, PYTHONPATH=tree, JAXGEN_COMPILATION_CACHE=cache,
              JAXGEN_STARTUP_T0=repr(time.time()))
@@ -135,8 +117,9 @@ def main(argv=None) -> None:
     return child(*args.child)
   if not args.workdir:
     parser.error("--workdir is required: a trained vae_mnist workdir")
+  from benchmarks.cli import machine_line
   log = lambda s: print(s, flush=True)  # noqa: E731
-  machine = _machine()
+  machine = machine_line()
   log(machine)
   results = {}
   for tree in args.trees:

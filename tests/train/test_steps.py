@@ -1,5 +1,9 @@
 """The compiled step loop: one compilation, a chunk equals its single steps, and several
 seeds in one program."""
+import os
+import subprocess
+import sys
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -142,9 +146,6 @@ def _init_check(repo_root, which: str) -> list[str]:
   """Runs ``_INIT_CHECK`` in a process of its own with XLA's default optimizations (the
   suite's conftest lowers the backend's optimization level, which hides the fused
   multiply-add); returns the number of differing leaves per check."""
-  import os
-  import subprocess
-  import sys
   env = dict(os.environ)
   env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split()
                               if "xla_backend_optimization_level" not in f)
