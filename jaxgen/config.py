@@ -202,7 +202,9 @@ def _check_model(model) -> None:
 
 def _gan() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
-  c.generator_loss = "non_saturating"   # or 'saturating' (the minimax game as written)
+  c.generator_loss = "non_saturating"   # or 'saturating' (the minimax game as written), or
+                                 # 'hinge' (-E D(G(z)) on the raw score)
+  c.discriminator_loss = "cross_entropy"   # or 'hinge' (E relu(1 - D(x)) + E relu(1 + D(G(z))))
   c.d_steps = 1                  # discriminator updates per generator update
   c.real_label = 1.0             # < 1: one-sided label smoothing, D's target for real examples
   c.g_ema = 0.0                  # > 0: sample from an exponential moving average of G's params
@@ -216,6 +218,12 @@ def _gan() -> ml_collections.ConfigDict:
   c.mb_kernels = 100             # minibatch discrimination B
   c.mb_dims = 5                  # minibatch discrimination C
   c.mb_normalize = False         # True: divide o by (batch - 1), the mean instead of the sum
+  c.pack = 1                     # PacGAN: D judges packs of this many samples (1: off)
+  c.spectral_norm = False        # divide D's weights by their largest singular value (SN-GAN;
+                                 # the dcgan D then has no BatchNorm)
+  c.r1_gamma = 0.0               # > 0: R1 penalty gamma/2 E||grad_x D(x)||^2 on real data
+  c.augment = ""                 # DiffAugment for D's inputs: comma-separated subset of
+                                 # 'color,translation,cutout' ('': off; images only)
   c.g_optimizer = ml_collections.ConfigDict(
       {"learning_rate": 0.0, "b1": 0.5, "b2": 0.999})   # learning_rate 0: use config.learning_rate
   c.d_optimizer = ml_collections.ConfigDict(
@@ -230,7 +238,14 @@ def _check_gan(gan) -> None:
   _int(config, "gan.d_features", minimum=0)
   _bool(config, "gan.mb_normalize")
   _string(config, "gan.generator_loss")
+  _string(config, "gan.discriminator_loss")
   _string(config, "gan.minibatch")
+  _int(config, "gan.pack")
+  _bool(config, "gan.spectral_norm")
+  _number(config, "gan.r1_gamma", lambda v: v >= 0, ">= 0", " (0: off; e.g. 10)")
+  if not isinstance(gan.augment, str):
+    raise ConfigError(f"config.gan.augment must be a string such as 'color,translation,cutout' "
+                      f"('' for none), got {gan.augment!r}")
   _positive_ints(config, "gan.d_hidden")
   for opt in ("g_optimizer", "d_optimizer"):
     _number(config, f"gan.{opt}.learning_rate", lambda v: v >= 0, "in [0, inf)")
@@ -322,6 +337,20 @@ def cross_group_rules(config) -> None:
   if m.objective == "iwae" and (m.name not in ("vae", "cvae") or m.beta != 1):
     raise ConfigError("config.model.objective='iwae' is the VAE's importance-weighted bound, "
                       "which has no beta: use it with model.name='vae' and model.beta=1")
+  g = config.gan
+  if m.name != "gan":
+    for key, default in (("discriminator_loss", "cross_entropy"), ("pack", 1),
+                         ("spectral_norm", False), ("r1_gamma", 0.0), ("augment", "")):
+      if g[key] != default:
+        raise ConfigError(f"config.gan.{key} applies to model.name='gan' only; leave it at "
+                          f"{default!r} for model {m.name!r}")
+  if g.discriminator_loss == "hinge" and g.real_label != 1:
+    raise ConfigError("config.gan.real_label < 1 smooths the cross-entropy's target, which the "
+                      "hinge loss has not; set --config.gan.real_label=1 or "
+                      "--config.gan.discriminator_loss=cross_entropy")
+  if m.name == "gan" and config.batch_size % g.pack:
+    raise ConfigError(f"config.batch_size={config.batch_size} cannot be cut into packs of "
+                      f"config.gan.pack={g.pack}; use a batch size divisible by {g.pack}")
   if config.num_seeds > 1 and m.name not in ("gan", "pix2pix"):
     raise ConfigError("config.num_seeds > 1 is supported for GANs only; run one seed at a time")
   if (m.name not in ("gan", "pix2pix") and m.likelihood == "bernoulli"

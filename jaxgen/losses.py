@@ -128,10 +128,43 @@ def generator_loss_non_saturating(fake_logits: Array) -> Array:
   return jnp.mean(jax.nn.softplus(-fake_logits))
 
 
+def generator_loss_hinge(fake_logits: Array) -> Array:
+  """-E D(G(z)) on the raw score (the logit): the generator's side of the hinge game
+  (Lim & Ye 2017; Miyato et al. 2018, eq. 17), to be minimized by G."""
+  return -jnp.mean(fake_logits)
+
+
 GENERATOR_LOSSES = {
     "saturating": generator_loss_saturating,
     "non_saturating": generator_loss_non_saturating,
+    "hinge": generator_loss_hinge,
 }
+
+
+def discriminator_loss_hinge(real_logits: Array, fake_logits: Array) -> Array:
+  """E max(0, 1 - D(x)) + E max(0, 1 + D(G(z))) on raw scores: the discriminator's side of
+  the hinge game (Lim & Ye 2017; Miyato et al. 2018, eq. 16), to be minimized by D."""
+  return jnp.mean(jax.nn.relu(1.0 - real_logits)) + jnp.mean(jax.nn.relu(1.0 + fake_logits))
+
+
+DISCRIMINATOR_LOSSES = ("cross_entropy", "hinge")
+
+
+def r1_penalty(discriminator: Callable, real: Array, gamma: float):
+  """The R1 gradient penalty on real data (Mescheder et al. 2018, eq. 9):
+  gamma/2 * E ||grad_x D(x)||^2, the expectation over the examples D judges.
+
+  ``discriminator(x) -> (logits, aux)`` with one logit per judged example (a pack of
+  several images counts as one). The gradient is that of sum(logits) with respect to
+  ``real``, from the same forward pass that gives the logits (returned, with ``aux``, so
+  that the caller's loss reuses them). Differentiable with respect to whatever
+  ``discriminator`` closes over (D's parameters): the penalty's gradient is a
+  second derivative. Returns (penalty, logits, aux).
+  """
+  logits, vjp, aux = jax.vjp(discriminator, real, has_aux=True)
+  (grad_x,) = vjp(jnp.ones_like(logits))
+  penalty = 0.5 * gamma * jnp.sum(jnp.square(grad_x)) / logits.shape[0]
+  return penalty, logits, aux
 
 
 # ----------------------------------------------------------------------------- conditional GAN

@@ -151,6 +151,11 @@ def test_every_bad_leaf_is_refused_in_one_line_naming_it(key, bad):
     ({"model.name": "pix2pix", "pix2pix.l1_weight": 0.0, "pix2pix.gan_weight": 0.0},
      "l1_weight and gan_weight are both 0"),
     ({"model.name": "cvae", "model.objective": "iwae", "model.beta": 2.0}, "which has no beta"),
+    ({"model.name": "gan", "gan.pack": 3}, "cannot be cut into packs of config.gan.pack=3"),
+    ({"gan.pack": 2}, "config.gan.pack applies to model.name='gan' only"),
+    ({"model.name": "pix2pix", "gan.r1_gamma": 10.0}, "gan.r1_gamma applies to model.name='gan'"),
+    ({"model.name": "gan", "gan.augment": "color,flip"}, "unknown augmentation 'flip'"),
+    ({"model.name": "gan", "gan.discriminator_loss": "wasserstein"}, "gan.discriminator_loss"),
 ])
 def test_cross_field_and_boundary_branches(changes, needle):
   c = base_config()
@@ -163,6 +168,17 @@ def test_cross_field_and_boundary_branches(changes, needle):
   if "gan.real_label" in changes:
     _set(c, "gan.real_label", 0.51)
     check_config(c)
+
+
+def test_hinge_has_no_label_smoothing():
+  c = base_config()
+  c.model.name, c.gan.discriminator_loss, c.gan.real_label = "gan", "hinge", 0.9
+  with pytest.raises(ConfigError, match="set --config.gan.real_label=1 or"):
+    check_config(c)
+  c.gan.real_label = 1.0
+  check_config(c)
+  c.gan.pack, c.batch_size = 4, 128                # packs that fit the batch
+  check_config(c)
 
 
 def test_boundaries_inside_are_accepted():
@@ -202,6 +218,8 @@ PIX2PIX = {"model.name": "pix2pix", "dataset.preprocess": "symmetric",
     ({**PIX2PIX, "pix2pix.d_layers": 4}, _data(paired=True), "lower --config.pix2pix.d_layers"),
     ({}, _data(paired=True), "train it with --config.model.name=pix2pix"),
     ({"model.name": "cvae"}, _data(), "use a labelled dataset"),
+    ({"model.name": "gan", "gan.augment": "color", "dataset.preprocess": "none",
+      "dataset.eval_preprocess": "none"}, _data("points", (2,)), "set --config.gan.augment=''"),
     ({"model.name": "cvae", "model.num_classes": 3}, _data(labels=[0, 1, 2, 3]),
      "set --config.model.num_classes=4"),
 ])

@@ -248,3 +248,57 @@ def test_iwae_terms_share_the_samples_of_iwae_bound(x64):
     check_grads(lambda m: jnp.sum(losses.iwae_terms(
         key, x, lambda x: (m, logvar), log_likelihood, 4).bound), (mean,), order=1,
         modes=["rev"], atol=1e-5, rtol=1e-5)
+
+
+def test_hinge_losses_by_hand():
+  # D's hinge: E max(0, 1 - D(x)) + E max(0, 1 + D(G(z))) on raw scores.
+  real = jnp.array([2.0, 0.5, -1.0])      # terms 0, 0.5, 2     -> mean 5/6
+  fake = jnp.array([-3.0, -0.25, 1.0])    # terms 0, 0.75, 2    -> mean 11/12
+  np.testing.assert_allclose(losses.discriminator_loss_hinge(real, fake), 5 / 6 + 11 / 12,
+                             rtol=1e-6)
+  # G's hinge side: -E D(G(z)) = -(-3 - 0.25 + 1) / 3 = 0.75
+  np.testing.assert_allclose(losses.generator_loss_hinge(fake), 0.75, rtol=1e-6)
+  # the gradient is zero past the margin and -1/N (real) / +1/N (fake) inside it
+  g_real, g_fake = jax.grad(losses.discriminator_loss_hinge, argnums=(0, 1))(real, fake)
+  np.testing.assert_allclose(g_real, [0.0, -1 / 3, -1 / 3], atol=1e-7)
+  np.testing.assert_allclose(g_fake, [0.0, 1 / 3, 1 / 3], atol=1e-7)
+  np.testing.assert_allclose(jax.grad(losses.generator_loss_hinge)(fake), [-1 / 3] * 3,
+                             rtol=1e-6)
+  assert losses.GENERATOR_LOSSES["hinge"] is losses.generator_loss_hinge
+
+
+def _linear_d(w, b):
+  """A discriminator linear in x: D(x) = <w, x> + b per example, aux = 'stats'."""
+  return lambda x: (x.reshape(x.shape[0], -1) @ w + b, "stats")
+
+
+def test_r1_penalty_of_a_linear_discriminator_is_gamma_half_norm_w_squared():
+  w = jnp.array([0.5, -2.0, 1.0, 3.0]); x = jnp.arange(12.0).reshape(3, 2, 2)
+  penalty, logits, aux = losses.r1_penalty(_linear_d(w, 0.25), x, gamma=10.0)
+  # grad_x D(x_i) = w for every example: gamma/2 * ||w||^2 = 5 * 14.25
+  np.testing.assert_allclose(penalty, 5.0 * 14.25, rtol=1e-6)
+  np.testing.assert_allclose(logits, x.reshape(3, 4) @ w + 0.25, rtol=1e-6)
+  assert aux == "stats"
+
+
+def test_r1_penalty_of_a_quadratic_discriminator_and_its_parameter_gradient(x64):
+  with x64():
+    x = jnp.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.0]])
+
+    def penalty(a):        # D(x) = a * sum(x^2): grad_x = 2 a x, E||.||^2 = 4 a^2 E||x||^2
+      return losses.r1_penalty(lambda v: (a * jnp.sum(v ** 2, axis=1), None), x, 2.0)[0]
+
+    mean_sq = np.mean(np.sum(np.asarray(x) ** 2, axis=1))
+    np.testing.assert_allclose(penalty(0.7), 4 * 0.49 * mean_sq, rtol=1e-12)
+    np.testing.assert_allclose(jax.grad(penalty)(0.7), 8 * 0.7 * mean_sq, rtol=1e-12)
+    check_grads(penalty, (0.7,), order=1, modes=["rev"])
+
+
+def test_r1_penalty_averages_over_judged_packs():
+  # Two examples judged as one pack: D = <w, x_1> + <w, x_2>; ||grad||^2 = 2 ||w||^2 for
+  # the one logit, so the penalty is gamma/2 * 2||w||^2 (not averaged over the 2 images).
+  w = jnp.array([1.0, 2.0])
+  d = lambda x: ((x @ w).reshape(-1, 2).sum(axis=1), None)
+  penalty, logits, _ = losses.r1_penalty(d, jnp.ones((4, 2)), gamma=1.0)
+  assert logits.shape == (2,)
+  np.testing.assert_allclose(penalty, 0.5 * 2 * 5.0, rtol=1e-6)

@@ -8,6 +8,14 @@ objective) and then one generator update against the *updated* discriminator, wi
 Real and generated batches go through D in separate calls, so BatchNorm and the
 minibatch layers see one kind of batch at a time. Each player is a
 :class:`~jaxgen.models.state.TrainState` updated through ``apply_gradients``.
+
+The stabilizers, each off by default (``gan.*``): the hinge game
+(``discriminator_loss``/``generator_loss`` = 'hinge'), PacGAN packing (``pack``: D judges
+packs of m real or m generated samples), spectral normalization of D (``spectral_norm``:
+the power-iteration vectors live in D's ``batch_stats``, so they are saved, restored and
+per seed like every other state), the R1 penalty on real data (``r1_gamma``) and
+differentiable augmentation (``augment``: every image D sees, in both players' updates,
+:mod:`jaxgen.nets.augment`). With all of them off the computation is the plain game's.
 """
 from __future__ import annotations
 
@@ -22,6 +30,7 @@ from jaxgen import losses
 from jaxgen.models.inputs import check_batch
 from jaxgen.models.state import Optimization, TrainState, guard_nonfinite, learning_rate
 from jaxgen.nets import adversarial as gan_nets
+from jaxgen.nets import augment as augment_lib
 from jaxgen.scale.sharding import batch_rows
 
 
@@ -59,7 +68,6 @@ class GAN:
 
   has_likelihood = False
   condition = "none"
-  train_metrics = ("d_loss", "d_real", "d_fake", "g_loss")
   progress_metrics = ("d_loss", "g_loss")
   eval_metrics = ("d_real", "d_fake")
 
@@ -73,22 +81,32 @@ class GAN:
     self.real_label = float(g.real_label)
     self.g_ema = float(g.g_ema)
     self.generator_loss = losses.GENERATOR_LOSSES[g.generator_loss]
+    self.hinge = g.discriminator_loss == "hinge"
+    self.pack = int(g.pack)
+    self.r1_gamma = float(g.r1_gamma)
     self.symmetric = tuple(data_range) == (-1.0, 1.0)     # data preprocessed to [-1, 1]
     if self.points:
       output = "linear"
     else:
       output = "tanh" if self.symmetric else "sigmoid"
+    self.augment = () if self.points else augment_lib.parse_policy(g.augment)
+    # d_loss: the game's loss alone; r1: the penalty D adds to it; g_grad_norm: the global
+    # norm of G's gradient (the saturating loss's vanishing gradient shows there)
+    self.train_metrics = ("d_loss", "d_real", "d_fake") + (("r1",) if self.r1_gamma else ()) + (
+        "g_loss", "g_grad_norm")
     if m.net == "dcgan":
       self.G = gan_nets.DCGANGenerator(features=g.features, out_shape=self.example_shape)
       self.D = gan_nets.DCGANDiscriminator(features=g.d_features or g.features, minibatch=g.minibatch,
                                            mb_kernels=g.mb_kernels, mb_dims=g.mb_dims,
-                                           mb_normalize=g.mb_normalize)
+                                           mb_normalize=g.mb_normalize, pack=self.pack,
+                                           spectral_norm=g.spectral_norm)
     else:
       self.G = gan_nets.MLPGenerator(tuple(m.hidden), self.example_shape, output=output)
       self.D = gan_nets.MLPDiscriminator(tuple(g.d_hidden), minibatch=g.minibatch,
                                          mb_kernels=g.mb_kernels, mb_dims=g.mb_dims,
                                          mb_normalize=g.mb_normalize,
-                                         maxout_pieces=g.maxout_pieces)
+                                         maxout_pieces=g.maxout_pieces, pack=self.pack,
+                                         spectral_norm=g.spectral_norm)
     self.g_tx = guard_nonfinite(make_optimizer(g.g_optimizer, optimization), optimization)
     self.d_tx = guard_nonfinite(make_optimizer(g.d_optimizer, optimization, g.d_steps),
                                 optimization)
@@ -98,7 +116,7 @@ class GAN:
   def init(self, key: jax.Array) -> GANState:
     k_g, k_d = jax.random.split(key)
     z = jnp.zeros((2, self.noise_dim), jnp.float32)
-    x = jnp.zeros((2,) + self.example_shape, jnp.float32)
+    x = jnp.zeros((2 * self.pack,) + self.example_shape, jnp.float32)
     gv = self.G.init(k_g, z, train=False)
     dv = self.D.init(k_d, x, train=False)
 
@@ -125,6 +143,16 @@ class GAN:
     return batch_rows(jax.random.normal(key, (n, self.noise_dim), jnp.float32))
 
   # ------------------------------------------------------------------ the game
+  def _augmented(self, key: jax.Array, x: jax.Array) -> jax.Array:
+    """``x`` through ``gan.augment``'s transformations (``x`` itself when off)."""
+    return augment_lib.augment(key, x, self.augment)
+
+  def discriminator_loss(self, real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
+    """The game's loss for D (without R1): the cross-entropy or the hinge loss."""
+    if self.hinge:
+      return losses.discriminator_loss_hinge(real_logits, fake_logits)
+    return losses.discriminator_loss(real_logits, fake_logits, self.real_label)
+
   def discriminator_step(self, state: GANState, real: jax.Array, key: jax.Array):
     """One discriminator update; the generator's sub-state is returned untouched."""
     check_batch(real, self.example_shape, "GAN.discriminator_step")
@@ -132,25 +160,39 @@ class GAN:
     fake, _ = self._apply(self.G, gen.params, gen.batch_stats,
                           self.noise(key, real.shape[0]), train=True)
     fake = jax.lax.stop_gradient(fake)
+    k_aug = jax.random.fold_in(key, 1)
+    real = self._augmented(jax.random.fold_in(k_aug, 0), real)
+    fake = self._augmented(jax.random.fold_in(k_aug, 1), fake)
 
     def loss_fn(params):
-      real_logits, stats = self._apply(self.D, params, disc.batch_stats, real, train=True)
-      fake_logits, stats = self._apply(self.D, params, stats, fake, train=True)
-      return losses.discriminator_loss(real_logits, fake_logits, self.real_label), (stats, real_logits, fake_logits)
+      def judge_real(x):
+        return self._apply(self.D, params, disc.batch_stats, x, train=True)
 
-    (loss, (stats, rl, fl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(disc.params)
+      if self.r1_gamma:
+        r1, real_logits, stats = losses.r1_penalty(judge_real, real, self.r1_gamma)
+      else:
+        (real_logits, stats), r1 = judge_real(real), 0.0
+      fake_logits, stats = self._apply(self.D, params, stats, fake, train=True)
+      loss = self.discriminator_loss(real_logits, fake_logits)
+      return loss + r1, (stats, real_logits, fake_logits, loss, r1)
+
+    (_, (stats, rl, fl, loss, r1)), grads = jax.value_and_grad(loss_fn, has_aux=True)(disc.params)
     disc = disc.apply_gradients(grads, self.d_tx, batch_stats=stats)
     metrics = {"d_loss": loss, "d_real": jnp.mean(jax.nn.sigmoid(rl)),
                "d_fake": jnp.mean(jax.nn.sigmoid(fl))}
+    if self.r1_gamma:
+      metrics["r1"] = r1
     return state.replace(discriminator=disc), metrics
 
   def generator_step(self, state: GANState, batch_size: int, key: jax.Array):
     """One generator update against the current discriminator (left untouched)."""
     gen, disc = state.generator, state.discriminator
     z = self.noise(key, batch_size)
+    k_aug = jax.random.fold_in(key, 1)
 
     def loss_fn(params):
       fake, stats = self._apply(self.G, params, gen.batch_stats, z, train=True)
+      fake = self._augmented(k_aug, fake)
       logits, _ = self._apply(self.D, disc.params, disc.batch_stats, fake, train=True)
       return self.generator_loss(logits), stats
 
@@ -159,7 +201,8 @@ class GAN:
     ema = state.generator_ema
     if self.g_ema > 0:
       ema = jax.tree.map(lambda e, p: self.g_ema * e + (1.0 - self.g_ema) * p, ema, gen.params)
-    return state.replace(generator=gen, generator_ema=ema), {"g_loss": loss}
+    metrics = {"g_loss": loss, "g_grad_norm": optax.global_norm(grads)}
+    return state.replace(generator=gen, generator_ema=ema), metrics
 
   def train_step(self, state: GANState, batch: jax.Array, key: jax.Array):
     """``d_steps`` discriminator updates, then one generator update."""
@@ -188,13 +231,22 @@ class GAN:
 
   # ------------------------------------------------------------------ evaluation
   def eval_batch(self, state: GANState, x: jax.Array, key: jax.Array) -> dict:
-    """Per-example D(x) on test data and D(G(z)) on as many samples (eval-mode nets)."""
+    """Per-example D(x) on test data and D(G(z)) on as many samples (eval-mode nets; the
+    sigmoid of the score also for the hinge loss)."""
     check_batch(x, self.example_shape, "GAN.eval_batch")
-    disc = state.discriminator
-    real_logits, _ = self._apply(self.D, disc.params, disc.batch_stats, x, train=False)
     fake = self.sample(state, key, x.shape[0])
-    fake_logits, _ = self._apply(self.D, disc.params, disc.batch_stats, fake, train=False)
-    return {"d_real": jax.nn.sigmoid(real_logits), "d_fake": jax.nn.sigmoid(fake_logits)}
+    return {"d_real": jax.nn.sigmoid(self.judge_each(state, x)),
+            "d_fake": jax.nn.sigmoid(self.judge_each(state, fake))}
+
+  def judge_each(self, state: GANState, x: jax.Array) -> jax.Array:
+    """D's logit for every example of ``x`` (eval-mode nets, no augmentation). With
+    packing, each example gets its pack's logit (consecutive examples packed; a last,
+    incomplete pack filled with the batch's first examples)."""
+    disc, n, m = state.discriminator, x.shape[0], self.pack
+    if n % m:
+      x = jnp.concatenate([x, x[:m - n % m]])
+    logits, _ = self._apply(self.D, disc.params, disc.batch_stats, x, train=False)
+    return jnp.repeat(logits, m)[:n]
 
   def pictures(self, state: GANState, key: jax.Array, x: jax.Array) -> dict:
     """A grid of samples (images) or a sample cloud to scatter (points)."""

@@ -2,7 +2,8 @@
 two classic anti-mode-collapse layers, minibatch discrimination and minibatch stddev.
 
 Generators map a latent batch ``z`` [N, D] to samples [N, *out_shape]. Discriminators map
-samples to *logits* of shape [N] (losses apply log-sigmoid / softplus to them). Images are
+samples to *logits* of shape [N] (losses apply log-sigmoid / softplus to them), or [N/m]
+when they judge packs of m samples (PacGAN, :func:`pack`). Images are
 NHWC. Every module takes ``train`` so a GAN model can call all of them the same way; only
 the DCGAN modules use it (BatchNorm: batch statistics and ``mutable=["batch_stats"]``
 when training, running averages otherwise).
@@ -132,6 +133,33 @@ def minibatch_layer(kind: str, num_kernels: int = 100, kernel_dims: int = 5,
   return None
 
 
+def pack(x: Array, m: int) -> Array:
+  """PacGAN packing (Lin et al. 2018): consecutive groups of ``m`` examples become one,
+  concatenated along the last axis: images [N, H, W, C] -> [N/m, H, W, m*C] (the channels
+  of example k of a pack at positions k*C .. k*C + C - 1); vectors [N, A] -> [N/m, m*A].
+  ``m`` = 1 returns ``x``. ValueError unless m divides N."""
+  if m == 1:
+    return x
+  n = x.shape[0]
+  if n % m:
+    raise ValueError(f"a batch of {n} cannot be packed in groups of {m}; use a batch size "
+                     f"divisible by gan.pack")
+  grouped = x.reshape((n // m, m) + x.shape[1:])
+  if x.ndim == 4:
+    grouped = jnp.moveaxis(grouped, 1, 3)            # [N/m, H, W, m, C]
+    return grouped.reshape(grouped.shape[:3] + (-1,))
+  return grouped.reshape(n // m, -1)
+
+
+def _linear(layer: nn.Module, x: Array, spectral_norm: bool, train: bool) -> Array:
+  """``layer(x)``, or with its weights divided by their largest singular value
+  (``flax.linen.SpectralNorm``: one power iteration per call; the vector ``u`` and
+  ``sigma`` live in the ``batch_stats`` collection and advance only when ``train``)."""
+  if spectral_norm:
+    return nn.SpectralNorm(layer)(x, update_stats=train)
+  return layer(x)
+
+
 class MLPGenerator(nn.Module):
   """z [N, D] -> ``hidden`` ReLU layers -> Dense -> ``output`` activation -> [N, *out_shape].
 
@@ -153,11 +181,14 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-  """Flattened input -> hidden layers -> optional minibatch layer -> Dense(1): logits [N].
+  """Flattened input -> hidden layers -> optional minibatch layer -> Dense(1): logits.
 
   Hidden layers are Dense + LeakyReLU(``leaky``), or maxout units with
   ``maxout_pieces`` > 1: Dense(width * pieces), then the max over the pieces.
   ``minibatch`` ('none' | 'discrimination' | 'stddev') acts on the last hidden features.
+  ``pack`` = m > 1 judges m examples at once (:func:`pack`: N examples give N/m logits);
+  ``spectral_norm`` divides every Dense kernel by its largest singular value (Miyato et
+  al. 2018; the power-iteration state advances when ``train``).
   """
   hidden: Sequence[int]
   minibatch: str = "none"
@@ -166,21 +197,23 @@ class MLPDiscriminator(nn.Module):
   mb_normalize: bool = False
   maxout_pieces: int = 1
   leaky: float = 0.2
+  pack: int = 1
+  spectral_norm: bool = False
 
   @nn.compact
   def __call__(self, x: Array, train: bool = True) -> Array:
-    del train  # no BatchNorm or dropout
-    x = x.reshape(x.shape[0], -1)
+    x = pack(x.reshape(x.shape[0], -1), self.pack)
+    sn = self.spectral_norm
     for width in self.hidden:
       if self.maxout_pieces > 1:
-        x = Dense(width * self.maxout_pieces)(x)
+        x = _linear(Dense(width * self.maxout_pieces), x, sn, train)
         x = jnp.max(x.reshape(x.shape[0], width, self.maxout_pieces), axis=-1)
       else:
-        x = nn.leaky_relu(Dense(width)(x), negative_slope=self.leaky)
+        x = nn.leaky_relu(_linear(Dense(width), x, sn, train), negative_slope=self.leaky)
     layer = minibatch_layer(self.minibatch, self.mb_kernels, self.mb_dims, self.mb_normalize)
     if layer is not None:
       x = layer(x)
-    return Dense(1)(x)[:, 0]
+    return _linear(Dense(1), x, sn, train)[:, 0]
 
 
 def image_size_problem(net: str, example_shape: tuple[int, ...]) -> str | None:
@@ -254,6 +287,11 @@ class DCGANDiscriminator(nn.Module):
   ``minibatch`` = 'stddev' appends one channel to the last feature map (Karras et al.);
   'discrimination' acts on the flattened features (Salimans et al.). ``dtype`` is the
   compute dtype of the convs; the minibatch layer and the logits are float32.
+
+  ``pack`` = m > 1 judges m images at once, concatenated along the channels (:func:`pack`:
+  N images give N/m logits). ``spectral_norm`` divides every conv kernel and the final
+  Dense kernel by its largest singular value (Miyato et al. 2018) and drops D's BatchNorm,
+  as SN-GAN's discriminators have none.
   """
   features: int = 64
   minibatch: str = "none"
@@ -262,17 +300,21 @@ class DCGANDiscriminator(nn.Module):
   mb_normalize: bool = False
   leaky: float = 0.2
   dtype: Any = jnp.float32
+  pack: int = 1
+  spectral_norm: bool = False
 
   @nn.compact
   def __call__(self, x: Array, train: bool = True) -> Array:
     layer = minibatch_layer(self.minibatch, self.mb_kernels, self.mb_dims, self.mb_normalize)
-    x = x.astype(self.dtype)
+    x = pack(x, self.pack).astype(self.dtype)
+    sn = self.spectral_norm
     block, size = 0, min(x.shape[1], x.shape[2])
     while block == 0 or size > 4:
-      x = Conv(self.features * 2 ** min(block, 3), (4, 4), strides=(2, 2),
+      conv = Conv(self.features * 2 ** min(block, 3), (4, 4), strides=(2, 2),
                   padding=((1, 1), (1, 1)), use_bias=False, kernel_init=dcgan_kernel_init,
-                  dtype=self.dtype)(x)
-      if block > 0:
+                  dtype=self.dtype)
+      x = _linear(conv, x, sn, train)
+      if block > 0 and not sn:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                          scale_init=dcgan_scale_init, dtype=self.dtype)(x)
       x = nn.leaky_relu(x, negative_slope=self.leaky)
@@ -283,4 +325,4 @@ class DCGANDiscriminator(nn.Module):
     x = x.reshape(x.shape[0], -1)
     if isinstance(layer, MinibatchDiscrimination):
       x = layer(x)
-    return Dense(1, kernel_init=dcgan_kernel_init)(x)[:, 0]
+    return _linear(Dense(1, kernel_init=dcgan_kernel_init), x, sn, train)[:, 0]

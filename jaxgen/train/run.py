@@ -25,13 +25,14 @@ from jaxgen.checkpoint import Checkpointer
 from jaxgen.data import PREPROCESSORS, Dataset, load_dataset
 from jaxgen.data.preprocess import deterministic, preprocess_batch
 from jaxgen.evaluation import sample_quality
-from jaxgen.losses import GENERATOR_LOSSES
+from jaxgen.losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES
 from jaxgen.models.codec import LIKELIHOODS
 from jaxgen.models.interface import GenerativeModel
 from jaxgen.models.pix2pix import UPSAMPLE_METHODS
 from jaxgen.models.state import LR_SCHEDULES
 from jaxgen.models.vae import OBJECTIVES
 from jaxgen.nets import adversarial as gan_nets
+from jaxgen.nets import augment
 from jaxgen.nets import autoencoders as ae_nets
 from jaxgen.nets import conditional as conditional_nets
 from jaxgen.scale import mesh as mesh_lib
@@ -64,7 +65,12 @@ def check_choices(config) -> None:
   check(config, "lr_schedule", LR_SCHEDULES)
   check(config, "model.name", tuple(models_lib.MODELS))
   check(config, "gan.generator_loss", tuple(GENERATOR_LOSSES))
+  check(config, "gan.discriminator_loss", DISCRIMINATOR_LOSSES)
   check(config, "gan.minibatch", gan_nets.MINIBATCH_KINDS)
+  try:
+    augment.parse_policy(config.gan.augment)
+  except ValueError as e:
+    raise config_lib.ConfigError(f"config.gan.augment={config.gan.augment!r}: {e}") from None
   check(config, "model.net", NETS)
   check(config, "model.likelihood", LIKELIHOODS)
   check(config, "model.objective", OBJECTIVES)
@@ -97,6 +103,10 @@ def validate_against_data(config: ml_collections.ConfigDict, dataset) -> None:
     if config.model.name != "gan" or config.model.net != "mlp":
       raise config_lib.ConfigError(f"{dataset.name!r} holds 2-D points: use model.name='gan' with "
                         f"model.net='mlp'")
+    if config.gan.augment:
+      raise config_lib.ConfigError(f"config.gan.augment={config.gan.augment!r} transforms images, "
+                                   f"but {dataset.name!r} holds 2-D points; set "
+                                   f"--config.gan.augment=''")
   if config.batch_size > n:
     raise config_lib.ConfigError(f"config.batch_size={config.batch_size} is larger than the training split "
                       f"of {dataset.name!r} ({n} examples); use --config.batch_size<={n}")

@@ -131,7 +131,7 @@ def test_discriminator_loss_and_gradient_by_hand(ring_config, one_adam_update, r
   chex.assert_trees_all_close(grad, jax.grad(by_hand)(p0), rtol=2e-4, atol=1e-7)
 
 
-@pytest.mark.parametrize("kind", ["saturating", "non_saturating"])
+@pytest.mark.parametrize("kind", ["saturating", "non_saturating", "hinge"])
 def test_generator_loss_and_gradient_by_hand(ring_config, one_adam_update, kind):
   c = ring_config
   c.gan.generator_loss = kind
@@ -147,6 +147,8 @@ def test_generator_loss_and_gradient_by_hand(ring_config, one_adam_update, kind)
     d_fake = _d(model, d_params, model.G.apply({"params": g_params}, z))
     if kind == "saturating":
       return jnp.mean(jnp.log(1 - d_fake))          # E log(1 - D(G(z))), minimized by G
+    if kind == "hinge":                               # -E D(G(z)) on the raw score
+      return -jnp.mean(model.D.apply({"params": d_params}, model.G.apply({"params": g_params}, z)))
     return -jnp.mean(jnp.log(d_fake))               # -E log D(G(z))
 
   p0 = s0.generator.params

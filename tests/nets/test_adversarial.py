@@ -343,3 +343,93 @@ def test_dcgan_init_normal_002():
   assert abs(dk.std() - 0.02) < 0.002
   assert "bias" not in dv["params"]["Conv_2"]
 
+
+
+# --------------------------------------------------------------------------- packing, SN
+def test_pack_by_hand():
+  x = np.arange(4 * 2 * 2 * 3, dtype=np.float32).reshape(4, 2, 2, 3)
+  p = np.asarray(gan.pack(x, 2))
+  assert p.shape == (2, 2, 2, 6)
+  np.testing.assert_array_equal(p[1, :, :, :3], x[2])     # pack 1 = examples 2 and 3,
+  np.testing.assert_array_equal(p[1, :, :, 3:], x[3])     # along the channels
+  v = np.arange(12, dtype=np.float32).reshape(6, 2)
+  np.testing.assert_array_equal(gan.pack(v, 3), [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
+  assert gan.pack(v, 1) is v
+  with pytest.raises(ValueError, match="divisible by gan.pack"):
+    gan.pack(v, 4)
+
+
+@pytest.mark.parametrize("net", ["mlp", "dcgan"])
+def test_packed_discriminator_judges_packs(net):
+  if net == "mlp":
+    d, x, first = gan.MLPDiscriminator((8,), pack=3), _spec(6, 5), ("Dense_0", "kernel")
+  else:
+    d, x, first = gan.DCGANDiscriminator(features=4, pack=3), _spec(6, 28, 28, 2), ("Conv_0", "kernel")
+  variables, out = _shapes(d, x, train=True)
+  assert out.shape == (2,)
+  kernel = variables["params"][first[0]][first[1]]
+  assert (kernel.shape[0] if net == "mlp" else kernel.shape[2]) == (15 if net == "mlp" else 6)
+
+
+def _power_iterate(module, variables, x, steps):
+  """``steps`` training-mode calls, feeding the power-iteration state back each time."""
+  def call(v):
+    _, upd = module.apply(v, x, train=True, mutable=["batch_stats"])
+    return {**v, "batch_stats": upd["batch_stats"]}
+  call = jax.jit(call)
+  for _ in range(steps):
+    variables = call(variables)
+  return variables
+
+
+def _largest_singular_value(kernel):
+  k = np.asarray(kernel, np.float64)
+  return np.linalg.svd(k.reshape(-1, k.shape[-1]), compute_uv=False)[0]
+
+
+@pytest.mark.parametrize("net", ["mlp", "dcgan"])
+def test_spectral_norm_divides_each_kernel_by_its_largest_singular_value(net):
+  if net == "mlp":
+    d = gan.MLPDiscriminator((16, 8), spectral_norm=True)
+    plain = gan.MLPDiscriminator((16, 8))
+    x = _normal((6, 12))
+  else:
+    d = gan.DCGANDiscriminator(features=4, spectral_norm=True)
+    plain = gan.DCGANDiscriminator(features=4)
+    x = _normal((6, 12, 12, 1))
+  variables = _init(d, x, train=False)
+  assert "BatchNorm_0" not in variables["params"]           # SN-GAN's D has no BatchNorm
+  variables = _power_iterate(d, variables, x, 60)
+  stats = variables["batch_stats"]
+  sigmas = {path: float(v) for path, v in
+            ((jax.tree_util.keystr(p), v) for p, v in
+             jax.tree_util.tree_leaves_with_path(stats)) if path.endswith("sigma']")}
+  kernels = {k: v["kernel"] for k, v in variables["params"].items()}
+  assert len(sigmas) == len(kernels) >= 3
+  by_svd = {}
+  for name, kernel in kernels.items():
+    sigma = _largest_singular_value(kernel)
+    match = [s for path, s in sigmas.items() if f"{name}/kernel/sigma" in path]
+    np.testing.assert_allclose(match, [sigma], rtol=1e-3)
+    by_svd[name] = sigma
+  # the network with SN is the plain network with every kernel divided by its sigma
+  params = {k: {**v, "kernel": v["kernel"] / by_svd[k]} for k, v in variables["params"].items()}
+  out_sn = _apply(d, variables, x, train=False)
+  out_plain = _apply(plain, {"params": params}, x, train=False) if net == "mlp" else None
+  if net == "mlp":
+    np.testing.assert_allclose(out_sn, out_plain, rtol=1e-3, atol=1e-5)
+  # and each normalized kernel has spectral norm 1
+  for name, kernel in kernels.items():
+    np.testing.assert_allclose(_largest_singular_value(np.asarray(kernel) / by_svd[name]), 1.0,
+                               rtol=1e-6)
+
+
+def test_spectral_norm_state_advances_only_in_training():
+  d = gan.MLPDiscriminator((8,), spectral_norm=True)
+  x = _normal((4, 3))
+  v = _init(d, x, train=False)
+  _, upd = jax.jit(lambda v: d.apply(v, x, train=True, mutable=["batch_stats"]))(v)
+  assert not np.array_equal(jax.tree.leaves(upd["batch_stats"])[1],
+                            jax.tree.leaves(v["batch_stats"])[1])
+  _, same = jax.jit(lambda v: d.apply(v, x, train=False, mutable=["batch_stats"]))(v)
+  chex.assert_trees_all_equal(same["batch_stats"], v["batch_stats"])

@@ -86,7 +86,7 @@ def test_vmapped_seeds_do_not_depend_on_the_number_of_seeds(ring_config):
 def test_gan_chunk_compiles_once(ring_config, run_chunks_compiling_once):
   state, metrics = run_chunks_compiling_once(ring_config, chunk=5, calls=3)
   assert int(state.step) == 15
-  assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake"}
+  assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm"}
   chex.assert_tree_all_finite(metrics)
 
 
