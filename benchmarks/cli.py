@@ -26,8 +26,16 @@ def override(config, item: str) -> None:
 
 
 def load_config(spec: str):
-  """The config named by ``spec`` ('name,key=value,...': a file in configs/ and overrides)."""
-  name, *items = spec.split(",")
+  """The config named by ``spec`` ('name,key=value,...': a file in configs/ and overrides;
+  a piece without '=' continues the previous value, so ``gan.augment=color,cutout`` is one
+  override)."""
+  name, *pieces = spec.split(",")
+  items: list[str] = []
+  for piece in pieces:
+    if "=" in piece or not items:
+      items.append(piece)
+    else:
+      items[-1] += "," + piece
   config = importlib.import_module(f"configs.{name}").get_config()
   for item in items:
     override(config, item)

@@ -13,10 +13,16 @@ the reference, and the arithmetic rate (XLA's count of one step's operations ove
 time). Example (the numbers in README.md):
 
     python -m benchmarks.gan_throughput gan_grid gan_grid_mbd
+
+``--out FILE.json`` also writes the rows with the machine, the date and the command (the
+step cost of each GAN option in the results record comes from such a file).
 """
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
+import sys
 import time
 
 import jax
@@ -55,18 +61,27 @@ def main(argv=None) -> None:
   parser.add_argument("specs", nargs="+", help="config[,key=value,...]; the first is the reference")
   parser.add_argument("--steps", type=int, default=200, help="steps per compiled call")
   parser.add_argument("--repeats", type=int, default=3, help="timed calls (median)")
+  parser.add_argument("--out", help="also write the rows to this JSON file")
   args = parser.parse_args(argv)
   print(f"{machine_line()}; median of {args.repeats} calls of {args.steps} steps")
-  reference = None
+  reference, rows = None, []
   for spec in args.specs:
     config = load_config(spec)
     sec, flops = time_chunk(config, args.steps, args.repeats)
     reference = reference or sec
+    rows.append({"spec": spec, "ms_per_step": sec * 1e3, "ratio": sec / reference,
+                 "gflop_per_step": flops / 1e9, "num_seeds": config.num_seeds})
     print(f"{spec:60s} {sec * 1e3:7.2f} ms/step  {1 / sec:7.1f} steps/s  "
           f"{config.num_seeds} seeds  {config.num_steps} steps ~ {sec * config.num_steps:5.0f} s"
           f"  x{sec / reference:.2f}  {flops / 1e9:6.1f} GFLOP/step"
           f" {flops / sec / 1e12:7.3g} TFLOP/s",
           flush=True)
+  if args.out:
+    record = {"machine": machine_line(), "date": datetime.date.today().isoformat(),
+              "command": "python -m benchmarks.gan_throughput " + " ".join(sys.argv[1:] if argv is None else argv),
+              "steps": args.steps, "repeats": args.repeats, "rows": rows}
+    with open(args.out, "w") as f:
+      json.dump(record, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -306,7 +306,77 @@ def fingerprints(src: Sources, pair: str) -> str:
   return head + "\n\n" + _table(["config", "steps", "float arrays", "bit-identical", "wall time before / after"], rows)
 
 
-TABLES = {"fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
+def gan_throughput(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.gan_throughput --out``: ms per training step of each spec beside
+  the first (the reference), in one invocation."""
+  r = src.json(rel)
+  rows = [[f"`{row['spec']}`", f"{row['ms_per_step']:.1f}", f"×{row['ratio']:.2f}",
+           f"{row['gflop_per_step']:.1f}"] for row in r["rows"]]
+  head = (f"`{r['command']}` on {r['machine']}, {r['date']}; the median of {r['repeats']} "
+          f"calls of {r['steps']} steps, all specs in one invocation.")
+  return head + "\n\n" + _table(["spec", "ms / step", "against the first", "GFLOP / step"], rows)
+
+
+def saturation(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.saturation``: the generator's gradient under both losses, at the
+  same (G, D) while D alone learns, and along each loss's own training run."""
+  r = src.json(rel)
+  frozen = r["d_wins"]
+  rows = []
+  for i in (0, 4, 9, 19, 49, 99, 199):
+    if i < len(frozen):
+      f = frozen[i]
+      sat, ns = f["g_grad_norm_saturating"], f["g_grad_norm_non_saturating"]
+      rows.append([str(i + 1), f"{f['d_fake']:.4f}", f"{sat:.4g}", f"{ns:.4g}", f"{sat / ns:.4f}",
+                   f"{f['d_fake'] / (1 - f['d_fake']):.4f}"])
+  a = _table(["D updates (G frozen)", "D(G(z))", "‖∇G‖ saturating", "‖∇G‖ non-saturating",
+              "ratio", "D/(1 − D)"], rows)
+  rows = []
+  for w in r["windows"]:
+    s_, n_ = w["saturating"], w["non_saturating"]
+    rows.append([w["steps"], f"{s_['d_fake']:.3f}", f"{n_['d_fake']:.3f}",
+                 f"{s_['g_grad_norm']:.3g}", f"{n_['g_grad_norm']:.3g}", f"{w['grad_ratio']:.2f}"])
+  b = _table(["training steps", "D(G(z)) saturating", "D(G(z)) non-saturating",
+              "‖∇G‖ saturating", "‖∇G‖ non-saturating", "ratio"], rows)
+  head = (f"`{r['command']}` on {r['machine']}, {r['date']}; `{r['config']}`, means over "
+          f"{r['seeds']} seeds.")
+  return f"{head}\n\n{a}\n\n{b}"
+
+
+ABLATION_METRICS = (("classifier_score", "classifier score", 2), ("fd", "Fréchet distance", 1),
+                    ("precision", "precision", 3), ("recall", "recall", 3),
+                    ("modes", "modes", 1), ("reverse_kl", "KL", 3))
+
+
+def ablation(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.ablation --out``: each variant's final metrics (mean ± std over
+  its seeds where it has several) and training wall time."""
+  r = src.json(rel)
+  present = [m for m in ABLATION_METRICS if any(m[0] in row["metrics"] for row in r["rows"])]
+  rows = []
+  for row in r["rows"]:
+    m = row["metrics"]
+    seeds = int(m.get("num_seeds", 1))
+    cells = [f"`{row['name']}`", " ".join(f"`{f}`" for f in row["flags"]) or "—", str(seeds)]
+    for key, _, digits in present:
+      if key not in m:
+        cells.append("—")
+      elif seeds > 1 and f"{key}_std" in m:
+        cells.append(_pm(m[key], m[f"{key}_std"], digits))
+      else:
+        cells.append(_f(m[key], digits))
+    t = row.get("train_seconds")
+    cells.append("—" if t is None else f"{t / 60:.1f} min")
+    rows.append(cells)
+  head = (f"`python -m benchmarks.ablation --config {r['config']} --variants {r['variants']}"
+          + (f" --common \"{r['common']}\"" if r.get("common") else "") + f"` on {r['machine']}, "
+          f"{r['date']}.")
+  return head + "\n\n" + _table(["variant", "flags", "seeds"] + [m[1] for m in present]
+                                 + ["training wall time"], rows)
+
+
+TABLES = {"gan_throughput": gan_throughput, "saturation": saturation, "ablation": ablation,
+          "fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}
 

@@ -235,3 +235,15 @@ def test_stabilizers_over_vmapped_seeds_do_not_depend_on_the_number_of_seeds(rin
   two, _ = run(jax.tree.map(lambda a: a[1:], state), train_x, tk[1:], dk[1:], jnp.int32(0))
   chex.assert_trees_all_equal(steps.seed_slice(three, 2), steps.seed_slice(two, 1))
   chex.assert_trees_all_close(steps.seed_slice(three, 2), one, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("net", ["mlp", "dcgan"])
+def test_the_model_gives_its_discriminator_the_configured_stabilizers(ring_config, net):
+  c = _image_config(ring_config, pack=4, spectral_norm=True, features=4)
+  c.model.net = net
+  model = models.build(c, (8, 8, 1))
+  assert (model.D.pack, model.D.spectral_norm) == (4, True)
+  s = model.init(jax.random.PRNGKey(0))
+  logits, _ = model._apply(model.D, s.discriminator.params, s.discriminator.batch_stats,
+                           jnp.zeros((8, 8, 8, 1)), train=True)
+  assert logits.shape == (2,)
