@@ -107,3 +107,37 @@ def test_translation_tables_read_each_run_and_its_baselines(tmp_path):
        "slant_correlation_shuffled": 0.002}))
   (c / "eval.json").write_text(json.dumps({"nll": 82.4}))
   assert "| cvae z4 | 95.1% | 0.810 | 0.002 | 82.40 |" in tt.cvae_table([str(c)])
+
+
+def test_a_spec_override_may_hold_commas():
+  from benchmarks.cli import load_config
+  c = load_config("dcgan_mnist,gan.pack=2,gan.augment=color,cutout,gan.g_ema=0.999")
+  assert (c.gan.pack, c.gan.augment, c.gan.g_ema) == (2, "color,cutout", 0.999)
+
+
+def test_ablation_reads_variants_and_tables_a_finished_run(tmp_path):
+  import json
+  from benchmarks import ablation
+  variants = tmp_path / "v.txt"
+  variants.write_text("# comment\nplain\nema --config.gan.g_ema=0.999  # EMA\n")
+  assert ablation.read_variants(str(variants)) == [("plain", []), ("ema", ["--config.gan.g_ema=0.999"])]
+  run = tmp_path / "ema"
+  run.mkdir()
+  (run / "config.json").write_text(json.dumps({"num_steps": 20}))
+  (run / "eval.json").write_text(json.dumps({"step": 20, "fd": 12.5, "per_seed": [{}]}))
+  (run / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in (
+      {"step": 10, "train/steps_per_sec": 5.0}, {"step": 20, "train/steps_per_sec": 2.0})))
+  assert ablation.finished(str(run))
+  row = ablation.row("ema", ["--config.gan.g_ema=0.999"], str(run))
+  assert row["metrics"] == {"step": 20, "fd": 12.5} and row["train_seconds"] == 7.0
+
+
+def test_saturation_windows_average_steps_and_seeds():
+  from benchmarks import saturation
+  traces = {loss: {"d_fake": [[0.5] * 12, [0.3] * 12],
+                   "g_grad_norm": [[scale] * 10 + [2 * scale] * 2, [scale] * 12]}
+            for loss, scale in (("saturating", 1.0), ("non_saturating", 4.0))}
+  rows = saturation.windows(traces, 12)
+  assert [r["steps"] for r in rows] == ["1-10", "11-12"]
+  assert rows[0]["saturating"]["d_fake"] == 0.4 and rows[0]["grad_ratio"] == 0.25
+  assert rows[1]["saturating"]["g_grad_norm"] == 1.5        # (2 + 1) / 2 over the seeds

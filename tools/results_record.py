@@ -375,7 +375,27 @@ def ablation(src: Sources, rel: str) -> str:
                                  + ["training wall time"], rows)
 
 
-TABLES = {"gan_throughput": gan_throughput, "saturation": saturation, "ablation": ablation,
+def eval_trajectory(src: Sources, args: str) -> str:
+  """The periodic evaluations a run logged (``metrics.jsonl``'s ``eval/*`` rows) with the
+  training time up to each: how the sample metrics moved with the steps. ``args``: the
+  metrics file, then the metric names (comma-separated)."""
+  rel, names = args.split(" ", 1) if " " in args else (args, "classifier_score,fd,precision,recall")
+  rows, total, last = [], 0.0, 0
+  labels = dict((k, label) for k, label, _ in ABLATION_METRICS)
+  digits = dict((k, d) for k, _, d in ABLATION_METRICS)
+  for line in src.read(rel).splitlines():
+    r = json.loads(line)
+    if "train/steps_per_sec" in r:
+      total += (r["step"] - last) / r["train/steps_per_sec"]
+      last = r["step"]
+    if any(k.startswith("eval/") for k in r):
+      rows.append([f"{r['step']:,}"] + [_f(r.get(f"eval/{k}"), digits.get(k, 3))
+                                         for k in names.split(",")] + [f"{total / 60:.1f} min"])
+  return _table(["step"] + [labels.get(k, k) for k in names.split(",")] + ["training time so far"],
+                rows)
+
+
+TABLES = {"gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
           "fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}
