@@ -72,14 +72,19 @@ def main(argv=None) -> None:
   parser.add_argument("--config", required=True, help="the base config file")
   parser.add_argument("--variants", required=True, help="the variants file")
   parser.add_argument("--runs", required=True, help="where the workdirs go")
-  parser.add_argument("--only", nargs="*", help="these variants only")
+  parser.add_argument("--only", nargs="*", help="these variants only, in this order")
   parser.add_argument("--common", default="", help="flags given to every variant (one string)")
   parser.add_argument("--out", help="the table as JSON")
   args = parser.parse_args(argv)
   rows = []
-  for name, flags in read_variants(args.variants):
-    if args.only and name not in args.only:
-      continue
+  variants = read_variants(args.variants)
+  if args.only:                          # in the order given
+    known = dict(variants)
+    missing = [n for n in args.only if n not in known]
+    if missing:
+      raise SystemExit(f"no variant named {', '.join(missing)} in {args.variants}")
+    variants = [(n, known[n]) for n in args.only]
+  for name, flags in variants:
     workdir = os.path.join(args.runs, name)
     cmd = [sys.executable, os.path.join(ROOT, "train.py"), "--config", args.config,
            "--workdir", workdir, "--config.progress=False", *shlex.split(args.common), *flags]

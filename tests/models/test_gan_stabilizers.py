@@ -140,6 +140,7 @@ def _image_config(ring_config, **gan):
 def test_augmentation_reaches_every_image_d_sees(ring_config, one_adam_update):
   c = _image_config(ring_config, augment="color,translation,cutout")
   _set_d_optimizer(c)
+  c.gan.g_optimizer.b1 = 0.6
   model = models.build(c, (8, 8, 1))
   kinds = augment.KINDS
   s0 = model.init(jax.random.PRNGKey(1))
@@ -160,8 +161,6 @@ def test_augmentation_reaches_every_image_d_sees(ring_config, one_adam_update):
   grad = one_adam_update(s0.discriminator, s1.discriminator, b1=0.3, lr=3e-3, b2=0.99)
   chex.assert_trees_all_close(grad, jax.grad(by_hand)(p0), rtol=2e-4, atol=1e-7)
   # G's update: D judges augmented samples, and G's gradient passes through the augmentation
-  c.gan.g_optimizer.b1 = 0.6
-  model = models.build(c, (8, 8, 1))
   g_key = jax.random.PRNGKey(9)
   s2, gm = jax.jit(model.generator_step, static_argnums=1)(s0, 16, g_key)
   z = model.noise(g_key, 16)
@@ -207,6 +206,7 @@ def _seeds_run(c, length=3, rows=None):
   return run, (state, train_x, tk, dk), several, one, metrics
 
 
+@pytest.mark.slow       # a DCGAN compiled with every stabilizer: about a minute
 def test_all_stabilizers_on_a_dcgan_over_several_seeds(ring_config):
   """Every stabilizer on a small DCGAN (with the generator EMA, TTUR and minibatch stddev),
   two seeds in one program (lax.map, the DCGAN default): each seed bit-identical to itself
