@@ -224,6 +224,7 @@ def test_all_stabilizers_on_a_dcgan_over_several_seeds(ring_config):
   chex.assert_tree_all_finite(metrics)
 
 
+@pytest.mark.slow
 def test_stabilizers_over_vmapped_seeds_do_not_depend_on_the_number_of_seeds(ring_config):
   """Packing, spectral norm, R1 and the hinge game on the MLP GAN, three seeds under vmap:
   a seed's result does not depend on how many seeds train with it."""
@@ -243,7 +244,10 @@ def test_the_model_gives_its_discriminator_the_configured_stabilizers(ring_confi
   c.model.net = net
   model = models.build(c, (8, 8, 1))
   assert (model.D.pack, model.D.spectral_norm) == (4, True)
-  s = model.init(jax.random.PRNGKey(0))
-  logits, _ = model._apply(model.D, s.discriminator.params, s.discriminator.batch_stats,
-                           jnp.zeros((8, 8, 8, 1)), train=True)
-  assert logits.shape == (2,)
+
+  def judge(key):                              # traced only (jax.eval_shape): no compile
+    s = model.init(key)
+    return model._apply(model.D, s.discriminator.params, s.discriminator.batch_stats,
+                        jnp.zeros((8, 8, 8, 1)), train=True)[0]
+
+  assert jax.eval_shape(judge, jax.random.PRNGKey(0)).shape == (2,)
