@@ -19,6 +19,7 @@ def run(*args, timeout=300):
                         capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
+@pytest.mark.slow       # a whole train.py run, then its evaluation: 30 s
 def test_train_then_evaluate(tmp_path):
   work = str(tmp_path / "vae")
   p = run("--config", "configs/vae_mnist.py", "--workdir", work, *SMALL)

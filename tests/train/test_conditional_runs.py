@@ -76,6 +76,7 @@ def test_splits_of_a_conditional_run(pix2pix_config, cvae_config):
     steps.conditions(unlabelled, "image")
 
 
+@pytest.mark.slow       # runs trained twice and resumed: 26 s
 @pytest.mark.parametrize("which", ["pix2pix", "cvae"])
 def test_bit_identical_runs_exact_resume_and_one_compilation(tmp_path, pix2pix_config,
                                                              cvae_config, which, differ,

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 SCRIPT = textwrap.dedent("""
@@ -46,6 +48,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow       # runs trained, repeated and resumed: 11 s
 def test_seeds_and_resume_are_bit_identical_at_the_default_level(tmp_path):
   env = dict(os.environ)
   flags = [f for f in env.get("XLA_FLAGS", "").split() if "optimization_level" not in f]
