@@ -23,6 +23,7 @@ import sys
 import time
 
 from benchmarks.cli import machine_line
+from benchmarks.sample_tables import wall_seconds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -38,20 +39,6 @@ def read_variants(path: str) -> list[tuple[str, list[str]]]:
   return out
 
 
-def train_seconds(workdir: str) -> float | None:
-  """Training time from ``metrics.jsonl``'s logged steps/s."""
-  path = os.path.join(workdir, "metrics.jsonl")
-  if not os.path.exists(path):
-    return None
-  total, last = 0.0, 0
-  for line in open(path):
-    row = json.loads(line)
-    if "train/steps_per_sec" in row:
-      total += (row["step"] - last) / row["train/steps_per_sec"]
-      last = row["step"]
-  return total
-
-
 def finished(workdir: str) -> bool:
   path = os.path.join(workdir, "eval.json")
   if not os.path.exists(path):
@@ -64,7 +51,7 @@ def row(name: str, flags: list[str], workdir: str) -> dict:
   ev = json.load(open(os.path.join(workdir, "eval.json")))
   metrics = {k: v for k, v in ev.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
   return {"name": name, "flags": flags, "workdir": workdir, "metrics": metrics,
-          "train_seconds": train_seconds(workdir)}
+          "train_seconds": wall_seconds(workdir)}
 
 
 def main(argv=None) -> None:
