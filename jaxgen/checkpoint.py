@@ -20,6 +20,11 @@ class CheckpointError(RuntimeError):
   """No checkpoint in a directory could be read."""
 
 
+class CheckpointMismatch(CheckpointError):
+  """A readable checkpoint holds a training state of another structure or other shapes than
+  the one asked for (e.g. the config was changed so that the state gained an EMA copy)."""
+
+
 class Checkpointer:
   """Saves and restores a state pytree under ``directory/<step>``."""
 
@@ -35,7 +40,8 @@ class Checkpointer:
     options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
                                            enable_async_checkpointing=False,
                                            cleanup_tmp_directories=writer)
-    self._manager = ocp.CheckpointManager(self.directory, options=options)
+    self._manager = ocp.CheckpointManager(self.directory, options=options,
+                                         item_handlers=ocp.StandardCheckpointHandler())
 
   def latest_step(self) -> Optional[int]:
     return self._manager.latest_step()
@@ -64,6 +70,7 @@ class Checkpointer:
     steps = [step] if step is not None else sorted(self._manager.all_steps(), reverse=True)
     problems = []
     for s in steps:
+      self._check_layout(s, abstract)
       try:
         restored = self._manager.restore(s, args=ocp.args.StandardRestore(abstract))
         _check_restored(restored, abstract)
@@ -76,6 +83,34 @@ class Checkpointer:
       self.restored_step = s
       return restored
     raise CheckpointError(f"no readable checkpoint in {self.directory}: " + "; ".join(problems))
+
+  def _check_layout(self, step: int, abstract: Any) -> None:
+    """Raises :class:`CheckpointMismatch` if checkpoint ``step``'s metadata is readable and
+    names other arrays, or other shapes, than ``abstract``: such a checkpoint is not
+    damaged, the state asked for is a different one, so it is neither skipped nor moved.
+    Unreadable metadata is left to the restore (and treated as damage there)."""
+    try:
+      saved = _leaf_shapes(self._manager.item_metadata(step))
+    except Exception:  # noqa: BLE001 - damaged metadata: the restore reports it
+      return
+    if not saved:
+      return
+    want = _leaf_shapes(abstract)
+    if saved == want:
+      return
+    only_saved = sorted(set(saved) - set(want))
+    only_want = sorted(set(want) - set(saved))
+    shapes = sorted(k for k in set(saved) & set(want) if saved[k] != want[k])
+    parts = []
+    for label, names in (("only in the checkpoint", only_saved), ("only in this run", only_want)):
+      if names:
+        parts.append(f"{label}: {_some(names)}")
+    if shapes:
+      parts.append("other shapes: " + _some([f"{k} {saved[k]} -> {want[k]}" for k in shapes]))
+    raise CheckpointMismatch(
+        f"the checkpoint of step {step} in {self.directory} holds a different training state "
+        f"than this configuration builds ({'; '.join(parts)}): resume with the configuration "
+        "it was written with, or train in a new --workdir (the checkpoint was left as it is)")
 
   def _move_aside(self, step: int) -> Optional[str]:
     """Renames the folder of checkpoint ``step`` to ``damaged-<step>`` (``-1``, ``-2``, ...
@@ -94,6 +129,27 @@ class Checkpointer:
   def close(self) -> None:
     self._manager.wait_until_finished()
     self._manager.close()
+
+
+def _leaf_shapes(tree: Any) -> dict[str, tuple]:
+  """``{'a.b.c': shape}`` for every array leaf (dict keys, attribute names and indices
+  alike, so a state object and the checkpoint's metadata dict compare)."""
+  out = {}
+  for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+    if hasattr(leaf, "shape"):
+      out[".".join(_key_name(k) for k in path)] = tuple(leaf.shape)
+  return out
+
+
+def _key_name(key: Any) -> str:
+  for attr in ("key", "name", "idx"):
+    if hasattr(key, attr):
+      return str(getattr(key, attr))
+  return str(key)
+
+
+def _some(names: list[str], limit: int = 4) -> str:
+  return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _check_restored(restored: Any, abstract: Any) -> None:

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgen.checkpoint import CheckpointError, Checkpointer
+from jaxgen.checkpoint import CheckpointError, CheckpointMismatch, Checkpointer
 
 
 def _state(value):
@@ -54,11 +54,23 @@ def test_save_restore_and_keep_the_last_n(tmp_path, opened):
   np.testing.assert_array_equal(opened(d).restore(_state(0))["w"], np.full((3, 2), 4.0))
 
 
-def test_a_different_structure_is_not_restored(tmp_path, opened):
+@pytest.mark.parametrize("template, named", [
+    ({"w": jnp.zeros((4, 2)), "step": jnp.int32(0)}, "other shapes: w (3, 2) -> (4, 2)"),
+    ({**_state(0), "ema": jnp.zeros(3)}, "only in this run: ema"),
+    ({"w": jnp.zeros((3, 2))}, "only in the checkpoint: step"),
+])
+def test_a_different_state_is_refused_by_name_and_left_in_place(tmp_path, opened, template, named):
+  """A readable checkpoint of another state (a config change that adds an EMA copy, another
+  width) is not 'damaged': the error names the differing arrays, and even the writer moves
+  nothing aside, nor falls back to an older step."""
   d = str(tmp_path / "ckpt")
-  _saved(d, [1])
-  with pytest.raises(CheckpointError, match="no readable checkpoint"):
-    opened(d, log=lambda s: None).restore({"w": jnp.zeros((4, 2)), "step": jnp.int32(0)})
+  _saved(d, [1, 2])
+  messages = []
+  with pytest.raises(CheckpointMismatch, match="holds a different training state") as e:
+    opened(d, log=messages.append, writer=True).restore(template)
+  assert named in str(e.value) and "step 2" in str(e.value)
+  assert isinstance(e.value, CheckpointError) and messages == []
+  assert sorted(os.listdir(d)) == ["1", "2"]
 
 
 def test_reader_skips_a_damaged_checkpoint_and_moves_nothing(tmp_path, opened):

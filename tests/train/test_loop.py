@@ -10,7 +10,7 @@ import pytest
 
 from jaxgen import modes
 from jaxgen import train
-from jaxgen.checkpoint import Checkpointer
+from jaxgen.checkpoint import CheckpointMismatch, Checkpointer
 from jaxgen.config import ConfigError
 from jaxgen.train import loop
 
@@ -127,6 +127,18 @@ def test_allow_config_change_resumes_from_the_checkpoint(tmp_path, vae_config):
   reference = _run_10_more(vae_config, first)
   chex.assert_trees_all_equal(resumed, reference)
   assert json.load(open(os.path.join(work, "config.json")))["learning_rate"] == 3e-3
+
+
+def test_a_change_that_reshapes_the_state_is_refused_and_the_checkpoint_kept(tmp_path, vae_config):
+  """--allow_config_change with a change the checkpoint cannot hold (another latent size):
+  one error naming the arrays, not a 'damaged' checkpoint moved aside."""
+  work = str(tmp_path / "run")
+  vae_config.num_steps = 10
+  train.train(vae_config, work, log=lambda s: None)
+  vae_config.model.latent_dim += 1
+  with pytest.raises(CheckpointMismatch, match="holds a different training state.*other shapes"):
+    train.train(vae_config, work, log=lambda s: None, allow_config_change=True)
+  assert sorted(os.listdir(os.path.join(work, "checkpoints"))) == ["10"]
 
 
 def _run_10_more(config, state):
