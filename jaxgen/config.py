@@ -222,6 +222,8 @@ def _gan() -> ml_collections.ConfigDict:
   c.spectral_norm = False        # divide D's weights by their largest singular value (SN-GAN;
                                  # the dcgan D then has no BatchNorm)
   c.r1_gamma = 0.0               # > 0: R1 penalty gamma/2 E||grad_x D(x)||^2 on real data
+  c.r1_every = 1                 # lazy R1 (StyleGAN2): the penalty, times r1_every, only on
+                                 # steps divisible by r1_every (e.g. 4: about a third of R1's cost)
   c.augment = ""                 # DiffAugment for D's inputs: comma-separated subset of
                                  # 'color,translation,cutout' ('': off; images only)
   c.g_optimizer = ml_collections.ConfigDict(
@@ -243,6 +245,7 @@ def _check_gan(gan) -> None:
   _int(config, "gan.pack")
   _bool(config, "gan.spectral_norm")
   _number(config, "gan.r1_gamma", lambda v: v >= 0, ">= 0", " (0: off; e.g. 10)")
+  _int(config, "gan.r1_every")
   if not isinstance(gan.augment, str):
     raise ConfigError(f"config.gan.augment must be a string such as 'color,translation,cutout' "
                       f"('' for none), got {gan.augment!r}")
@@ -340,10 +343,14 @@ def cross_group_rules(config) -> None:
   g = config.gan
   if m.name != "gan":
     for key, default in (("discriminator_loss", "cross_entropy"), ("pack", 1),
-                         ("spectral_norm", False), ("r1_gamma", 0.0), ("augment", "")):
+                         ("spectral_norm", False), ("r1_gamma", 0.0), ("r1_every", 1),
+                         ("augment", "")):
       if g[key] != default:
         raise ConfigError(f"config.gan.{key} applies to model.name='gan' only; leave it at "
                           f"{default!r} for model {m.name!r}")
+  if g.r1_every != 1 and not g.r1_gamma:
+    raise ConfigError(f"config.gan.r1_every={g.r1_every} spaces out the R1 penalty, which is off "
+                      "(gan.r1_gamma=0): set --config.gan.r1_gamma (e.g. 1.0) or leave r1_every=1")
   if g.discriminator_loss == "hinge" and g.real_label != 1:
     raise ConfigError("config.gan.real_label < 1 smooths the cross-entropy's target, which the "
                       "hinge loss has not; set --config.gan.real_label=1 or "

@@ -154,6 +154,8 @@ def test_every_bad_leaf_is_refused_in_one_line_naming_it(key, bad):
     ({"model.name": "gan", "gan.pack": 3}, "cannot be cut into packs of config.gan.pack=3"),
     ({"gan.pack": 2}, "config.gan.pack applies to model.name='gan' only"),
     ({"model.name": "pix2pix", "gan.r1_gamma": 10.0}, "gan.r1_gamma applies to model.name='gan'"),
+    ({"model.name": "gan", "gan.r1_every": 4}, "gan.r1_every=4 spaces out the R1 penalty, which is off"),
+    ({"model.name": "gan", "gan.r1_every": 0}, "gan.r1_every must be >= 1"),
     ({"model.name": "gan", "gan.augment": "color,flip"}, "unknown augmentation 'flip'"),
     ({"model.name": "gan", "gan.discriminator_loss": "wasserstein"}, "gan.discriminator_loss"),
 ])

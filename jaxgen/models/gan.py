@@ -13,7 +13,8 @@ The stabilizers, each off by default (``gan.*``): the hinge game
 (``discriminator_loss``/``generator_loss`` = 'hinge'), PacGAN packing (``pack``: D judges
 packs of m real or m generated samples), spectral normalization of D (``spectral_norm``:
 the power-iteration vectors live in D's ``batch_stats``, so they are saved, restored and
-per seed like every other state), the R1 penalty on real data (``r1_gamma``) and
+per seed like every other state), the R1 penalty on real data (``r1_gamma``; lazily,
+scaled up, every ``r1_every`` steps) and
 differentiable augmentation (``augment``: every image D sees, in both players' updates,
 :mod:`jaxgen.nets.augment`). With all of them off the computation is the plain game's.
 """
@@ -84,6 +85,7 @@ class GAN:
     self.hinge = g.discriminator_loss == "hinge"
     self.pack = int(g.pack)
     self.r1_gamma = float(g.r1_gamma)
+    self.r1_every = int(g.r1_every)
     self.symmetric = tuple(data_range) == (-1.0, 1.0)     # data preprocessed to [-1, 1]
     if self.points:
       output = "linear"
@@ -164,19 +166,30 @@ class GAN:
     real = self._augmented(jax.random.fold_in(k_aug, 0), real)
     fake = self._augmented(jax.random.fold_in(k_aug, 1), fake)
 
-    def loss_fn(params):
+    def loss_fn(params, gamma):
       def judge_real(x):
         return self._apply(self.D, params, disc.batch_stats, x, train=True)
 
-      if self.r1_gamma:
-        r1, real_logits, stats = losses.r1_penalty(judge_real, real, self.r1_gamma)
+      if gamma:
+        r1, real_logits, stats = losses.r1_penalty(judge_real, real, gamma)
       else:
-        (real_logits, stats), r1 = judge_real(real), 0.0
+        (real_logits, stats), r1 = judge_real(real), jnp.zeros((), jnp.float32)
       fake_logits, stats = self._apply(self.D, params, stats, fake, train=True)
       loss = self.discriminator_loss(real_logits, fake_logits)
       return loss + r1, (stats, real_logits, fake_logits, loss, r1)
 
-    (_, (stats, rl, fl, loss, r1)), grads = jax.value_and_grad(loss_fn, has_aux=True)(disc.params)
+    def value_and_grads(gamma):
+      return lambda params: jax.value_and_grad(loss_fn, has_aux=True)(params, gamma)
+
+    if self.r1_gamma and self.r1_every > 1:
+      # lazy R1: gamma * r1_every on every r1_every-th step, none between (one branch runs;
+      # under vmapped seeds the step is batched and both run, selected per seed)
+      (_, (stats, rl, fl, loss, r1)), grads = jax.lax.cond(
+          state.step % self.r1_every == 0, value_and_grads(self.r1_gamma * self.r1_every),
+          value_and_grads(0.0),
+          disc.params)
+    else:
+      (_, (stats, rl, fl, loss, r1)), grads = value_and_grads(self.r1_gamma)(disc.params)
     disc = disc.apply_gradients(grads, self.d_tx, batch_stats=stats)
     metrics = {"d_loss": loss, "d_real": jnp.mean(jax.nn.sigmoid(rl)),
                "d_fake": jnp.mean(jax.nn.sigmoid(fl))}

@@ -82,6 +82,33 @@ def test_r1_penalty_in_the_discriminator_update_by_hand(ring_config, one_adam_up
   chex.assert_trees_all_close(grad, jax.grad(by_hand)(p0), rtol=2e-4, atol=1e-7)
 
 
+def test_lazy_r1_is_the_scaled_penalty_on_every_kth_step_and_none_between(ring_config):
+  """gan.r1_every=3 with gamma 2: steps 0, 3, 6 update D exactly as gamma 6 every step
+  would, steps 1, 2 as no penalty; the same per seed when seeds are vmapped (steps 0 and 1
+  side by side); the logged r1 is the scaled penalty or 0."""
+  def built(gamma, every):
+    c = ring_config.copy_and_resolve_references()
+    c.gan.r1_gamma, c.gan.r1_every = gamma, every
+    return models.build(c, (2,))
+
+  lazy, scaled, plain = built(2.0, 3), built(6.0, 1), built(0.0, 1)
+  s0 = lazy.init(jax.random.PRNGKey(1))
+  real, key = _separable(jax.random.PRNGKey(0)), jax.random.PRNGKey(7)
+  for step, reference in ((0, scaled), (1, plain), (2, plain), (3, scaled), (6, scaled)):
+    s = s0.replace(step=jnp.int32(step))
+    got, m = _d_update(lazy, s, real, key)
+    want, m_want = _d_update(reference, s, real, key)
+    chex.assert_trees_all_close(got.discriminator, want.discriminator, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(m["r1"], m_want.get("r1", 0.0), rtol=1e-6)
+    assert (float(m["r1"]) > 0) == (step % 3 == 0)
+  both = jax.tree.map(lambda a, b: jnp.stack([a, b]), s0, s0.replace(step=jnp.int32(1)))
+  got, m = jax.jit(jax.vmap(lazy.discriminator_step, in_axes=(0, None, None)))(both, real, key)
+  for i, reference in enumerate((scaled, plain)):
+    want, _ = _d_update(reference, s0.replace(step=jnp.int32(i)), real, key)
+    chex.assert_trees_all_close(jax.tree.map(lambda a: a[i], got.discriminator),
+                                want.discriminator, rtol=1e-5, atol=1e-7)
+
+
 def _np_pack(x, m):
   """numpy: rows i*m .. i*m + m - 1 side by side."""
   x = np.asarray(x)
