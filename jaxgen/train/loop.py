@@ -92,6 +92,17 @@ def config_differences(old: dict, new: dict, prefix: str = "",
   return out
 
 
+def _with_defaults(old: dict, defaults: dict) -> dict:
+  """``old`` with every key it lacks taken from ``defaults`` (recursively): a workdir
+  written before a key existed ran with that key's default (new keys default to the old
+  behaviour), so resuming it with the default is no change."""
+  out = dict(defaults)
+  for k, v in old.items():
+    out[k] = _with_defaults(v, defaults[k]) if isinstance(v, dict) and isinstance(
+        defaults.get(k), dict) else v
+  return out
+
+
 def _refuse_changed_config(config, workdir: str) -> None:
   """ConfigError if ``workdir`` holds checkpoints of a config that differs from ``config``
   in more than :data:`RESUMABLE_CHANGES`."""
@@ -101,7 +112,8 @@ def _refuse_changed_config(config, workdir: str) -> None:
           and os.path.exists(path)):
     return
   with open(path) as f:
-    diffs = config_differences(json.load(f), json.loads(config.to_json_best_effort()))
+    old = _with_defaults(json.load(f), json.loads(config_lib.base_config().to_json_best_effort()))
+  diffs = config_differences(old, json.loads(config.to_json_best_effort()))
   if diffs:
     raise config_lib.ConfigError(
         f"workdir {workdir!r} holds checkpoints of a different config ({'; '.join(diffs[:3])}"

@@ -141,6 +141,24 @@ def test_a_change_that_reshapes_the_state_is_refused_and_the_checkpoint_kept(tmp
   assert sorted(os.listdir(os.path.join(work, "checkpoints"))) == ["10"]
 
 
+def test_a_workdir_written_before_a_key_existed_resumes_at_that_keys_default(tmp_path, vae_config):
+  """config.json without a key that was added later: the key's default is no change (the
+  old run ran with it), any other value is refused."""
+  work = str(tmp_path / "run")
+  vae_config.num_steps = 10
+  train.train(vae_config, work, log=lambda s: None)
+  path = os.path.join(work, "config.json")
+  saved = json.load(open(path))
+  del saved["gan"]["r1_every"], saved["gan"]["g_ema"]
+  json.dump(saved, open(path, "w"))
+  vae_config.num_steps = 20
+  resumed, _ = train.train(vae_config, work, log=lambda s: None)
+  assert int(resumed.step) == 20
+  vae_config.num_steps, vae_config.gan.g_ema = 30, 0.5
+  with pytest.raises(ConfigError, match="gan.g_ema: 0.0 -> 0.5"):
+    train.train(vae_config, work, log=lambda s: None)
+
+
 def _run_10_more(config, state):
   """Steps 10..19 of ``config`` from ``state`` (what a resumed run computes)."""
   import jax.numpy as jnp
