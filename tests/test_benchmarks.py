@@ -141,3 +141,20 @@ def test_saturation_windows_average_steps_and_seeds():
   assert [r["steps"] for r in rows] == ["1-10", "11-12"]
   assert rows[0]["saturating"]["d_fake"] == 0.4 and rows[0]["grad_ratio"] == 0.25
   assert rows[1]["saturating"]["g_grad_norm"] == 1.5        # (2 + 1) / 2 over the seeds
+
+
+def test_ablation_table_mean_row_over_separate_seed_runs(tmp_path, monkeypatch):
+  """``<!-- table: ablation FILE mean -->``: a last row with mean ± std over the rows."""
+  import json
+  from tools import results_record
+  rows = [{"name": f"s{i}", "flags": [f"--config.seed={i}"], "workdir": "",
+           "metrics": {"fd": fd, "classifier_score": cs}, "train_seconds": 60.0 * (i + 1)}
+          for i, (fd, cs) in enumerate(((10.0, 8.0), (14.0, 8.5), (12.0, 9.0)))]
+  (tmp_path / "a.json").write_text(json.dumps(
+      {"machine": "m", "date": "d", "config": "c.py", "variants": "v.txt", "rows": rows}))
+  monkeypatch.setattr(results_record, "ROOT", tmp_path)
+  table = results_record.ablation(results_record.Sources(), "a.json mean")
+  last = table.strip().splitlines()[-1]
+  assert "mean ± std over 3 runs" in last and "12.0 ± 2.0" in last and "8.50 ± 0.50" in last
+  assert "2.0 min" in last
+  assert "mean ± std" not in results_record.ablation(results_record.Sources(), "a.json")

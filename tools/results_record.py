@@ -345,12 +345,16 @@ def saturation(src: Sources, rel: str) -> str:
 
 ABLATION_METRICS = (("classifier_score", "classifier score", 2), ("fd", "Fréchet distance", 1),
                     ("precision", "precision", 3), ("recall", "recall", 3),
-                    ("modes", "modes", 1), ("reverse_kl", "KL", 3))
+                    ("modes", "modes", 1), ("reverse_kl", "KL", 3),
+                    ("confident", "% confident", 1))
 
 
-def ablation(src: Sources, rel: str) -> str:
+def ablation(src: Sources, args: str) -> str:
   """``python -m benchmarks.ablation --out``: each variant's final metrics (mean ± std over
-  its seeds where it has several) and training wall time."""
+  its seeds where it has several) and training wall time. ``args``: the JSON file, then
+  optionally ``mean`` for a last row with the mean ± std over the rows (one seed per row:
+  the same config trained with several seeds as separate runs)."""
+  rel, _, option = args.partition(" ")
   r = src.json(rel)
   present = [m for m in ABLATION_METRICS if any(m[0] in row["metrics"] for row in r["rows"])]
   rows = []
@@ -367,6 +371,15 @@ def ablation(src: Sources, rel: str) -> str:
         cells.append(_f(m[key], digits))
     t = row.get("train_seconds")
     cells.append("—" if t is None else f"{t / 60:.1f} min")
+    rows.append(cells)
+  if option.strip() == "mean" and len(r["rows"]) > 1:
+    cells = [f"**mean ± std over {len(r['rows'])} runs**", "", str(len(r["rows"]))]
+    for key, _, digits in present:
+      values = [row["metrics"][key] for row in r["rows"] if key in row["metrics"]]
+      cells.append(_pm(statistics.mean(values), statistics.stdev(values), digits)
+                   if len(values) > 1 else "—")
+    times = [row["train_seconds"] for row in r["rows"] if row.get("train_seconds") is not None]
+    cells.append(f"{statistics.mean(times) / 60:.1f} min" if times else "—")
     rows.append(cells)
   head = (f"`python -m benchmarks.ablation --config {r['config']} --variants {r['variants']}"
           + (f" --common \"{r['common']}\"" if r.get("common") else "") + f"` on {r['machine']}, "
