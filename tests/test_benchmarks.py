@@ -155,6 +155,6 @@ def test_ablation_table_mean_row_over_separate_seed_runs(tmp_path, monkeypatch):
   monkeypatch.setattr(results_record, "ROOT", tmp_path)
   table = results_record.ablation(results_record.Sources(), "a.json mean")
   last = table.strip().splitlines()[-1]
-  assert "mean ± std over 3 runs" in last and "12.0 ± 2.0" in last and "8.50 ± 0.50" in last
+  assert "mean ± std over 3 runs" in last and "12.0 ± 1.6" in last and "8.50 ± 0.41" in last
   assert "2.0 min" in last
   assert "mean ± std" not in results_record.ablation(results_record.Sources(), "a.json")

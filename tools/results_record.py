@@ -353,7 +353,8 @@ def ablation(src: Sources, args: str) -> str:
   """``python -m benchmarks.ablation --out``: each variant's final metrics (mean ± std over
   its seeds where it has several) and training wall time. ``args``: the JSON file, then
   optionally ``mean`` for a last row with the mean ± std over the rows (one seed per row:
-  the same config trained with several seeds as separate runs)."""
+  the same config trained with several seeds as separate runs; the population std, as
+  ``eval.json`` reports over seeds trained in one program)."""
   rel, _, option = args.partition(" ")
   r = src.json(rel)
   present = [m for m in ABLATION_METRICS if any(m[0] in row["metrics"] for row in r["rows"])]
@@ -376,7 +377,7 @@ def ablation(src: Sources, args: str) -> str:
     cells = [f"**mean ± std over {len(r['rows'])} runs**", "", str(len(r["rows"]))]
     for key, _, digits in present:
       values = [row["metrics"][key] for row in r["rows"] if key in row["metrics"]]
-      cells.append(_pm(statistics.mean(values), statistics.stdev(values), digits)
+      cells.append(_pm(statistics.mean(values), statistics.pstdev(values), digits)
                    if len(values) > 1 else "—")
     times = [row["train_seconds"] for row in r["rows"] if row.get("train_seconds") is not None]
     cells.append(f"{statistics.mean(times) / 60:.1f} min" if times else "—")
