@@ -178,18 +178,16 @@ class GAN:
       loss = self.discriminator_loss(real_logits, fake_logits)
       return loss + r1, (stats, real_logits, fake_logits, loss, r1)
 
-    def value_and_grads(gamma):
-      return lambda params: jax.value_and_grad(loss_fn, has_aux=True)(params, gamma)
-
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
     if self.r1_gamma and self.r1_every > 1:
       # lazy R1: gamma * r1_every on every r1_every-th step, none between (one branch runs;
       # under vmapped seeds the step is batched and both run, selected per seed)
       (_, (stats, rl, fl, loss, r1)), grads = jax.lax.cond(
-          state.step % self.r1_every == 0, value_and_grads(self.r1_gamma * self.r1_every),
-          value_and_grads(0.0),
+          state.step % self.r1_every == 0,
+          lambda p: grad_fn(p, self.r1_gamma * self.r1_every), lambda p: grad_fn(p, 0.0),
           disc.params)
     else:
-      (_, (stats, rl, fl, loss, r1)), grads = value_and_grads(self.r1_gamma)(disc.params)
+      (_, (stats, rl, fl, loss, r1)), grads = grad_fn(disc.params, self.r1_gamma)
     disc = disc.apply_gradients(grads, self.d_tx, batch_stats=stats)
     metrics = {"d_loss": loss, "d_real": jnp.mean(jax.nn.sigmoid(rl)),
                "d_fake": jnp.mean(jax.nn.sigmoid(fl))}
