@@ -224,6 +224,9 @@ def _gan() -> ml_collections.ConfigDict:
   c.r1_gamma = 0.0               # > 0: R1 penalty gamma/2 E||grad_x D(x)||^2 on real data
   c.r1_every = 1                 # lazy R1 (StyleGAN2): the penalty, times r1_every, only on
                                  # steps divisible by r1_every (e.g. 4: about a third of R1's cost)
+  c.truncation = 0.0             # > 0: samples (evaluation, generation; not training) from z
+                                 # truncated to [-t, t] per coordinate (BigGAN's truncation
+                                 # trick: fewer odd samples, less variety; e.g. 1.0); 0: off
   c.augment = ""                 # DiffAugment for D's inputs: comma-separated subset of
                                  # 'color,translation,cutout' ('': off; images only)
   c.g_optimizer = ml_collections.ConfigDict(
@@ -246,6 +249,7 @@ def _check_gan(gan) -> None:
   _bool(config, "gan.spectral_norm")
   _number(config, "gan.r1_gamma", lambda v: v >= 0, ">= 0", " (0: off; e.g. 10)")
   _int(config, "gan.r1_every")
+  _number(config, "gan.truncation", lambda v: v >= 0, ">= 0", " (0: off; e.g. 1.0)")
   if not isinstance(gan.augment, str):
     raise ConfigError(f"config.gan.augment must be a string such as 'color,translation,cutout' "
                       f"('' for none), got {gan.augment!r}")
@@ -344,7 +348,7 @@ def cross_group_rules(config) -> None:
   if m.name != "gan":
     for key, default in (("discriminator_loss", "cross_entropy"), ("pack", 1),
                          ("spectral_norm", False), ("r1_gamma", 0.0), ("r1_every", 1),
-                         ("augment", "")):
+                         ("augment", ""), ("truncation", 0.0)):
       if g[key] != default:
         raise ConfigError(f"config.gan.{key} applies to model.name='gan' only; leave it at "
                           f"{default!r} for model {m.name!r}")

@@ -40,7 +40,7 @@ MODES = ("train", "evaluate", "sample", "anomaly", "explore", "judge")
 # Keys in which a --config may differ from the workdir's config.json for a mode other than
 # train: what may change on resume, and what only shapes evaluation and outputs.
 MODE_CHANGES = RESUMABLE_CHANGES + ("eval", "log_every", "eval_every", "checkpoint_every",
-                                    "deterministic")
+                                    "deterministic", "gan.truncation")
 
 
 def workdir_config(workdir: str, config=None):

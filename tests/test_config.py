@@ -156,6 +156,8 @@ def test_every_bad_leaf_is_refused_in_one_line_naming_it(key, bad):
     ({"model.name": "pix2pix", "gan.r1_gamma": 10.0}, "gan.r1_gamma applies to model.name='gan'"),
     ({"model.name": "gan", "gan.r1_every": 4}, "gan.r1_every=4 spaces out the R1 penalty, which is off"),
     ({"model.name": "gan", "gan.r1_every": 0}, "gan.r1_every must be >= 1"),
+    ({"model.name": "gan", "gan.truncation": -1.0}, "gan.truncation must be a number >= 0"),
+    ({"gan.truncation": 1.0}, "config.gan.truncation applies to model.name='gan' only"),
     ({"model.name": "gan", "gan.augment": "color,flip"}, "unknown augmentation 'flip'"),
     ({"model.name": "gan", "gan.discriminator_loss": "wasserstein"}, "gan.discriminator_loss"),
 ])

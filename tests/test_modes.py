@@ -29,6 +29,8 @@ def test_evaluation_overrides_are_kept(workdir):
   c.eval.nll_samples, c.num_samples, c.progress = 10, 12, False
   got = modes.workdir_config(workdir, c)
   assert got.eval.nll_samples == 10 and got.num_samples == 12
+  c.gan.truncation = 1.0                   # a sampling setting: judged at any truncation
+  assert modes.workdir_config(workdir, c).gan.truncation == 1.0
 
 
 def test_a_config_that_is_not_the_workdirs_is_refused_naming_the_keys(workdir):

@@ -76,6 +76,20 @@ def classifier_score(probs) -> float:
   return float(np.exp(terms.sum(1).mean()))
 
 
+def score_parts(probs) -> dict[str, float]:
+  """The two entropies (nats) whose difference is the log of :func:`classifier_score`:
+  ``marginal_entropy`` H(p(y)) of the mean prediction (log K at best: every class equally
+  often) and ``label_entropy`` E_x H(p(y|x)) (0 at best: every sample read with certainty);
+  log score = marginal_entropy - label_entropy. They tell a score lost to unbalanced
+  classes from one lost to samples the classifier cannot read."""
+  p = np.asarray(probs, np.float64)
+  marginal = p.mean(0)
+  with np.errstate(divide="ignore", invalid="ignore"):
+    h_cond = -np.where(p > 0, p * np.log(p), 0.0).sum(1)
+    h_marg = -np.where(marginal > 0, marginal * np.log(marginal), 0.0).sum()
+  return {"marginal_entropy": float(h_marg), "label_entropy": float(h_cond.mean())}
+
+
 def label_histogram(labels, num_classes: int) -> np.ndarray:
   """The share of each label 0..num_classes-1 among ``labels`` [N] (sums to 1)."""
   labels = np.asarray(labels).reshape(-1)
@@ -171,7 +185,12 @@ class SampleJudge:
 
   ``judge(samples)`` returns ``fd`` (Fréchet distance), ``classifier_score``,
   ``label_kl`` (KL of the predicted-label histogram to uniform), ``precision``,
-  ``recall``, ``density``, ``coverage``; :meth:`label_histogram` the histogram itself."""
+  ``recall``, ``density``, ``coverage``, the score's two parts (:func:`score_parts`:
+  ``marginal_entropy``, ``label_entropy``) and ``confident`` (the percentage of samples the
+  classifier reads with probability >= :attr:`confidence`); :meth:`label_histogram` the
+  histogram itself."""
+
+  confidence = 0.9
 
   def __init__(self, classifier, reference, num_classes: Optional[int] = None):
     self.classifier = classifier
@@ -190,6 +209,8 @@ class SampleJudge:
     out = {"fd": frechet_distance(feats, self.reference_features),
            "classifier_score": classifier_score(probs),
            "label_kl": kl_to_uniform(label_histogram(logits.argmax(1), self.num_classes))}
+    out.update(score_parts(probs))
+    out["confident"] = float(100.0 * np.mean(probs.max(1) >= self.confidence))
     out.update(precision_recall(self.reference_features, feats))
     out.update(density_coverage(self.reference_features, feats))
     return out

@@ -86,6 +86,7 @@ class GAN:
     self.pack = int(g.pack)
     self.r1_gamma = float(g.r1_gamma)
     self.r1_every = int(g.r1_every)
+    self.truncation = float(g.truncation)
     self.symmetric = tuple(data_range) == (-1.0, 1.0)     # data preprocessed to [-1, 1]
     if self.points:
       output = "linear"
@@ -142,7 +143,17 @@ class GAN:
     return out, updated["batch_stats"]
 
   def noise(self, key: jax.Array, n: int) -> jax.Array:
+    """G's input for training: z ~ N(0, I), [n, noise_dim]."""
     return batch_rows(jax.random.normal(key, (n, self.noise_dim), jnp.float32))
+
+  def sample_noise(self, key: jax.Array, n: int) -> jax.Array:
+    """G's input for samples (evaluation, generation): :meth:`noise`, or with
+    ``gan.truncation`` = t > 0 the standard normal truncated to [-t, t] per coordinate
+    (BigGAN's truncation trick: every coordinate beyond t redrawn, in law)."""
+    if not self.truncation:
+      return self.noise(key, n)
+    t = self.truncation
+    return batch_rows(jax.random.truncated_normal(key, -t, t, (n, self.noise_dim), jnp.float32))
 
   # ------------------------------------------------------------------ the game
   def _augmented(self, key: jax.Array, x: jax.Array) -> jax.Array:
@@ -230,7 +241,7 @@ class GAN:
     params ``state.generator_ema`` when ``gan.g_ema`` > 0, else from G's params."""
     gen = state.generator
     params = state.generator_ema if self.g_ema > 0 else gen.params
-    out, _ = self._apply(self.G, params, gen.batch_stats, self.noise(key, n), train=False)
+    out, _ = self._apply(self.G, params, gen.batch_stats, self.sample_noise(key, n), train=False)
     return out
 
   def generate(self, state: GANState, key: jax.Array, n: int) -> jax.Array:

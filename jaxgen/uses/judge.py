@@ -125,3 +125,55 @@ def judge_workdir(workdir: str, config=None, seed_index: int = 0,
                        row_labels=list(images), title=title)
   log(f"wrote judge.json, judge.md and judge.png to {workdir}")
   return report
+
+
+# ------------------------------------------------------------------ the truncation trick
+def truncation_curve(workdir: str, thresholds=(0.0, 2.0, 1.5, 1.0, 0.75, 0.5),
+                     seed_index: int = 0, num_samples: Optional[int] = None, judge=None,
+                     log: Callable[[str], None] = print) -> list[dict]:
+  """A trained GAN's samples at each ``gan.truncation`` threshold (0: the untruncated
+  prior), judged twice: against the test split (``test``: the figures to report) and
+  against as many training images (``train``: precision and recall there choose a
+  threshold without looking at the test split, :func:`choose_truncation`). The samples of
+  every threshold are drawn with the same key. Returns one row per threshold:
+  ``{"truncation": t, "test": {metric: value}, "train": {"precision", "recall"}}``."""
+  from jaxgen.modes import workdir_config
+  base = workdir_config(workdir)
+  if base.model.name != "gan":
+    raise ConfigError(f"the truncation trick samples a GAN's prior; {workdir!r} holds a "
+                      f"{base.model.name!r} model")
+  rows, train_ref = [], None
+  for t in thresholds:
+    config = base.copy_and_resolve_references()
+    config.gan.truncation = float(t)
+    trained = load(workdir, config, seed_index)
+    if judge is None:
+      evaluation = config.eval.copy_and_resolve_references()
+      evaluation.sample_metrics = True
+      judge = sample_quality.make_judge(trained.dataset, config.dataset, evaluation, log)
+    n = int(num_samples or config.eval.num_metric_samples)
+    if train_ref is None:
+      rng = np.random.RandomState(0)
+      images = trained.dataset.train[rng.choice(trained.dataset.train.shape[0],
+                                                min(n, trained.dataset.train.shape[0]),
+                                                replace=False)].astype(np.float32) / 255.0
+      train_ref = judge.classifier.features(images)
+    samples = np.asarray(trained.generate(n, jax.random.fold_in(jax.random.fold_in(trained.key, 6), 0)))
+    test = judge(samples)
+    _, feats = judge.classifier.outputs(samples)
+    train = sample_quality.precision_recall(train_ref, feats)
+    log(f"  truncation {t:g}: score {test['classifier_score']:.3f}, FD {test['fd']:.2f}, "
+        f"precision {test['precision']:.3f}, recall {test['recall']:.3f} (training split: "
+        f"precision {train['precision']:.3f}, recall {train['recall']:.3f})")
+    rows.append({"truncation": float(t), "test": test, "train": train})
+  return rows
+
+
+def choose_truncation(rows: list[dict], min_recall: float = 0.85) -> float:
+  """The threshold of :func:`truncation_curve`'s ``rows`` with the highest precision
+  against the training split among those whose recall there is at least ``min_recall``
+  (0, no truncation, if none is): a choice that never looks at the test split."""
+  ok = [r for r in rows if r["train"]["recall"] >= min_recall]
+  if not ok:
+    return 0.0
+  return max(ok, key=lambda r: r["train"]["precision"])["truncation"]

@@ -10,6 +10,7 @@ import pytest
 
 import jaxgen
 from jaxgen import train
+from jaxgen.config import ConfigError
 from jaxgen.data import Dataset, load_dataset
 from jaxgen.data import stacked_mnist
 from jaxgen.evaluation import classifier as clf_lib
@@ -201,3 +202,35 @@ def test_a_class_filtered_run_is_judged_by_the_classifier_of_every_class(
   assert asked.train.shape[0] == 4000
   # against the whole test split
   assert judge.reference.shape[0] == 1000
+
+
+def test_truncation_curve_judges_the_truncated_samples_and_chooses_on_training_data(
+    trained_tiny, small_classifier):
+  _, workdir, _, _ = trained_tiny("gan_mnist")
+  t = jaxgen.load(workdir)
+  judge = sq.SampleJudge(small_classifier, t.dataset.test / 255.0)
+  rows = judge_lib.truncation_curve(workdir, (0.0, 0.5), num_samples=60, judge=judge,
+                                    log=lambda s: None)
+  assert [r["truncation"] for r in rows] == [0.0, 0.5]
+  key = jax.random.fold_in(jax.random.fold_in(t.key, 6), 0)
+  assert rows[0]["test"] == pytest.approx(judge(np.asarray(t.generate(60, key))))
+  c = t.config.copy_and_resolve_references()
+  c.gan.truncation = 0.5
+  truncated = np.asarray(jaxgen.load(workdir, c).generate(60, key))
+  assert rows[1]["test"] == pytest.approx(judge(truncated))
+  assert rows[1]["test"]["fd"] != rows[0]["test"]["fd"]
+  idx = np.random.RandomState(0).choice(t.dataset.train.shape[0], 60, replace=False)
+  ref = small_classifier.features(t.dataset.train[idx].astype(np.float32) / 255.0)
+  assert rows[1]["train"] == pytest.approx(
+      sq.precision_recall(ref, small_classifier.outputs(truncated)[1]))
+  with pytest.raises(ConfigError, match="samples a GAN's prior"):
+    judge_lib.truncation_curve(trained_tiny("ae_mnist")[1], (1.0,), judge=judge)
+
+
+def test_choose_truncation_takes_the_most_precise_threshold_with_enough_recall():
+  def row(t, p, r):
+    return {"truncation": t, "test": {}, "train": {"precision": p, "recall": r}}
+  rows = [row(0.0, 0.70, 0.90), row(2.0, 0.75, 0.88), row(1.0, 0.90, 0.60)]
+  assert judge_lib.choose_truncation(rows) == 2.0          # 1.0 is more precise, recall too low
+  assert judge_lib.choose_truncation(rows, min_recall=0.5) == 1.0
+  assert judge_lib.choose_truncation(rows, min_recall=0.95) == 0.0

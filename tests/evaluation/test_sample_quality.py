@@ -56,6 +56,49 @@ def test_classifier_score_known_values():
   assert got == pytest.approx(math.exp((kl1 + kl2) / 2), rel=1e-12)
 
 
+def test_score_parts_by_hand_and_their_difference_is_the_log_score():
+  # p1 = (1, 0), p2 = (1/2, 1/2): H(p1) = 0, H(p2) = log 2; marginal (3/4, 1/4)
+  parts = sq.score_parts(np.array([[1.0, 0.0], [0.5, 0.5]]))
+  assert parts["label_entropy"] == pytest.approx(math.log(2) / 2, rel=1e-12)
+  assert parts["marginal_entropy"] == pytest.approx(
+      -(0.75 * math.log(0.75) + 0.25 * math.log(0.25)), rel=1e-12)
+  # confident, even labels: H(marginal) = log 10, no label entropy
+  parts = sq.score_parts(np.eye(10)[np.arange(1000) % 10])
+  assert parts == pytest.approx({"marginal_entropy": math.log(10), "label_entropy": 0.0})
+  p = np.random.RandomState(0).dirichlet(np.full(10, 0.3), size=200)
+  parts = sq.score_parts(p)
+  assert math.log(sq.classifier_score(p)) == pytest.approx(
+      parts["marginal_entropy"] - parts["label_entropy"], rel=1e-10)
+
+
+class _LogitClassifier:
+  """A stand-in judge classifier: the images' first pixels are its logits and features."""
+
+  def features(self, x):
+    return np.asarray(x, np.float64).reshape(len(x), -1)[:, :3]
+
+  def outputs(self, x):
+    f = self.features(x)
+    return f, f
+
+
+def test_sample_judge_reports_the_score_parts_and_the_confident_share():
+  rng = np.random.RandomState(1)
+  ref = rng.normal(size=(40, 1, 3, 1))
+  judge = sq.SampleJudge(_LogitClassifier(), ref, num_classes=3)
+  # logits (10, 0, 0): p = 0.99991, confident; (1, 0, 0): p = e / (e + 2) = 0.58, not
+  x = np.zeros((4, 1, 3, 1))
+  x[:3, 0, 0, 0] = 10.0
+  x[3, 0, 0, 0] = 1.0
+  x[:, 0, 1, 0] += rng.normal(scale=1e-3, size=4)     # distinct features for the k-NN radii
+  out = judge(x)
+  assert out["confident"] == pytest.approx(75.0)
+  probs = np.exp(x.reshape(4, 3)) / np.exp(x.reshape(4, 3)).sum(1, keepdims=True)
+  assert out["label_entropy"] == pytest.approx(sq.score_parts(probs)["label_entropy"])
+  assert math.log(out["classifier_score"]) == pytest.approx(
+      out["marginal_entropy"] - out["label_entropy"])
+
+
 def test_label_histogram_and_kl_to_uniform():
   np.testing.assert_allclose(sq.label_histogram([0, 0, 2, 3], 4), [0.5, 0, 0.25, 0.25])
   assert sq.kl_to_uniform(np.ones(7)) == pytest.approx(0.0)

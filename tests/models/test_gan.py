@@ -281,3 +281,29 @@ def test_generator_noise_is_standard_normal(ring_config):
   assert abs(z.var() - 1) < 5 * np.sqrt(2 / n)
   assert abs(np.mean(z ** 4) - 3) < 5 * np.sqrt(96 / n)      # Gaussian tails, not uniform
   assert not np.array_equal(model.noise(jax.random.PRNGKey(1), 5), z[:5])
+
+
+def test_truncation_shapes_the_samples_and_nothing_in_training(ring_config):
+  """gan.truncation = t: samples are G of a standard normal truncated to [-t, t] (the same
+  key gives the same draw as jax.random.truncated_normal); the training step is unchanged
+  bit for bit; t = 0 samples G of the training noise."""
+  ring_config.model.latent_dim = 8
+  plain = _gan(ring_config)
+  ring_config.gan.truncation = 0.5
+  model = _gan(ring_config)
+  s = model.init(jax.random.PRNGKey(1))
+  key = jax.random.PRNGKey(3)
+  z = np.asarray(model.sample_noise(key, 4000))
+  assert z.shape == (4000, 8) and np.abs(z).max() <= 0.5
+  # truncated to [-0.5, 0.5]: variance 1 - 2 t phi(t) / (2 Phi(t) - 1) = 0.0806, not 1
+  assert abs(z.var() - 0.0806) < 0.005
+  want = model.G.apply({"params": s.generator.params},
+                       jax.random.truncated_normal(key, -0.5, 0.5, (6, 8)))
+  np.testing.assert_allclose(model.sample(s, key, 6), want, rtol=1e-6)
+  np.testing.assert_allclose(plain.sample(s, key, 6),
+                             model.G.apply({"params": s.generator.params}, plain.noise(key, 6)),
+                             rtol=1e-6)
+  real = _separable(jax.random.PRNGKey(0), 16)
+  a, _ = jax.jit(plain.train_step)(s, real, jax.random.PRNGKey(5))
+  b, _ = jax.jit(model.train_step)(s, real, jax.random.PRNGKey(5))
+  chex.assert_trees_all_equal(a, b)
