@@ -1,8 +1,9 @@
 """Exploring and editing the latent space of a trained AE or VAE.
 
 Pure functions on codes (NumPy in, NumPy out): :func:`lerp`, :func:`slerp`,
-:func:`traversal`, :func:`manifold_grid`, :func:`project_2d`, :func:`attribute_vector`;
-the domain change measured by the judge classifier (:func:`domain_change`); and
+:func:`traversal`, :func:`manifold_grid`, :func:`project_2d`, :func:`attribute_vector`,
+:func:`gaussian_transport`; the domain change by either, measured by the judge classifier
+(:func:`domain_change`); and
 :func:`explore_workdir`, the ``--mode explore`` command, which draws them all for a
 trained workdir into ``workdir/explore/``. For a conditional VAE it draws the style
 transfers instead (:func:`analogies`: one test digit per row, redrawn as every digit).
@@ -103,17 +104,65 @@ def attribute_vector(codes, labels, a: int, b: int) -> np.ndarray:
   return codes[labels == b].mean(0) - codes[labels == a].mean(0)
 
 
+def _psd_power(c: np.ndarray, power: float) -> np.ndarray:
+  """C^power of a symmetric positive-definite matrix (eigen-decomposition, float64)."""
+  w, v = np.linalg.eigh((c + c.T) / 2)
+  return (v * np.clip(w, 1e-300, None) ** power) @ v.T
+
+
+def gaussian_transport(mean_a, cov_a, mean_b, cov_b) -> tuple[np.ndarray, np.ndarray]:
+  """The optimal-transport (Monge, squared-distance) map between N(mean_a, cov_a) and
+  N(mean_b, cov_b): T(z) = mean_b + A (z - mean_a) with the symmetric positive-definite
+  A = C_a^(-1/2) (C_a^(1/2) C_b C_a^(1/2))^(1/2) C_a^(-1/2), so that A C_a A = C_b: T sends
+  class a's Gaussian exactly to class b's, moving each point as little as possible on
+  average (a z one standard deviation above a's mean lands one standard deviation above
+  b's, along the matching direction). Returns (A, shift) with T(z) = z @ A + shift
+  (A is symmetric); covariances must be positive definite."""
+  mean_a, mean_b = np.asarray(mean_a, np.float64), np.asarray(mean_b, np.float64)
+  cov_a, cov_b = np.asarray(cov_a, np.float64), np.asarray(cov_b, np.float64)
+  root = _psd_power(cov_a, 0.5)
+  inv_root = _psd_power(cov_a, -0.5)
+  a = inv_root @ _psd_power(root @ cov_b @ root, 0.5) @ inv_root
+  a = (a + a.T) / 2
+  return a, mean_b - mean_a @ a
+
+
+def class_gaussians(codes, labels, classes: Sequence[int], ridge: float = 1e-3) -> dict:
+  """Mean and covariance of each class's codes (the covariance plus ``ridge`` times the
+  mean code variance on its diagonal, so that a class with fewer codes than dimensions still
+  has an invertible one): ``{class: (mean, cov)}``."""
+  codes, labels = np.asarray(codes, np.float64), np.asarray(labels)
+  out = {}
+  for c in classes:
+    z = codes[labels == c]
+    if z.shape[0] < 2:
+      raise ValueError(f"a Gaussian of class {c} needs at least 2 codes, got {z.shape[0]}")
+    cov = np.cov(z, rowvar=False).reshape(z.shape[1], z.shape[1])
+    out[c] = (z.mean(0), cov + ridge * max(np.trace(cov) / z.shape[1], 1e-12) * np.eye(z.shape[1]))
+  return out
+
+
 # --------------------------------------------------------------------------- domain change
+EDIT_METHODS = ("vector", "transport")
+
+
 def domain_change(decode: Callable, classifier: Classifier, train_codes, train_labels,
                   test_codes, test_labels, strengths: Sequence[float] = DEFAULT_STRENGTHS,
-                  classes: Optional[Sequence[int]] = None) -> dict:
-  """Edits every test code of class a by ``s * attribute_vector(a -> b)`` (vectors from
-  the *training* codes) for every ordered pair a != b and strength s, decodes, and
-  classifies. Returns ``to_b[s][a][b]`` and ``still_a[s][a][b]``: the share of edited
-  decodes the classifier assigns to b, and to a, as nested lists (``classes`` order)."""
+                  classes: Optional[Sequence[int]] = None, method: str = "vector") -> dict:
+  """Edits every test code z of class a toward class b for every ordered pair a != b and
+  strength s, decodes, and classifies. ``method``: ``'vector'`` moves z by
+  ``s * attribute_vector(a -> b)``; ``'transport'`` moves it by ``s * (T(z) - z)`` with
+  T the :func:`gaussian_transport` map between the classes' Gaussians (at s = 1, T(z);
+  between, the displacement interpolation). Means, covariances and vectors come from the
+  *training* codes. Returns ``to_b[s][a][b]`` and ``still_a[s][a][b]``: the share of
+  edited decodes the classifier assigns to b, and to a, as nested lists (``classes``
+  order)."""
+  if method not in EDIT_METHODS:
+    raise ValueError(f"unknown edit method {method!r}; use one of {', '.join(EDIT_METHODS)}")
   train_codes, test_codes = np.asarray(train_codes), np.asarray(test_codes)
   train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
   classes = sorted(int(c) for c in np.unique(test_labels)) if classes is None else list(classes)
+  gaussians = class_gaussians(train_codes, train_labels, classes) if method == "transport" else {}
   means = {c: train_codes[train_labels == c].mean(0) for c in classes}
   k = len(classes)
   to_b = np.full((len(strengths), k, k), np.nan)
@@ -123,12 +172,16 @@ def domain_change(decode: Callable, classifier: Classifier, train_codes, train_l
     for j, b in enumerate(classes):
       if a == b:
         continue
-      v = means[b] - means[a]
-      edited = np.concatenate([za + s * v for s in strengths])
+      if method == "transport":
+        a_map, shift = gaussian_transport(*gaussians[a], *gaussians[b])
+        v = za @ a_map + shift - za
+      else:
+        v = means[b] - means[a]
+      edited = np.concatenate([za + s * v for s in strengths]).astype(np.float32)
       pred = classifier.predict(np.asarray(decode(edited))).reshape(len(strengths), -1)
       to_b[:, i, j] = (pred == b).mean(1)
       still_a[:, i, j] = (pred == a).mean(1)
-  return {"classes": classes, "strengths": [float(s) for s in strengths],
+  return {"method": method, "classes": classes, "strengths": [float(s) for s in strengths],
           "to_b": to_b.tolist(), "still_a": still_a.tolist(),
           "mean_to_b": [float(np.nanmean(m)) for m in to_b],
           "mean_still_a": [float(np.nanmean(m)) for m in still_a]}
@@ -176,8 +229,9 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
   a per-dimension traversal grid, the decoded 2-D manifold (2-D latents), a 2-D map of the
   test codes coloured by label (PCA, and t-SNE for latents of more than two dimensions),
   a grid of attribute-vector edits, and the domain-change table measured with the
-  judge classifier (``domain_change.json`` / ``.md`` / heatmap). Returns the
-  domain-change result."""
+  judge classifier for attribute vectors (``domain_change.json`` / ``.md`` / heatmap,
+  ``edits.png``) and for the Gaussian transport map (the same files with ``_transport``).
+  Returns the attribute-vector result with the transport one under ``"transport"``."""
   config = read_config(workdir) if config is None else config
   if config.model.name == "cvae":
     return analogies(load(workdir, config, seed_index, log), log=log, classifier=classifier)
@@ -229,34 +283,47 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
   # domain change with the judge classifier
   classifier = classifier or judge_classifier(trained.dataset, log=log)
   train_codes = _codes(trained, np.asarray(trained.train_x))
-  result = domain_change(decode, classifier, train_codes, trained.train_labels, codes, y)
-  result["classifier_test_accuracy"] = classifier.test_accuracy
-  result["model"] = name
-  result["decodes_of_unedited_test_codes_classified_correctly"] = float(
-      np.mean(classifier.predict(decode(codes)) == y))
-  write_json(os.path.join(out, "domain_change.json"), result)
-  with open(os.path.join(out, "domain_change.md"), "w") as f:
-    f.write(domain_change_markdown(result, 1.0, f"Domain change by attribute vectors, {name}"))
-  s1 = result["strengths"].index(1.0)
-  heatmap(os.path.join(out, "domain_change.png"), np.asarray(result["to_b"][s1]),
-          result["classes"], result["classes"], xlabel="target b", ylabel="source a",
-          title=f"a→b edits at strength 1 classified as b, {name}")
-  # a picture of edits: one source per row, strengths along the row
-  classes = result["classes"]
-  means = {c: train_codes[trained.train_labels == c].mean(0) for c in classes}
-  rows, labels = [], []
-  for a in classes:
-    b = classes[(classes.index(a) + 1) % len(classes)]
-    i = int(np.flatnonzero(y == a)[0])
-    rows.append(np.concatenate([x[i][None], decode(np.stack(
-        [codes[i] + s * (means[b] - means[a]) for s in result["strengths"]]))]))
-    labels.append(f"{a}→{b}")
-  image_table(os.path.join(out, "edits.png"), np.stack(rows), row_labels=labels,
-              column_labels=["x"] + [f"{s:g}" for s in result["strengths"]],
-              title=f"attribute-vector edits a→b by strength, {name}")
-  log(f"domain change: {100 * result['mean_to_b'][s1]:.1f}% of a→b edits at strength 1 "
-      f"classified as b ({100 * result['mean_still_a'][s1]:.1f}% still as a); wrote "
-      f"pictures and domain_change.json to {out}")
+  correct = float(np.mean(classifier.predict(decode(codes)) == y))
+  results = {}
+  for method in EDIT_METHODS:
+    result = domain_change(decode, classifier, train_codes, trained.train_labels, codes, y,
+                           method=method)
+    result["classifier_test_accuracy"] = classifier.test_accuracy
+    result["model"] = name
+    result["decodes_of_unedited_test_codes_classified_correctly"] = correct
+    results[method] = result
+    suffix = "" if method == "vector" else f"_{method}"
+    what = {"vector": "attribute vectors", "transport": "Gaussian transport"}[method]
+    write_json(os.path.join(out, f"domain_change{suffix}.json"), result)
+    with open(os.path.join(out, f"domain_change{suffix}.md"), "w") as f:
+      f.write(domain_change_markdown(result, 1.0, f"Domain change by {what}, {name}"))
+    s1 = result["strengths"].index(1.0)
+    heatmap(os.path.join(out, f"domain_change{suffix}.png"), np.asarray(result["to_b"][s1]),
+            result["classes"], result["classes"], xlabel="target b", ylabel="source a",
+            title=f"a→b edits by {what} at strength 1 classified as b, {name}")
+    # a picture of edits: one source per row, strengths along the row
+    classes = result["classes"]
+    gaussians = class_gaussians(train_codes, trained.train_labels, classes)
+    rows, labels = [], []
+    for a in classes:
+      b = classes[(classes.index(a) + 1) % len(classes)]
+      i = int(np.flatnonzero(y == a)[0])
+      if method == "transport":
+        a_map, shift = gaussian_transport(*gaussians[a], *gaussians[b])
+        v = codes[i] @ a_map + shift - codes[i]
+      else:
+        v = gaussians[b][0] - gaussians[a][0]
+      rows.append(np.concatenate([x[i][None], decode(np.stack(
+          [codes[i] + s * v for s in result["strengths"]]).astype(np.float32))]))
+      labels.append(f"{a}→{b}")
+    image_table(os.path.join(out, f"edits{suffix}.png"), np.stack(rows), row_labels=labels,
+                column_labels=["x"] + [f"{s:g}" for s in result["strengths"]],
+                title=f"{what} edits a→b by strength, {name}")
+    log(f"domain change by {what}: {100 * result['mean_to_b'][s1]:.1f}% of a→b edits at "
+        f"strength 1 classified as b ({100 * result['mean_still_a'][s1]:.1f}% still as a)")
+  log(f"wrote pictures and domain_change*.json to {out}")
+  result = dict(results["vector"])
+  result["transport"] = results["transport"]
   return result
 
 

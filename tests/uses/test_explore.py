@@ -119,3 +119,78 @@ def test_domain_change_counts_edits_classified_as_the_target():
   assert out["mean_to_b"] == [0.0, 0.0, 1.0]
   md = explore.domain_change_markdown(out, 1.0)
   assert "| 0 | – | 100 | 100 |" in md
+
+
+def _random_spd(rng, d):
+  m = rng.normal(size=(d, d))
+  return m @ m.T + 0.1 * np.eye(d)
+
+
+def test_gaussian_transport_sends_one_gaussian_exactly_to_the_other():
+  """A C_a A = C_b and T(mean_a) = mean_b (exactly, in float64); A symmetric positive
+  definite (the optimal map, not any matrix that colours); in 1-D the map is
+  mean_b + (sd_b / sd_a)(z - mean_a); samples of a are sent to b's moments."""
+  rng = np.random.RandomState(0)
+  ca, cb = _random_spd(rng, 4), _random_spd(rng, 4)
+  ma, mb = rng.normal(size=4), rng.normal(size=4)
+  a, shift = explore.gaussian_transport(ma, ca, mb, cb)
+  np.testing.assert_allclose(a @ ca @ a, cb, atol=1e-10)
+  np.testing.assert_allclose(ma @ a + shift, mb, atol=1e-12)
+  np.testing.assert_allclose(a, a.T, atol=1e-12)
+  assert np.linalg.eigvalsh(a).min() > 0
+  a1, s1 = explore.gaussian_transport([1.0], [[4.0]], [-2.0], [[9.0]])
+  np.testing.assert_allclose(np.array([[3.0]]) @ a1 + s1, [[-2.0 + 1.5 * 2.0]])
+  z = rng.multivariate_normal(ma, ca, size=200_000)
+  t = z @ a + shift
+  np.testing.assert_allclose(t.mean(0), mb, atol=0.03)
+  np.testing.assert_allclose(np.cov(t, rowvar=False), cb, atol=0.1 * np.abs(cb).max())
+  # among maps that colour (A C_a A^T = C_b), the optimal one moves points least
+  whiten_colour = np.linalg.cholesky(cb) @ np.linalg.inv(np.linalg.cholesky(ca))
+  moved = lambda m: np.mean(np.sum((z @ m.T + (mb - ma @ m.T) - z) ** 2, axis=1))
+  assert moved(a) < moved(whiten_colour)
+
+
+def test_class_gaussians_fit_each_class_with_a_ridge():
+  rng = np.random.RandomState(1)
+  labels = np.repeat([0, 1], 500)
+  codes = rng.normal(size=(1000, 3)) * np.where(labels[:, None] == 0, 1.0, 2.0) + labels[:, None]
+  g = explore.class_gaussians(codes, labels, [0, 1], ridge=0.0)
+  np.testing.assert_allclose(g[1][0], codes[labels == 1].mean(0))
+  np.testing.assert_allclose(g[1][1], np.cov(codes[labels == 1], rowvar=False))
+  ridged = explore.class_gaussians(codes, labels, [0, 1], ridge=0.1)[0][1]
+  c0 = np.cov(codes[labels == 0], rowvar=False)
+  np.testing.assert_allclose(ridged, c0 + 0.1 * np.trace(c0) / 3 * np.eye(3))
+  with pytest.raises(ValueError, match="at least 2 codes"):
+    explore.class_gaussians(codes, labels, [0, 7])
+
+
+def test_transport_edits_keep_the_codes_place_where_the_vector_does_not():
+  """Class 0 wide (sd 3) around 0, classes 1 and 2 narrow (sd 0.3) around (10, 0) and
+  (0, 10); a classifier that accepts b only within 1.2 of b's mean. The mean-difference
+  vector carries the 0s' wide spread into b (few land inside), the transport map shrinks
+  it (all land inside); at strength 0 nothing moves."""
+  means = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+  sds = np.array([3.0, 0.3, 0.3])
+  rng = np.random.RandomState(0)
+  labels = np.repeat([0, 1, 2], 400)
+  codes = means[labels] + rng.randn(1200, 2) * sds[labels, None]
+  test_labels = np.repeat([0, 1, 2], 100)
+  test_codes = means[test_labels] + rng.randn(300, 2) * sds[test_labels, None]
+
+  class Near:
+    def predict(self, x):
+      d = np.sqrt(((np.asarray(x)[:, None] - means[None]) ** 2).sum(-1))
+      return np.where(d[:, 1:].min(1) < 1.2, 1 + d[:, 1:].argmin(1), 0)
+
+  kw = dict(strengths=(0.0, 1.0))
+  vec = explore.domain_change(lambda z: z, Near(), codes, labels, test_codes, test_labels, **kw)
+  tra = explore.domain_change(lambda z: z, Near(), codes, labels, test_codes, test_labels,
+                              method="transport", **kw)
+  assert tra["method"] == "transport" and vec["method"] == "vector"
+  v1, t1 = np.asarray(vec["to_b"][1]), np.asarray(tra["to_b"][1])
+  assert t1[0, 1] > 0.97 and t1[0, 2] > 0.97
+  assert v1[0, 1] < 0.3 and v1[0, 2] < 0.3
+  np.testing.assert_array_equal(tra["to_b"][0], vec["to_b"][0])
+  with pytest.raises(ValueError, match="unknown edit method"):
+    explore.domain_change(lambda z: z, Near(), codes, labels, test_codes, test_labels,
+                          method="optimal")

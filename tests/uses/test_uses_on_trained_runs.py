@@ -102,8 +102,13 @@ def test_explore_writes_every_picture_and_the_domain_change(trained_tiny, tmp_pa
   result = explore.explore_workdir(wd, log=lambda s: None, classifier=clf)
   for name in ("interpolation_linear.png", "interpolation_slerp.png", "traversal.png",
                "manifold.png", "codes_identity.png", "edits.png", "domain_change.png",
-               "domain_change.json", "domain_change.md"):
+               "domain_change.json", "domain_change.md", "edits_transport.png",
+               "domain_change_transport.png", "domain_change_transport.json",
+               "domain_change_transport.md"):
     assert os.path.getsize(os.path.join(wd, "explore", name)) > 0, name
+  assert result["method"] == "vector" and result["transport"]["method"] == "transport"
+  # strength 0 edits nothing whichever the method
+  np.testing.assert_array_equal(result["transport"]["still_a"][0], result["still_a"][0])
   to_b = np.asarray(result["to_b"])
   assert to_b.shape == (len(result["strengths"]), 10, 10)
   assert np.all(np.isnan(np.diagonal(to_b, axis1=1, axis2=2)))
