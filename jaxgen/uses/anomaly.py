@@ -5,7 +5,12 @@ Scores (higher = more anomalous):
 
 * VAE: ``neg_elbo`` (-ELBO, its expectation estimated with ``elbo_samples`` posterior
   samples) and ``nll`` (the importance-weighted -log p(x), K = ``config.eval.nll_samples``,
-  drawn with the keys of the NLL in ``eval.json``, so its mean is that figure);
+  drawn with the keys of the NLL in ``eval.json``, so its mean is that figure); and the
+  input-complexity scores of Serrà et al. (ICLR 2020), ``nll_minus_png`` and
+  ``nll_minus_zlib``: the NLL minus the image's lossless code length in nats
+  (:func:`jaxgen.evaluation.detection.code_length_nats`) — a likelihood model explains
+  simple images well whatever they show, a general-purpose compressor too, and their
+  difference is what the model knows beyond simplicity;
 * AE: ``recon`` (the reconstruction loss: Bernoulli cross-entropy, or squared error).
 
 GANs have no score here: a discriminator trained to a game's end is not a density, and
@@ -40,7 +45,7 @@ ELBO_SAMPLES = 10
 def score_names(model) -> tuple[str, ...]:
   """The scores :func:`anomaly_scores` returns for ``model``."""
   if getattr(model, "has_likelihood", False):
-    return ("neg_elbo", "nll")
+    return ("neg_elbo", "nll") + tuple(f"nll_minus_{c}" for c in metrics.CODECS)
   if hasattr(model, "recon_loss"):
     return ("recon",)
   raise TypeError(f"{type(model).__name__} has no anomaly score (scores exist for the AE "
@@ -66,10 +71,14 @@ def anomaly_scores(model, state, x: jax.Array, key: jax.Array, nll_samples: int 
 
   f_elbo = jax.jit(neg_elbo)
   f_nll = jax.jit(lambda s, xb, k: model.nll_batch(s, xb, k, nll_samples))
-  return {"neg_elbo": np.asarray(map_batches(lambda xb, k: f_elbo(state, xb, k), x, batch_size,
-                                             jax.random.fold_in(key, 5))),
-          "nll": np.asarray(map_batches(lambda xb, k: f_nll(state, xb, k), x, batch_size,
-                                        jax.random.fold_in(key, 1)))}
+  out = {"neg_elbo": np.asarray(map_batches(lambda xb, k: f_elbo(state, xb, k), x, batch_size,
+                                            jax.random.fold_in(key, 5))),
+         "nll": np.asarray(map_batches(lambda xb, k: f_nll(state, xb, k), x, batch_size,
+                                       jax.random.fold_in(key, 1)))}
+  images = np.asarray(x)
+  for codec in metrics.CODECS:
+    out[f"nll_minus_{codec}"] = out["nll"] - metrics.code_length_nats(images, codec)
+  return out
 
 
 def score_trained(trained, elbo_samples: int = ELBO_SAMPLES) -> dict:
@@ -159,7 +168,8 @@ def sweep(config, root: str, protocol: str, seeds: Sequence[int] = (0, 1, 2),
       if os.path.exists(done) and os.path.exists(os.path.join(wd, "anomaly_scores.npz")):
         with open(done) as f:
           result = json.load(f)
-        if result.get("step") == cfg.num_steps:
+        if result.get("step") == cfg.num_steps and set(result.get("auroc", {})) >= set(
+            _expected_scores(cfg)):
           with np.load(os.path.join(wd, "anomaly_scores.npz")) as z:
             result["scores"] = {k: z[k] for k in z.files}
         else:
@@ -204,6 +214,13 @@ def sweep(config, root: str, protocol: str, seeds: Sequence[int] = (0, 1, 2),
       + " ".join(f"{n}={summary[n]['mean']['mean']:.4f}±{summary[n]['mean']['std']:.4f}"
                  for n in names) + f"; wrote {os.path.join(root, 'anomaly.md')}")
   return out
+
+
+def _expected_scores(config) -> tuple[str, ...]:
+  """The score names a run of ``config`` has (a stored run without one is scored again)."""
+  if config.model.name == "vae":
+    return ("neg_elbo", "nll") + tuple(f"nll_minus_{c}" for c in metrics.CODECS)
+  return ("recon",)
 
 
 def _test_labels(config) -> Optional[np.ndarray]:

@@ -66,3 +66,36 @@ def test_summary_means_and_stds_over_seeds():
   assert out["mean"]["mean"] == pytest.approx(0.56) and out["mean"]["std"] == pytest.approx(0.01)
   table = detection.markdown_table({"x": out}, "t")
   assert "| x | 51.0 ± 1.0 | 61.0 ± 1.0 | 56.0 ± 1.0 |" in table
+
+
+# ------------------------------------------------------------------ code lengths
+BITS = 8 * np.log(2)      # nats per byte
+
+
+def test_code_lengths_of_incompressible_images_by_hand():
+  """Random bits cannot be compressed, so DEFLATE stores them: zlib of 28 x 28 random bits
+  packed into 98 bytes is 2 (header) + 5 (stored-block header) + 98 + 4 (Adler-32) = 109
+  bytes; random gray bytes, 784 + 11 = 795 bytes. A 28 x 28 binary PNG is at most its 140
+  raw bytes (28 rows of 1 filter byte + 4 bytes of bits) stored, plus 8 (signature) + 25
+  (IHDR) + 12 (IDAT chunk) + 6 (zlib) + 5 (block) + 12 (IEND) = 208 bytes, and never below
+  the 98 bytes of entropy plus that container."""
+  rng = np.random.RandomState(0)
+  bits = (rng.rand(20, 28, 28, 1) > 0.5).astype(np.float32)
+  np.testing.assert_allclose(detection.code_length_nats(bits, "zlib"), 109 * BITS)
+  gray = rng.randint(0, 256, size=(5, 28, 28, 1)) / 255.0
+  np.testing.assert_allclose(detection.code_length_nats(gray, "zlib"), 795 * BITS)
+  png = detection.code_length_nats(bits, "png") / BITS
+  assert np.all(png <= 208) and np.all(png >= 98 + 8 + 25 + 12 + 6 + 12)
+
+
+def test_a_constant_image_costs_only_the_container():
+  """A constant image is one repeated value: a few bytes of DEFLATE inside the container
+  (PNG: 8 + 25 + 12 + 12 + 6 = 63 bytes before any data), far below noise."""
+  black, white = np.zeros((1, 28, 28, 1)), np.ones((1, 28, 28, 1))
+  for x in (black, white):
+    assert detection.code_length_nats(x, "zlib")[0] <= 12 * BITS        # 98 equal bytes
+    assert 63 * BITS < detection.code_length_nats(x, "png")[0] <= 80 * BITS
+  noise = (np.random.RandomState(1).rand(1, 28, 28, 1) > 0.5).astype(float)
+  assert detection.code_length_nats(noise, "png")[0] - detection.code_length_nats(black, "png")[0] > 90 * BITS
+  with pytest.raises(ValueError, match="unknown codec"):
+    detection.code_length_nats(black, "jpeg")

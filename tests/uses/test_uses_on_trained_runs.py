@@ -45,7 +45,13 @@ def test_vae_scores_use_the_keys_of_eval_json(trained_tiny):
   config, workdir, _, result = trained_tiny("vae_mnist")
   t = jaxgen.load(workdir)
   out = anomaly.score_trained(t, elbo_samples=4)
-  assert set(out["scores"]) == {"neg_elbo", "nll"} and "auroc" not in out  # trained on all
+  assert set(out["scores"]) == {"neg_elbo", "nll", "nll_minus_png", "nll_minus_zlib"}
+  assert "auroc" not in out                                                # trained on all
+  # the complexity scores: the NLL minus the code length of the very images scored
+  x = np.asarray(t.test_x)
+  for codec in ("png", "zlib"):
+    np.testing.assert_allclose(out["scores"][f"nll_minus_{codec}"],
+                               out["scores"]["nll"] - metrics.code_length_nats(x, codec))
   assert float(np.mean(out["scores"]["nll"])) == pytest.approx(result["nll"], rel=1e-6)
   # the L-sample -ELBO averages the one-sample -ELBO of eval.json's kind: close, not equal
   assert float(np.mean(out["scores"]["neg_elbo"])) == pytest.approx(result["neg_elbo"], rel=0.02)
