@@ -28,14 +28,17 @@ def main(argv=None) -> dict:
   parser.add_argument("workdirs", nargs="+", help="trained GAN workdirs (one per seed)")
   parser.add_argument("--thresholds", type=float, nargs="+", default=[0, 3, 2.5, 2, 1.5, 1])
   parser.add_argument("--num-samples", type=int, default=None)
+  parser.add_argument("--seeds", type=int, default=1,
+                      help="seed indices 0..SEEDS-1 of each workdir (runs of several seeds)")
   parser.add_argument("--out", default="")
   args = parser.parse_args(argv)
   shared, runs = None, []
-  for w in args.workdirs:
-    print(f"{w}:")
-    rows = judge.truncation_curve(w, args.thresholds, num_samples=args.num_samples,
+  for w, seed_index in [(w, i) for w in args.workdirs for i in range(args.seeds)]:
+    print(f"{w}, seed index {seed_index}:")
+    rows = judge.truncation_curve(w, args.thresholds, seed_index, num_samples=args.num_samples,
                                   judge=shared)
-    runs.append({"workdir": w, "rows": rows, "chosen": judge.choose_truncation(rows)})
+    runs.append({"workdir": w, "seed_index": seed_index, "rows": rows,
+                 "chosen": judge.choose_truncation(rows)})
     print(f"  chosen from the training split: truncation {runs[-1]['chosen']:g}")
   print("| truncation | " + " | ".join(TEST_METRICS) + " | train precision | train recall |")
   print("|" + "---|" * (len(TEST_METRICS) + 3))
@@ -44,7 +47,8 @@ def main(argv=None) -> dict:
     tr = [np.mean([r["rows"][i]["train"][k] for r in runs]) for k in ("precision", "recall")]
     print(f"| {t:g} | " + " | ".join(f"{v:.3f}" for v in vals + tr) + " |")
   report = {"machine": machine_line(), "date": datetime.date.today().isoformat(),
-            "command": "python -m benchmarks.truncation " + " ".join(args.workdirs),
+            "command": "python -m benchmarks.truncation " + " ".join(args.workdirs) + (
+                f" --seeds {args.seeds}" if args.seeds > 1 else ""),
             "thresholds": args.thresholds, "runs": runs}
   if args.out:
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)

@@ -158,16 +158,22 @@ def anomaly(src: Sources, protocols: str) -> str:
 
 
 def domain_change(src: Sources, runs: str) -> str:
-  """``--mode explore``: share of a → b edits classified as b (and still a), by strength."""
+  """``--mode explore``: share of a → b edits classified as b (and still a), by strength,
+  for attribute vectors and (where recorded) the Gaussian transport map."""
   rows, strengths = [], None
   for run in runs.split(","):
-    d = src.json(f"results/uses/{run}/explore/domain_change.json")
-    strengths = d["strengths"]
-    rows.append([f"`{run}` → b"] + [f"{100 * v:.1f}%" for v in d["mean_to_b"]])
-    rows.append([f"`{run}` still a"] + [f"{100 * v:.1f}%" for v in d["mean_still_a"]])
+    for method, suffix in (("vector", ""), ("transport", "_transport")):
+      rel = f"results/uses/{run}/explore/domain_change{suffix}.json"
+      if suffix and not (ROOT / rel).exists():
+        continue
+      d = src.json(rel)
+      strengths = d["strengths"]
+      rows.append([f"`{run}`, {method}: → b"] + [f"{100 * v:.1f}%" for v in d["mean_to_b"]])
+      rows.append([f"`{run}`, {method}: still a"] + [f"{100 * v:.1f}%" for v in d["mean_still_a"]])
   return _table(["strength"] + [f"{s:g}" for s in strengths], rows) + (
       "\n\nMean over the 90 ordered pairs (a, b) of the share of edited test digits that the "
-      "judge classifier reads as b (or still as a).")
+      "judge classifier reads as b (or still as a); vector: the mean-difference attribute "
+      "vector, transport: the Gaussian optimal-transport map between the classes' codes.")
 
 
 def judge(src: Sources, runs: str) -> str:

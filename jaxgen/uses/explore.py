@@ -284,6 +284,13 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
   classifier = classifier or judge_classifier(trained.dataset, log=log)
   train_codes = _codes(trained, np.asarray(trained.train_x))
   correct = float(np.mean(classifier.predict(decode(codes)) == y))
+  # what a perfect transport would reach: decodes of codes drawn from each class's fitted
+  # Gaussian, read as that class (the map sends a's Gaussian exactly there)
+  fitted = class_gaussians(train_codes, trained.train_labels,
+                           sorted(int(c) for c in np.unique(y)))
+  rng = np.random.RandomState(0)
+  gaussian_read = {c: float(np.mean(classifier.predict(decode(rng.multivariate_normal(
+      m, cov, size=200).astype(np.float32))) == c)) for c, (m, cov) in fitted.items()}
   results = {}
   for method in EDIT_METHODS:
     result = domain_change(decode, classifier, train_codes, trained.train_labels, codes, y,
@@ -291,6 +298,10 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
     result["classifier_test_accuracy"] = classifier.test_accuracy
     result["model"] = name
     result["decodes_of_unedited_test_codes_classified_correctly"] = correct
+    if method == "transport":
+      result["class_gaussian_decodes_read_as_the_class"] = gaussian_read
+      result["mean_class_gaussian_decodes_read_as_the_class"] = float(
+          np.mean(list(gaussian_read.values())))
     results[method] = result
     suffix = "" if method == "vector" else f"_{method}"
     what = {"vector": "attribute vectors", "transport": "Gaussian transport"}[method]

@@ -9,9 +9,11 @@
   seen, the floor a perfect generator would reach;
 * ``model``: the model's own samples (``model.generate``: VAE prior samples, AE decodes of
   N(0, I) codes, GAN samples);
-* ``fitted Gaussian`` (AE and VAE): decodes of codes drawn from a Gaussian fitted (mean,
-  full covariance) to the codes of the training split — the simplest way to make an
-  autoencoder's decoder generate.
+* fitted samplers (AE and VAE; :mod:`jaxgen.uses.samplers`): decodes of codes drawn from a
+  Gaussian fitted (mean, full covariance) to the codes of the training split — the
+  simplest way to make an autoencoder's decoder generate — from a Gaussian mixture (its
+  size chosen by BIC) and from a second-stage VAE on the codes; each fitted once per
+  checkpoint and saved in ``workdir/samplers/``.
 
 :func:`judge_workdir` does this for a trained workdir (``train.py --mode judge``) and
 writes ``judge.json``, ``judge.md`` and ``judge.png`` (sample rows per source).
@@ -30,6 +32,7 @@ from jaxgen.evaluation import sample_quality
 from jaxgen.json_output import write_json
 from jaxgen.uses.loading import load
 
+SAMPLER_SOURCES = ("gaussian", "gmm", "vae2")   # the fitted samplers judged for an AE or VAE
 METRICS = ("fd", "classifier_score", "label_kl", "precision", "recall", "density", "coverage")
 LOWER_IS_BETTER = ("fd", "label_kl")
 
@@ -78,10 +81,11 @@ def judge_trained(trained, num_samples: Optional[int] = None, judge=None,
                                                         replace=False)].astype(np.float32) / 255.0,
              model_source_name(config): np.asarray(trained.generate(n, jax.random.fold_in(key, 0)))}
   if config.model.name in ("ae", "vae"):
-    codes = np.asarray(trained.encode(trained.train_x))
-    z = fitted_gaussian_codes(codes, jax.random.fold_in(key, 1), n)
-    sources[f"{config.model.name.upper()} decodes of a Gaussian fitted to training codes"] = (
-        np.asarray(trained.decode(z)))
+    what = {"gaussian": "a Gaussian", "gmm": "a Gaussian mixture",
+            "vae2": "a second-stage VAE"}
+    for i, name in enumerate(SAMPLER_SOURCES):
+      sources[f"{config.model.name.upper()} decodes of {what[name]} fitted to training codes"] = (
+          np.asarray(trained.generate(n, jax.random.fold_in(key, 1 + i), sampler=name)))
   rows = []
   for name, images in sources.items():
     row = {"source": name, "num_images": int(images.shape[0]), **judge(images)}

@@ -97,10 +97,39 @@ class Trained:
     return self._jit("decode", self.model.mean_image)(self.state.params,
                                                       jnp.asarray(z, jnp.float32))
 
-  def generate(self, n: int, key: Optional[jax.Array] = None) -> jax.Array:
-    """``n`` samples of the model (images in [0, 1], or points)."""
+  def generate(self, n: int, key: Optional[jax.Array] = None,
+               sampler: str = "prior") -> jax.Array:
+    """``n`` samples of the model (images in [0, 1], or points). ``sampler`` (AE and VAE):
+    'prior' draws codes from the model's own prior; 'gaussian', 'gmm' or 'vae2' from a
+    density fitted to the training codes (:meth:`sampler`), decoded."""
     key = jax.random.fold_in(self.key, 4) if key is None else key
-    return self._jit("generate", self.model.generate, static_argnums=2)(self.state, key, n)
+    if sampler == "prior":
+      return self._jit("generate", self.model.generate, static_argnums=2)(self.state, key, n)
+    return self.decode(self.sampler(sampler).sample(key, n))
+
+  def sampler(self, name: str, log: Callable[[str], None] = lambda s: None):
+    """The latent sampler ``name`` (:data:`jaxgen.uses.samplers.SAMPLERS` but 'prior') of
+    this run: restored from ``workdir/samplers/<name>.npz`` when it was fitted to this
+    checkpoint's codes, else fitted to the codes of the training split (seed: the run's)
+    and saved there."""
+    from jaxgen.uses import samplers  # lazy: scikit-learn and the second stage on demand
+    self._need("encode")
+    if name not in samplers.SAMPLERS or name == "prior":
+      raise ValueError(f"unknown sampler {name!r}; fitted samplers are "
+                       f"{', '.join(s for s in samplers.SAMPLERS if s != 'prior')}")
+    cache = self.__dict__.setdefault("_samplers", {})
+    if name not in cache:
+      fitted = samplers.load_sampler(self.workdir, name, self.step)
+      if fitted is None:
+        x = np.asarray(self.train_x)
+        codes = np.concatenate([np.asarray(self.encode(x[i:i + 500]))
+                                for i in range(0, x.shape[0], 500)])
+        log(f"fitting the {name} sampler to {codes.shape[0]} training codes")
+        fitted = samplers.fit_sampler(name, codes, seed=int(self.config.seed) + self.seed_index,
+                                      log=log)
+        samplers.save_sampler(fitted, self.workdir, self.step)
+      cache[name] = fitted
+    return cache[name]
 
   def translate(self, inputs: jax.Array) -> jax.Array:
     """pix2pix: the outputs (in [0, 1]) for preprocessed input images ``inputs``."""

@@ -157,7 +157,10 @@ def test_weaker_discriminator_has_d_features_channels(tiny, load_config):
   assert state.discriminator.params["Conv_0"]["kernel"].shape[-1] == 16
 
 
-def test_judge_workdir_scores_every_source(trained_tiny, tmp_path, small_classifier):
+def test_judge_workdir_scores_every_source(trained_tiny, tmp_path, small_classifier,
+                                           monkeypatch):
+  from jaxgen.uses import samplers
+  monkeypatch.setattr(samplers, "VAE2_STEPS", 100)
   config, workdir, _, _ = trained_tiny("ae_mnist")
   wd = str(tmp_path / "ae")
   import shutil
@@ -167,7 +170,9 @@ def test_judge_workdir_scores_every_source(trained_tiny, tmp_path, small_classif
   report = judge_lib.judge_workdir(wd, num_samples=100, log=lambda s: None, judge=judge)
   names = [r["source"] for r in report["rows"]]
   assert names == ["test split", "training split", "AE decodes of N(0, I) codes",
-                   "AE decodes of a Gaussian fitted to training codes"]
+                   "AE decodes of a Gaussian fitted to training codes",
+                   "AE decodes of a Gaussian mixture fitted to training codes",
+                   "AE decodes of a second-stage VAE fitted to training codes"]
   rows = {r["source"]: r for r in report["rows"]}
   assert rows["test split"]["fd"] == pytest.approx(0.0, abs=1e-6)
   assert rows["test split"]["precision"] == rows["test split"]["coverage"] == 1.0
@@ -176,6 +181,15 @@ def test_judge_workdir_scores_every_source(trained_tiny, tmp_path, small_classif
   key = jax.random.fold_in(jax.random.fold_in(t.key, 6), 0)
   want = judge(np.asarray(t.generate(100, key)))
   assert {k: rows["AE decodes of N(0, I) codes"][k] for k in want} == pytest.approx(want)
+  # each fitted sampler's row: its own key, its decodes; the sampler saved beside the run
+  t2 = jaxgen.load(wd)
+  for i, (name, source) in enumerate([("gmm", "AE decodes of a Gaussian mixture fitted to training codes"),
+                                      ("vae2", "AE decodes of a second-stage VAE fitted to training codes")]):
+    assert os.path.exists(os.path.join(wd, "samplers", f"{name}.npz"))
+    k = jax.random.fold_in(jax.random.fold_in(t.key, 6), 2 + i)
+    images = np.asarray(t2.generate(100, k, sampler=name))       # restored, not refitted
+    np.testing.assert_allclose(images, np.asarray(t2.decode(t2.sampler(name).sample(k, 100))))
+    assert {m: rows[source][m] for m in want} == pytest.approx(judge(images))
   for name in ("judge.json", "judge.md", "judge.png"):
     assert os.path.getsize(os.path.join(wd, name)) > 0
   assert "| AE decodes of N(0, I) codes | 100 |" in open(os.path.join(wd, "judge.md")).read()
