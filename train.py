@@ -43,6 +43,9 @@ flags.DEFINE_enum("protocol", "", ["", "one_class", "leave_one_out"],
 flags.DEFINE_integer("seeds", 3, "--mode anomaly --protocol: seeds per digit (config.seed, +1, ...).")
 flags.DEFINE_integer("seed_index", None, "--mode sample/explore/anomaly on a run of several "
                      "seeds: which seed (0 = the first); sample writes every seed if unset.")
+flags.DEFINE_enum("sampler", "prior", ["prior", "gaussian", "gmm", "vae2"],
+                  "--mode sample of an AE or VAE: draw codes from the prior, or from a density "
+                  "fitted to the training codes (fitted once, saved in WORKDIR/samplers/).")
 flags.DEFINE_list("nll_ks", ["1", "10", "100", "1000", "5000"],
                   "--mode evaluate: the K values of the NLL-against-K table ('' = skip).")
 flags.DEFINE_bool("allow_config_change", False,
@@ -110,7 +113,7 @@ def main(argv):
       print(f"warning: cannot create the compilation cache {cache!r}; compiling without it",
             file=sys.stderr)
     modes.run_mode(FLAGS.mode, FLAGS.workdir, FLAGS.config, protocol=FLAGS.protocol,
-                   seeds=FLAGS.seeds, seed_index=FLAGS.seed_index,
+                   seeds=FLAGS.seeds, seed_index=FLAGS.seed_index, sampler=FLAGS.sampler,
                    nll_ks=[int(k) for k in FLAGS.nll_ks if k.strip()],
                    allow_config_change=FLAGS.allow_config_change)
   except (ConfigError, DataError) as e:

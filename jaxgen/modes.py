@@ -64,7 +64,8 @@ def workdir_config(workdir: str, config=None):
 
 def run_mode(mode: str, workdir: str, config=None, *, protocol: str = "", seeds: int = 3,
              seed_index: Optional[int] = None, nll_ks: Sequence[int] = density.DEFAULT_KS,
-             allow_config_change: bool = False, log: Callable[[str], None] = print):
+             allow_config_change: bool = False, sampler: str = "prior",
+             log: Callable[[str], None] = print):
   """Runs ``train.py --mode <mode>`` on ``workdir`` (see the module docstring); returns
   what the mode's function returns."""
   if mode not in MODES:
@@ -81,7 +82,7 @@ def run_mode(mode: str, workdir: str, config=None, *, protocol: str = "", seeds:
   if mode == "evaluate":
     return evaluate(config, workdir, log, density_ks=nll_ks)
   if mode == "sample":
-    return sample(config, workdir, log, seed_index=seed_index)
+    return sample(config, workdir, log, seed_index=seed_index, sampler=sampler)
   if mode == "anomaly":
     return anomaly.score_workdir(workdir, config, seed_index or 0, log)
   if mode == "judge":
@@ -97,10 +98,21 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
   :func:`jaxgen.uses.density.density_report` (first seed) to ``density.json`` (and
   ``density.md``, ``nll_vs_k.png``): -ELBO, NLL and bits/dim on the test and the training
   split, their gap, and the test NLL for each K in ``density_ks`` (``()``: skip the K
-  table). ``eval.json`` and the returned dict stay what training writes."""
+  table). For an AE or VAE judged by sample metrics, ``eval.json`` and the returned dict
+  add ``samplers``: the sample metrics of each latent sampler fitted to the training codes
+  (:data:`jaxgen.uses.judge.SAMPLER_SOURCES`, the figures of their ``--mode judge`` rows);
+  otherwise they stay what training writes."""
   run = build_run(config, workdir)
   state = run.restore(workdir, log)
-  result = final_evaluation(run.evaluator(log), state, run.keys, workdir)
+  evaluator = run.evaluator(log)
+  result = final_evaluation(evaluator, state, run.keys, workdir)
+  if config.model.name in ("ae", "vae") and isinstance(
+      evaluator.judge, judge.sample_quality.SampleJudge):
+    from jaxgen.uses.loading import Trained  # lazy: as in sample()
+    trained = Trained(config, run, state if run.num_seeds == 1 else steps.seed_slice(state, 0),
+                      0, workdir)
+    result["samplers"] = judge.sampler_metrics(trained, evaluator.judge, log=log)
+    write_json(os.path.join(workdir, "eval.json"), result)
   log(f"evaluation of step {result['step']}: "
       + format_scalars({k: v for k, v in result.items() if k != 'step'}))
   if run.model.has_likelihood:
@@ -119,14 +131,31 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
 
 
 def sample(config, workdir: str, log: Callable[[str], None] = print,
-           seed_index: Optional[int] = None) -> np.ndarray:
+           seed_index: Optional[int] = None, sampler: str = "prior") -> np.ndarray:
   """Restores the latest checkpoint and writes ``config.num_samples`` samples to
   ``workdir/samples.npy`` with pictures. For a run of several seeds: every seed's samples
   (``seed_index=None``; the array then has a leading seed axis and each seed gets a
   picture ``samples_seed<i>.png``), or those of seed ``seed_index`` only. Each seed draws
   with its own evaluation key. A model that translates images (pix2pix) has no samples of
   its own: it writes its translations of the first ``config.num_samples`` test inputs
-  (:func:`translations`)."""
+  (:func:`translations`). ``sampler`` (AE and VAE): draw the codes from a density fitted to
+  the training codes instead of the prior (:meth:`jaxgen.uses.loading.Trained.sampler`),
+  written to ``samples_<sampler>.npy`` and ``samples_<sampler>.png``."""
+  if sampler != "prior":
+    from jaxgen.uses.loading import load  # lazy: the loading module imports this one's peers
+    if config.model.name not in ("ae", "vae"):
+      raise config_lib.ConfigError(f"--sampler {sampler} draws codes for an AE or a VAE; "
+                                   f"{config.model.name!r} samples its own way (--sampler prior)")
+    trained = load(workdir, config, seed_index or 0, log)
+    key = jax.random.fold_in(trained.key, 4)
+    out = np.asarray(trained.generate(int(config.num_samples), key, sampler=sampler))
+    save_picture(os.path.join(workdir, f"samples_{sampler}.png"), out[:config.eval.num_images],
+                 trained.dataset.info, title=f"{config.model.name} decodes of {sampler} "
+                 f"codes, step {trained.step}")
+    np.save(os.path.join(workdir, f"samples_{sampler}.npy"), out)
+    log(f"wrote samples of shape {out.shape} to "
+        f"{os.path.join(workdir, f'samples_{sampler}.npy')} and samples_{sampler}.png")
+    return out
   run = build_run(config, workdir)
   state = run.restore(workdir, log)
   if seed_index is not None and not 0 <= seed_index < run.num_seeds:

@@ -99,6 +99,22 @@ def judge_trained(trained, num_samples: Optional[int] = None, judge=None,
                      for k, v in sources.items()}}
 
 
+def sampler_metrics(trained, judge, num_samples: Optional[int] = None,
+                    log: Callable[[str], None] = print) -> dict:
+  """``{sampler: sample metrics}`` for each fitted sampler of :data:`SAMPLER_SOURCES` of a
+  trained AE or VAE: its decodes drawn with the keys of :func:`judge_trained`'s rows, so
+  the figures are those rows'."""
+  n = int(num_samples or trained.config.eval.num_metric_samples)
+  key = jax.random.fold_in(trained.key, 6)
+  out = {}
+  for i, name in enumerate(SAMPLER_SOURCES):
+    images = np.asarray(trained.generate(n, jax.random.fold_in(key, 1 + i), sampler=name,
+                                         ))
+    out[name] = judge(images)
+    log(f"  sampler {name}: " + ", ".join(f"{k} {out[name][k]:.4g}" for k in METRICS))
+  return out
+
+
 def judge_markdown(report: dict, title: str = "") -> str:
   """The rows of :func:`judge_trained` as a Markdown table."""
   head = ("| source | images | Fréchet distance ↓ | classifier score ↑ | label KL ↓ | precision "

@@ -248,3 +248,29 @@ def test_choose_truncation_takes_the_most_precise_threshold_with_enough_recall()
   assert judge_lib.choose_truncation(rows) == 2.0          # 1.0 is more precise, recall too low
   assert judge_lib.choose_truncation(rows, min_recall=0.5) == 1.0
   assert judge_lib.choose_truncation(rows, min_recall=0.95) == 0.0
+
+
+def test_evaluate_adds_each_fitted_samplers_metrics_to_eval_json(
+    trained_tiny, tmp_path, use_small_classifier, small_classifier, monkeypatch):
+  import shutil
+  from jaxgen import modes
+  from jaxgen.uses import samplers
+  monkeypatch.setattr(samplers, "VAE2_STEPS", 50)
+  config, workdir, _, _ = trained_tiny("ae_mnist")
+  wd = str(tmp_path / "ae")
+  shutil.copytree(workdir, wd)
+  c = config.copy_and_resolve_references()
+  c.eval.sample_metrics, c.eval.num_metric_samples = True, 60
+  result = modes.evaluate(c, wd, log=lambda s: None, density_ks=())
+  with open(os.path.join(wd, "eval.json")) as f:
+    saved = json.load(f)
+  assert sorted(saved["samplers"]) == ["gaussian", "gmm", "vae2"]
+  for name in saved["samplers"]:
+    assert saved["samplers"][name] == pytest.approx(result["samplers"][name])
+  assert "fd" in saved and "fd" in saved["samplers"]["gmm"]
+  # the figures of the judge's rows for the same samplers
+  judge = sq.SampleJudge(small_classifier, jaxgen.load(wd).dataset.test / 255.0)
+  report = judge_lib.judge_trained(jaxgen.load(wd, c), 60, judge, log=lambda s: None)
+  row = {r["source"]: r for r in report["rows"]}[
+      "AE decodes of a Gaussian mixture fitted to training codes"]
+  assert {k: row[k] for k in saved["samplers"]["gmm"]} == pytest.approx(saved["samplers"]["gmm"])

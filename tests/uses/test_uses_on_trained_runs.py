@@ -152,6 +152,21 @@ def test_sample_writes_every_seed_or_a_chosen_one(trained_tiny, tmp_path):
   np.testing.assert_array_equal(one, every[1])
   with pytest.raises(ConfigError, match="out of range"):
     modes.sample(config, wd, log=lambda s: None, seed_index=2)
+  with pytest.raises(ConfigError, match="draws codes for an AE or a VAE"):
+    modes.sample(config, wd, log=lambda s: None, sampler="gmm")
+
+
+def test_sample_with_a_fitted_sampler_decodes_its_codes(trained_tiny, tmp_path):
+  config, workdir, _, _ = trained_tiny("ae_mnist")
+  wd = _copy(workdir, tmp_path)
+  out = modes.sample(config, wd, log=lambda s: None, sampler="gaussian")
+  t = jaxgen.load(wd)
+  key = jax.random.fold_in(t.key, 4)
+  np.testing.assert_allclose(out, np.asarray(t.decode(t.sampler("gaussian").sample(
+      key, config.num_samples))), rtol=1e-5, atol=1e-6)
+  np.testing.assert_array_equal(np.load(os.path.join(wd, "samples_gaussian.npy")), out)
+  assert os.path.exists(os.path.join(wd, "samples_gaussian.png"))
+  assert not os.path.exists(os.path.join(wd, "samples.npy"))      # the prior's untouched
 
 
 def test_train_py_anomaly_mode_on_a_workdir(trained_tiny, tmp_path, repo_root):
