@@ -155,6 +155,9 @@ def _dataset() -> ml_collections.ConfigDict:
   c.classes = ()                 # train on these labels only (e.g. (3,)); () = all
   c.exclude_classes = ()         # leave these labels out of training (e.g. (3,))
                                  # (both filter the training split; the test split stays whole)
+  c.perturb_rate = 0.0           # > 0: each value of a training batch replaced by a random one
+                                 # with this probability (the background model of a likelihood
+                                 # ratio, Ren et al. 2019); the test split is never perturbed
   return c
 
 
@@ -166,6 +169,8 @@ def _check_dataset(dataset) -> None:
     _string(config, f"dataset.{key}")
   for key in ("dataset.classes", "dataset.exclude_classes"):
     _labels(config, key)
+  _number(config, "dataset.perturb_rate", lambda v: 0 <= v < 1, "in [0, 1)",
+          " (0: off; e.g. 0.2)")
   if set(dataset.classes) & set(dataset.exclude_classes):
     raise ConfigError(f"config.dataset.classes {tuple(dataset.classes)} and "
                       f"dataset.exclude_classes {tuple(dataset.exclude_classes)} share "
@@ -309,6 +314,9 @@ def _eval() -> ml_collections.ConfigDict:
                                  # precision/recall, density/coverage of generated samples
                                  # (the judge classifier, trained once and cached)
   c.num_metric_samples = 1000    # generated samples for those metrics
+  c.background_rate = 0.0        # > 0: --mode anomaly also trains a background model on training
+                                 # inputs perturbed at this rate and scores the likelihood
+                                 # ratio 'llr' (Ren et al. 2019); VAEs only
   return c
 
 
@@ -319,6 +327,8 @@ def _check_eval(eval) -> None:
     _int(config, f"eval.{key}")
   _int(config, "eval.nll_samples_during_training", minimum=0)
   _bool(config, "eval.sample_metrics")
+  _number(config, "eval.background_rate", lambda v: 0 <= v < 1, "in [0, 1)",
+          " (0: off; e.g. 0.2)")
 
 
 # name -> (schema, the checks of that group alone); base_config's groups after the top level
@@ -362,6 +372,15 @@ def cross_group_rules(config) -> None:
   if m.name == "gan" and config.batch_size % g.pack:
     raise ConfigError(f"config.batch_size={config.batch_size} cannot be cut into packs of "
                       f"config.gan.pack={g.pack}; use a batch size divisible by {g.pack}")
+  if config.eval.background_rate and m.name != "vae":
+    raise ConfigError(f"config.eval.background_rate trains a background model for the VAE's "
+                      f"likelihood ratio; model {m.name!r} has no likelihood: leave it at 0")
+  if config.dataset.perturb_rate and (config.dataset.preprocess not in (
+      "dynamic_binarize", "static_binarize", "threshold", "unit", "symmetric")
+      or m.name in ("pix2pix", "cvae")):
+    raise ConfigError("config.dataset.perturb_rate perturbs the images of an unconditional "
+                      "model preprocessed to a known range; leave it at 0 for "
+                      f"model {m.name!r} with preprocess {config.dataset.preprocess!r}")
   if config.num_seeds > 1 and m.name not in ("gan", "pix2pix"):
     raise ConfigError("config.num_seeds > 1 is supported for GANs only; run one seed at a time")
   if (m.name not in ("gan", "pix2pix") and m.likelihood == "bernoulli"

@@ -158,6 +158,9 @@ def test_every_bad_leaf_is_refused_in_one_line_naming_it(key, bad):
     ({"model.name": "gan", "gan.r1_every": 0}, "gan.r1_every must be >= 1"),
     ({"model.name": "gan", "gan.truncation": -1.0}, "gan.truncation must be a number >= 0"),
     ({"gan.truncation": 1.0}, "config.gan.truncation applies to model.name='gan' only"),
+    ({"dataset.perturb_rate": 1.0}, "dataset.perturb_rate must be a number in [0, 1)"),
+    ({"model.name": "pix2pix", "dataset.perturb_rate": 0.2}, "perturbs the images of an unconditional"),
+    ({"model.name": "ae", "eval.background_rate": 0.2}, "model 'ae' has no likelihood"),
     ({"model.name": "gan", "gan.augment": "color,flip"}, "unknown augmentation 'flip'"),
     ({"model.name": "gan", "gan.discriminator_loss": "wasserstein"}, "gan.discriminator_loss"),
 ])

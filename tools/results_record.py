@@ -415,7 +415,50 @@ def eval_trajectory(src: Sources, args: str) -> str:
                 rows)
 
 
-TABLES = {"gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
+def score_parts(src: Sources, args: str) -> str:
+  """Where a classifier score is lost: for each ``--mode judge`` file (``label=path``,
+  space-separated), the score and its two entropies (log score = H(p(y)) − E H(p(y|x))),
+  the share read with probability ≥ 0.9, precision and recall; real digits first."""
+  rows, seen = [], set()
+  for item in args.split():
+    label, _, rel = item.partition("=")
+    j = src.json(rel)
+    for r in j["rows"]:
+      real = r["source"] in ("test split", "training split")
+      if real and r["source"] in seen:
+        continue
+      seen.add(r["source"])
+      rows.append(["—" if real else label, r["source"], _f(r["classifier_score"]),
+                   _f(r["marginal_entropy"], 3), _f(r["label_entropy"], 3),
+                   f"{r['confident']:.1f}%", _f(r["precision"], 3), _f(r["recall"], 3)])
+  return _table(["run", "source", "classifier score", "H(p(y)) (nats; log 10 = 2.303)",
+                 "E H(p(y|x)) (nats)", "read with p ≥ 0.9", "precision", "recall"], rows)
+
+
+def truncation(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.truncation``: the mean over runs of each threshold's sample
+  metrics (test split) and the training-split precision and recall that choose it."""
+  r = src.json(rel)
+  keys = (("classifier_score", 2), ("fd", 1), ("precision", 3), ("recall", 3),
+          ("label_entropy", 3), ("confident", 1))
+  rows = []
+  for i, t in enumerate(r["thresholds"]):
+    cells = [("none" if not t else f"{t:g}")]
+    for k, d in keys:
+      cells.append(_f(statistics.mean(run["rows"][i]["test"][k] for run in r["runs"]), d))
+    for k in ("precision", "recall"):
+      cells.append(_f(statistics.mean(run["rows"][i]["train"][k] for run in r["runs"]), 3))
+    rows.append(cells)
+  chosen = ", ".join(f"{run['chosen']:g}" for run in r["runs"])
+  return (f"`{r['command']}` on {r['machine']}, {r['date']}; mean over {len(r['runs'])} "
+          f"run(s); thresholds chosen from the training split (precision highest with recall "
+          f"≥ 0.85 there): {chosen}.\n\n" + _table(
+              ["truncation", "classifier score", "Fréchet distance", "precision", "recall",
+               "E H(p(y|x))", "% read with p ≥ 0.9", "training precision", "training recall"],
+              rows))
+
+
+TABLES = {"score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
           "fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}

@@ -47,6 +47,30 @@ def preprocess_batch(batch, key: jax.Array, mode: str):
   return {"x": preprocess(batch["x"], key, mode), "cond": cond}
 
 
+BINARY_MODES = ("dynamic_binarize", "static_binarize", "threshold")
+
+
+def perturb(x: jax.Array, key: jax.Array, rate: float, mode: str) -> jax.Array:
+  """Each value of the preprocessed batch ``x`` replaced, with probability ``rate``, by a
+  random one: a fair coin for binarized data, uniform over the data range otherwise ([0, 1]
+  for 'unit', [-1, 1] for 'symmetric'). Ren et al. (2019) train their background model on
+  inputs perturbed so; ``rate`` = 0 returns ``x`` itself."""
+  if not rate:
+    return x
+  k_where, k_value = jax.random.split(key)
+  where = jax.random.bernoulli(k_where, rate, x.shape)
+  if mode in BINARY_MODES:
+    value = jax.random.bernoulli(k_value, 0.5, x.shape).astype(x.dtype)
+  elif mode == "unit":
+    value = jax.random.uniform(k_value, x.shape, x.dtype)
+  elif mode == "symmetric":
+    value = jax.random.uniform(k_value, x.shape, x.dtype, -1.0, 1.0)
+  else:
+    raise ValueError(f"perturbing inputs needs images preprocessed to a known range; "
+                     f"{mode!r} has none")
+  return jnp.where(where, value, x)
+
+
 def deterministic(mode: str) -> str:
   """The preprocessing without randomness that matches ``mode`` (for scoring a training
   split: 'threshold' for 'dynamic_binarize', 'unit' for 'static_binarize' (whose split is

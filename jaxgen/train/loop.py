@@ -69,7 +69,8 @@ class _SignalCatcher:
 # (num_steps only while the learning rate is constant: a decay schedule spans num_steps;
 # the mesh only in the last bits, through the all-reduce's summation order: a run may
 # resume on another number of devices or processes).
-RESUMABLE_CHANGES = ("num_steps", "progress", "keep_checkpoints", "num_samples", "mesh")
+RESUMABLE_CHANGES = ("num_steps", "progress", "keep_checkpoints", "num_samples", "mesh",
+                     "eval.background_rate")
 
 
 def config_differences(old: dict, new: dict, prefix: str = "",

@@ -22,7 +22,8 @@ from jax.sharding import PartitionSpec as P
 
 from jaxgen.data import pipeline
 from jaxgen.data.dataset import DataError
-from jaxgen.data.preprocess import deterministic, preprocess, preprocess_batch, static_binarize
+from jaxgen.data.preprocess import (deterministic, perturb, preprocess, preprocess_batch,
+                                    static_binarize)
 from jaxgen.scale.sharding import batch_rows
 from jaxgen.scale import mesh as mesh_lib
 
@@ -111,11 +112,15 @@ def make_step_at(model, config) -> Callable:
   :func:`make_train_chunk`; benchmarks jit it alone."""
   batch_size = int(config.batch_size)
   mode = config.dataset.preprocess
+  rate = float(config.dataset.perturb_rate)
 
   def step_at(state, train_x, perm, t, train_key):
     raw = batch_rows(pipeline.batch_at(train_x, perm, t, batch_size))
     k_prep, k_model = jax.random.split(jax.random.fold_in(train_key, t))
-    return model.train_step(state, preprocess_batch(raw, k_prep, mode), k_model)
+    batch = preprocess_batch(raw, k_prep, mode)
+    if rate:                                  # the background model of a likelihood ratio
+      batch = perturb(batch, jax.random.fold_in(k_prep, 1), rate, mode)
+    return model.train_step(state, batch, k_model)
 
   return step_at
 

@@ -10,7 +10,12 @@ Scores (higher = more anomalous):
   ``nll_minus_zlib``: the NLL minus the image's lossless code length in nats
   (:func:`jaxgen.evaluation.detection.code_length_nats`) — a likelihood model explains
   simple images well whatever they show, a general-purpose compressor too, and their
-  difference is what the model knows beyond simplicity;
+  difference is what the model knows beyond simplicity; with ``eval.background_rate`` = μ
+  > 0, ``llr``: the likelihood-ratio score of Ren et al. (NeurIPS 2019), the NLL minus the
+  NLL of a background model — the same config trained on inputs perturbed at rate μ
+  (``dataset.perturb_rate``), which learns the images' low-level statistics but not their
+  content (:func:`background_config`; :func:`background_criterion` chooses μ on training
+  data);
 * AE: ``recon`` (the reconstruction loss: Bernoulli cross-entropy, or squared error).
 
 GANs have no score here: a discriminator trained to a game's end is not a density, and
@@ -81,16 +86,62 @@ def anomaly_scores(model, state, x: jax.Array, key: jax.Array, nll_samples: int 
   return out
 
 
-def score_trained(trained, elbo_samples: int = ELBO_SAMPLES) -> dict:
+def background_config(config):
+  """The background model's config for a run of ``config``: the same, trained on inputs
+  perturbed at ``eval.background_rate`` (``dataset.perturb_rate``)."""
+  c = copy.deepcopy(config)
+  with c.unlocked():
+    c.dataset.perturb_rate = float(config.eval.background_rate)
+    c.eval.background_rate = 0.0
+    c.eval.sample_metrics = False
+    c.progress = False
+  return c
+
+
+def background_workdir(workdir: str, rate: float) -> str:
+  return os.path.join(workdir, f"background_{rate:g}")
+
+
+def train_background(config, workdir: str, log: Callable[[str], None] = print):
+  """Trains (or reuses) the background model of the run in ``workdir`` at
+  ``config.eval.background_rate`` in ``workdir/background_<rate>``; returns it loaded."""
+  c = background_config(config)
+  wd = background_workdir(workdir, c.dataset.perturb_rate)
+  log(f"background model (inputs perturbed at rate {c.dataset.perturb_rate:g}) in {wd}")
+  train(c, wd, log=lambda m: None)
+  return load(wd, c)
+
+
+def background_criterion(trained, background, codec: str = "png") -> float:
+  """How well a background model measures input complexity, on *training* images only:
+  Spearman's rank correlation between its NLL and the images' lossless code length
+  (``codec``) on the run's training split (deterministically preprocessed). The premise of
+  the likelihood ratio is a background model that explains complexity, not content; the
+  perturbation rate μ with the highest correlation is the one chosen — no test image and
+  no anomaly is looked at."""
+  from scipy.stats import spearmanr  # lazy: only the choice of a rate needs scipy
+  x = np.asarray(trained.train_x)
+  nll = np.asarray(background.nll(x, int(trained.config.eval.nll_samples)))
+  return float(spearmanr(nll, metrics.code_length_nats(x, codec)).statistic)
+
+
+def score_trained(trained, elbo_samples: int = ELBO_SAMPLES, background=None) -> dict:
   """Scores the whole test split of a loaded run (:func:`jaxgen.load`) and, when its
   training split was filtered (``dataset.classes`` / ``exclude_classes``), the AUROC of
-  each score with the classes not trained on as the anomalies. Returns a JSON-able dict
-  (per-class mean scores included); the per-example scores under ``"scores"``."""
+  each score with the classes not trained on as the anomalies. ``background``: a loaded
+  background model (:func:`train_background`), which adds the score ``llr``. Returns a
+  JSON-able dict (per-class mean scores included); the per-example scores under
+  ``"scores"``."""
   cfg = trained.config
   scores = anomaly_scores(trained.model, trained.state, trained.test_x, trained.key,
                           int(cfg.eval.nll_samples), elbo_samples, int(cfg.eval.batch_size))
+  if background is not None:
+    bg = background.nll(trained.test_x, int(cfg.eval.nll_samples),
+                        jax.random.fold_in(trained.key, 7))
+    scores["llr"] = scores["nll"] - np.asarray(bg)
   labels = trained.test_labels
   out = {"step": trained.step, "seed": int(cfg.seed) + trained.seed_index,
+         "background_rate": float(cfg.eval.background_rate) if background is not None else 0.0,
          "train_classes": trained.dataset.info.get("train_classes"),
          "num_test_examples": int(trained.test_x.shape[0]), "scores": scores}
   if labels is not None:
@@ -122,7 +173,9 @@ def score_workdir(workdir: str, config=None, seed_index: int = 0,
                                  f"has no anomaly score in jaxgen")
   trained = load(workdir, config, seed_index, log)
   names = score_names(trained.model)
-  result = score_trained(trained)
+  background = (train_background(config, workdir, log) if config.eval.background_rate
+                else None)
+  result = score_trained(trained, background=background)
   write_scores(result, workdir)
   if "auroc" in result:
     log(f"AUROC (anomalies: test classes outside {result['train_classes']}): "
@@ -168,8 +221,9 @@ def sweep(config, root: str, protocol: str, seeds: Sequence[int] = (0, 1, 2),
       if os.path.exists(done) and os.path.exists(os.path.join(wd, "anomaly_scores.npz")):
         with open(done) as f:
           result = json.load(f)
-        if result.get("step") == cfg.num_steps and set(result.get("auroc", {})) >= set(
-            _expected_scores(cfg)):
+        if (result.get("step") == cfg.num_steps
+            and set(result.get("auroc", {})) >= set(_expected_scores(cfg))
+            and result.get("background_rate", 0.0) == float(cfg.eval.background_rate)):
           with np.load(os.path.join(wd, "anomaly_scores.npz")) as z:
             result["scores"] = {k: z[k] for k in z.files}
         else:
@@ -180,7 +234,9 @@ def sweep(config, root: str, protocol: str, seeds: Sequence[int] = (0, 1, 2),
         t = time.perf_counter()
         train(cfg, wd, log=lambda m: None)
         trained = load(wd, cfg)
-        result = score_trained(trained, elbo_samples)
+        background = (train_background(cfg, wd, lambda m: None) if cfg.eval.background_rate
+                      else None)
+        result = score_trained(trained, elbo_samples, background)
         write_scores(result, wd)
         log(f"{protocol} digit {d} seed {s}: AUROC "
             + " ".join(f"{k}={v:.4f}" for k, v in result["auroc"].items())
@@ -219,7 +275,8 @@ def sweep(config, root: str, protocol: str, seeds: Sequence[int] = (0, 1, 2),
 def _expected_scores(config) -> tuple[str, ...]:
   """The score names a run of ``config`` has (a stored run without one is scored again)."""
   if config.model.name == "vae":
-    return ("neg_elbo", "nll") + tuple(f"nll_minus_{c}" for c in metrics.CODECS)
+    return ("neg_elbo", "nll") + tuple(f"nll_minus_{c}" for c in metrics.CODECS) + (
+        ("llr",) if config.eval.background_rate else ())
   return ("recon",)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from jaxgen.data import preprocess
-from jaxgen.data.preprocess import static_binarize
+from jaxgen.data.preprocess import perturb, static_binarize
 
 
 def test_preprocessing_modes():
@@ -24,3 +24,26 @@ def test_preprocessing_modes():
   np.testing.assert_array_equal(s, static_binarize(np.full((1000, 10), 64, np.uint8), seed=0))
   with pytest.raises(ValueError):
     preprocess(x, None, "nonsense")
+
+
+@pytest.mark.parametrize("mode,low,high", [("dynamic_binarize", 0.0, 1.0), ("unit", 0.0, 1.0),
+                                           ("symmetric", -1.0, 1.0)])
+def test_perturb_replaces_a_share_rate_of_values_by_random_ones_in_range(mode, low, high):
+  """Rate r: a binary value changes when replaced by the other bit (r / 2 of them); a
+  continuous value almost surely changes when replaced (r of them); replacements stay in
+  the data's range; the same key perturbs the same way; rate 0 is the identity."""
+  key = jax.random.PRNGKey(0)
+  x = (jax.random.bernoulli(key, 0.3, (200, 28, 28, 1)).astype(jnp.float32) * (high - low)
+       + low) if mode != "unit" else jnp.full((200, 28, 28, 1), 0.5)
+  y = perturb(x, jax.random.PRNGKey(1), 0.2, mode)
+  changed = float(jnp.mean(y != x))
+  want = 0.1 if mode == "dynamic_binarize" else 0.2
+  n = x.size
+  assert abs(changed - want) < 5 * np.sqrt(want * (1 - want) / n)
+  assert float(y.min()) >= low and float(y.max()) <= high
+  if mode == "dynamic_binarize":
+    assert set(np.unique(np.asarray(y)).tolist()) <= {0.0, 1.0}
+  np.testing.assert_array_equal(perturb(x, jax.random.PRNGKey(1), 0.2, mode), y)
+  assert perturb(x, jax.random.PRNGKey(1), 0.0, mode) is x
+  with pytest.raises(ValueError, match="known range"):
+    perturb(x, key, 0.2, "none")

@@ -170,3 +170,33 @@ def test_compiled_init_equals_op_by_op_init_for_image_models(repo_root):
   """The same for the shipped DCGAN and pix2pix models (BatchNorm and instance norm scales,
   convolution kernels): every leaf of the initial state equal."""
   assert _init_check(repo_root, "models") == ["0", "0"]
+
+
+class _Recording:
+  """A stand-in model whose train step returns the batch it was given as its metric."""
+
+  def train_step(self, state, batch, key):
+    return state, {"batch": batch}
+
+
+def test_the_step_perturbs_training_batches_at_the_configured_rate(vae_config):
+  """dataset.perturb_rate = 0.3: the step's batch is its binarized batch with the values
+  chosen by the step's key replaced by coin flips (about 15% of them change); at rate 0 the
+  batch is the binarized batch itself."""
+  from jaxgen.data.preprocess import perturb, preprocess_batch
+  from jaxgen.scale.sharding import batch_rows
+  from jaxgen.data import pipeline
+  dataset, _ = run_lib.prepare(vae_config)
+  keys = steps.run_keys(3)
+  train_x, _ = steps.device_splits(vae_config, dataset, keys)
+  perm = jnp.arange(train_x.shape[0])
+  plain = steps.make_step_at(_Recording(), vae_config)(None, train_x, perm, 2, keys["train"])[1]
+  vae_config.dataset.perturb_rate = 0.3
+  noisy = steps.make_step_at(_Recording(), vae_config)(None, train_x, perm, 2, keys["train"])[1]
+  k_prep, _ = jax.random.split(jax.random.fold_in(keys["train"], 2))
+  raw = batch_rows(pipeline.batch_at(train_x, perm, 2, vae_config.batch_size))
+  binarized = preprocess_batch(raw, k_prep, vae_config.dataset.preprocess)
+  np.testing.assert_array_equal(plain["batch"], binarized)
+  np.testing.assert_array_equal(noisy["batch"], perturb(
+      binarized, jax.random.fold_in(k_prep, 1), 0.3, vae_config.dataset.preprocess))
+  assert 0.1 < float(jnp.mean(noisy["batch"] != binarized)) < 0.2

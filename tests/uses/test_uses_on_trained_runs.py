@@ -186,3 +186,31 @@ def test_train_py_anomaly_mode_on_a_workdir(trained_tiny, tmp_path, repo_root):
          os.path.join(repo_root, "configs", "gan_ring.py"), "--workdir", wd, "--mode", "explore"]
   p = subprocess.run(gan, capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
   assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr[-2000:]
+
+
+def test_likelihood_ratio_divides_out_a_background_model_of_perturbed_inputs(trained_tiny,
+                                                                             tmp_path):
+  config, workdir, _, _ = trained_tiny("vae_mnist")
+  wd = _copy(workdir, tmp_path)
+  c = config.copy_and_resolve_references()
+  c.eval.background_rate = 0.2
+  bg_config = anomaly.background_config(c)
+  assert bg_config.dataset.perturb_rate == 0.2 and bg_config.eval.background_rate == 0
+  assert bg_config.model.to_dict() == c.model.to_dict() and bg_config.seed == c.seed
+  t = jaxgen.load(wd, c)
+  bg = anomaly.train_background(c, wd, log=lambda s: None)
+  assert bg.workdir == os.path.join(wd, "background_0.2") and bg.step == c.num_steps
+  # the background was trained on perturbed inputs: not the run's own parameters
+  assert not np.allclose(jax.tree.leaves(bg.state.params)[0], jax.tree.leaves(t.state.params)[0])
+  out = anomaly.score_trained(t, elbo_samples=2, background=bg)
+  assert out["background_rate"] == 0.2
+  want = out["scores"]["nll"] - np.asarray(bg.nll(t.test_x, int(c.eval.nll_samples),
+                                                   jax.random.fold_in(t.key, 7)))
+  np.testing.assert_allclose(out["scores"]["llr"], want, rtol=1e-6)
+  r = anomaly.background_criterion(t, bg)
+  assert -1.0 <= r <= 1.0
+  # the criterion is the rank correlation of the background NLL with the code length
+  from scipy.stats import spearmanr
+  x = np.asarray(t.train_x)
+  assert r == pytest.approx(spearmanr(np.asarray(bg.nll(x, int(c.eval.nll_samples))),
+                                      metrics.code_length_nats(x, "png")).statistic)
