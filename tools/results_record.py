@@ -180,7 +180,9 @@ def judge(src: Sources, runs: str) -> str:
   """``--mode judge``: sample metrics of each run's sources beside real data's."""
   rows, seen = [], set()
   for run in runs.split(","):
-    j = src.json(f"results/samples/{run}/judge.json")
+    # 'name': results/samples/name/judge.json; 'folder/name': results/folder/name/judge.json
+    j = src.json(f"results/{run}/judge.json" if "/" in run else f"results/samples/{run}/judge.json")
+    run = run.split("/")[-1]
     for r in j["rows"]:
       if r["source"] in ("test split", "training split"):
         if r["source"] in seen:
