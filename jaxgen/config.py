@@ -158,6 +158,9 @@ def _dataset() -> ml_collections.ConfigDict:
   c.perturb_rate = 0.0           # > 0: each value of a training batch replaced by a random one
                                  # with this probability (the background model of a likelihood
                                  # ratio, Ren et al. 2019); the test split is never perturbed
+  c.dihedral = False             # True: each training example (and its condition image) under
+                                 # one of the 8 flips / quarter turns, drawn per example and
+                                 # step (square images whose content has no up or left)
   return c
 
 
@@ -171,6 +174,7 @@ def _check_dataset(dataset) -> None:
     _labels(config, key)
   _number(config, "dataset.perturb_rate", lambda v: 0 <= v < 1, "in [0, 1)",
           " (0: off; e.g. 0.2)")
+  _bool(config, "dataset.dihedral")
   if set(dataset.classes) & set(dataset.exclude_classes):
     raise ConfigError(f"config.dataset.classes {tuple(dataset.classes)} and "
                       f"dataset.exclude_classes {tuple(dataset.exclude_classes)} share "

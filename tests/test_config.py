@@ -229,6 +229,7 @@ PIX2PIX = {"model.name": "pix2pix", "dataset.preprocess": "symmetric",
       "dataset.eval_preprocess": "none"}, _data("points", (2,)), "set --config.gan.augment=''"),
     ({"model.name": "cvae", "model.num_classes": 3}, _data(labels=[0, 1, 2, 3]),
      "set --config.model.num_classes=4"),
+    ({"dataset.dihedral": True}, _data("image", (28, 32, 1)), "turns and flips square images"),
 ])
 def test_data_dependent_branches(changes, data, needle):
   c = base_config()

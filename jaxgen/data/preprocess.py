@@ -71,6 +71,30 @@ def perturb(x: jax.Array, key: jax.Array, rate: float, mode: str) -> jax.Array:
   return jnp.where(where, value, x)
 
 
+def dihedral_transform(image: jax.Array, k: jax.Array) -> jax.Array:
+  """Image [H, W, C] (square) under element ``k`` (0..7) of the dihedral group: ``k % 4``
+  quarter turns counter-clockwise, then a left-right flip when ``k >= 4``."""
+  turned = jax.lax.switch(k % 4, [lambda x, r=r: jnp.rot90(x, r, axes=(0, 1)) for r in range(4)],
+                          image)
+  return jnp.where(k >= 4, turned[:, ::-1], turned)
+
+
+def dihedral(batch, key: jax.Array):
+  """Each example of a batch (an array [B, H, W, C], or a conditional batch ``{"x", "cond"}``)
+  under one of the 8 flips and quarter turns of the square, drawn uniformly per example from
+  ``key``; a condition image gets its example's transformation, so pairs stay aligned (box
+  downsampling and luminance commute with every one of them); labels pass through."""
+  x = batch["x"] if isinstance(batch, dict) else batch
+  k = jax.random.randint(key, (x.shape[0],), 0, 8)
+  apply = jax.vmap(dihedral_transform)
+  if not isinstance(batch, dict):
+    return apply(x, k)
+  cond = batch["cond"]
+  if cond.ndim == x.ndim:
+    cond = apply(cond, k)
+  return {"x": apply(x, k), "cond": cond}
+
+
 def deterministic(mode: str) -> str:
   """The preprocessing without randomness that matches ``mode`` (for scoring a training
   split: 'threshold' for 'dynamic_binarize', 'unit' for 'static_binarize' (whose split is

@@ -107,6 +107,11 @@ def validate_against_data(config: ml_collections.ConfigDict, dataset) -> None:
       raise config_lib.ConfigError(f"config.gan.augment={config.gan.augment!r} transforms images, "
                                    f"but {dataset.name!r} holds 2-D points; set "
                                    f"--config.gan.augment=''")
+  if config.dataset.dihedral and (dataset.kind != "image"
+                                  or dataset.example_shape[0] != dataset.example_shape[1]):
+    raise config_lib.ConfigError(f"config.dataset.dihedral turns and flips square images; "
+                                 f"{dataset.name!r} holds {dataset.kind} of shape "
+                                 f"{list(dataset.example_shape)}: set --config.dataset.dihedral=False")
   if config.batch_size > n:
     raise config_lib.ConfigError(f"config.batch_size={config.batch_size} is larger than the training split "
                       f"of {dataset.name!r} ({n} examples); use --config.batch_size<={n}")

@@ -22,8 +22,8 @@ from jax.sharding import PartitionSpec as P
 
 from jaxgen.data import pipeline
 from jaxgen.data.dataset import DataError
-from jaxgen.data.preprocess import (deterministic, perturb, preprocess, preprocess_batch,
-                                    static_binarize)
+from jaxgen.data.preprocess import (deterministic, dihedral, perturb, preprocess,
+                                    preprocess_batch, static_binarize)
 from jaxgen.scale.sharding import batch_rows
 from jaxgen.scale import mesh as mesh_lib
 
@@ -113,6 +113,7 @@ def make_step_at(model, config) -> Callable:
   batch_size = int(config.batch_size)
   mode = config.dataset.preprocess
   rate = float(config.dataset.perturb_rate)
+  flips = bool(config.dataset.dihedral)
 
   def step_at(state, train_x, perm, t, train_key):
     raw = batch_rows(pipeline.batch_at(train_x, perm, t, batch_size))
@@ -120,6 +121,8 @@ def make_step_at(model, config) -> Callable:
     batch = preprocess_batch(raw, k_prep, mode)
     if rate:                                  # the background model of a likelihood ratio
       batch = perturb(batch, jax.random.fold_in(k_prep, 1), rate, mode)
+    if flips:                                 # flips and quarter turns, pairs kept aligned
+      batch = dihedral(batch, jax.random.fold_in(k_prep, 2))
     return model.train_step(state, batch, k_model)
 
   return step_at

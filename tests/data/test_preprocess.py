@@ -47,3 +47,33 @@ def test_perturb_replaces_a_share_rate_of_values_by_random_ones_in_range(mode, l
   assert perturb(x, jax.random.PRNGKey(1), 0.0, mode) is x
   with pytest.raises(ValueError, match="known range"):
     perturb(x, key, 0.2, "none")
+
+
+def test_the_dihedral_group_acts_and_keeps_super_resolution_pairs_aligned():
+  """The 8 transformations of a square image are distinct (an asymmetric image), k = 0 is
+  the identity, k = 1 np.rot90, k = 4 a left-right flip; in a batch each example and its
+  condition get the same one, so a box-downsampled input stays the box-downsampled target."""
+  from jaxgen.data.paired import box_downsample
+  from jaxgen.data.preprocess import dihedral, dihedral_transform
+  img = jnp.arange(16.0).reshape(4, 4, 1)
+  outs = [np.asarray(dihedral_transform(img, jnp.int32(k))) for k in range(8)]
+  assert len({o.tobytes() for o in outs}) == 8
+  np.testing.assert_array_equal(outs[0], img)
+  np.testing.assert_array_equal(outs[1], np.rot90(np.asarray(img), 1, axes=(0, 1)))
+  np.testing.assert_array_equal(outs[4], np.asarray(img)[:, ::-1])
+  rng = np.random.RandomState(0)
+  target = rng.rand(64, 8, 8, 3).astype(np.float32)
+  cond = box_downsample(target, 4)
+  labels = jnp.arange(64)
+  out = dihedral({"x": jnp.asarray(target), "cond": jnp.asarray(cond)}, jax.random.PRNGKey(3))
+  np.testing.assert_allclose(np.asarray(out["cond"]), box_downsample(np.asarray(out["x"]), 4),
+                             rtol=1e-6)
+  assert not np.array_equal(np.asarray(out["x"]), target)
+  # each example gets one of the 8, and over the batch all of them occur
+  ks = [next(k for k in range(8) if np.array_equal(
+      np.asarray(dihedral_transform(jnp.asarray(target[i]), jnp.int32(k))), np.asarray(out["x"][i])))
+      for i in range(64)]
+  assert set(ks) == set(range(8))
+  kept = dihedral({"x": jnp.asarray(target), "cond": labels}, jax.random.PRNGKey(3))
+  np.testing.assert_array_equal(kept["cond"], labels)               # labels pass through
+  np.testing.assert_array_equal(kept["x"], out["x"])

@@ -200,3 +200,9 @@ def test_the_step_perturbs_training_batches_at_the_configured_rate(vae_config):
   np.testing.assert_array_equal(noisy["batch"], perturb(
       binarized, jax.random.fold_in(k_prep, 1), 0.3, vae_config.dataset.preprocess))
   assert 0.1 < float(jnp.mean(noisy["batch"] != binarized)) < 0.2
+  # dataset.dihedral: the binarized batch under the step's flips and quarter turns
+  from jaxgen.data.preprocess import dihedral
+  vae_config.dataset.perturb_rate, vae_config.dataset.dihedral = 0.0, True
+  turned = steps.make_step_at(_Recording(), vae_config)(None, train_x, perm, 2, keys["train"])[1]
+  np.testing.assert_array_equal(turned["batch"], dihedral(binarized, jax.random.fold_in(k_prep, 2)))
+  assert not np.array_equal(turned["batch"], binarized)
