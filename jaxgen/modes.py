@@ -33,7 +33,7 @@ from jaxgen.train.loop import RESUMABLE_CHANGES, config_differences, train
 from jaxgen.train.outputs import format_scalars, save_picture
 from jaxgen.train.run import Run, build_run
 from jaxgen.uses import anomaly, density, explore, judge
-from jaxgen.uses.loading import read_config
+from jaxgen.uses.loading import Trained, load, read_config
 
 MODES = ("train", "evaluate", "sample", "anomaly", "explore", "judge")
 
@@ -108,7 +108,6 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
   result = final_evaluation(evaluator, state, run.keys, workdir)
   if config.model.name in ("ae", "vae") and isinstance(
       evaluator.judge, judge.sample_quality.SampleJudge):
-    from jaxgen.uses.loading import Trained  # lazy: as in sample()
     trained = Trained(config, run, state if run.num_seeds == 1 else steps.seed_slice(state, 0),
                       0, workdir)
     result["samplers"] = judge.sampler_metrics(trained, evaluator.judge, log=log)
@@ -142,7 +141,6 @@ def sample(config, workdir: str, log: Callable[[str], None] = print,
   the training codes instead of the prior (:meth:`jaxgen.uses.loading.Trained.sampler`),
   written to ``samples_<sampler>.npy`` and ``samples_<sampler>.png``."""
   if sampler != "prior":
-    from jaxgen.uses.loading import load  # lazy: the loading module imports this one's peers
     if config.model.name not in ("ae", "vae"):
       raise config_lib.ConfigError(f"--sampler {sampler} draws codes for an AE or a VAE; "
                                    f"{config.model.name!r} samples its own way (--sampler prior)")

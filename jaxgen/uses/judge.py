@@ -30,7 +30,7 @@ from jaxgen import plotting
 from jaxgen.config import ConfigError
 from jaxgen.evaluation import sample_quality
 from jaxgen.json_output import write_json
-from jaxgen.uses.loading import load
+from jaxgen.uses.loading import load, read_config
 
 SAMPLER_SOURCES = ("gaussian", "gmm", "vae2")   # the fitted samplers judged for an AE or VAE
 METRICS = ("fd", "classifier_score", "label_kl", "precision", "recall", "density", "coverage")
@@ -157,8 +157,7 @@ def truncation_curve(workdir: str, thresholds=(0.0, 2.0, 1.5, 1.0, 0.75, 0.5),
   threshold without looking at the test split, :func:`choose_truncation`). The samples of
   every threshold are drawn with the same key. Returns one row per threshold:
   ``{"truncation": t, "test": {metric: value}, "train": {"precision", "recall"}}``."""
-  from jaxgen.modes import workdir_config
-  base = workdir_config(workdir)
+  base = read_config(workdir)
   if base.model.name != "gan":
     raise ConfigError(f"the truncation trick samples a GAN's prior; {workdir!r} holds a "
                       f"{base.model.name!r} model")

@@ -26,7 +26,7 @@ from jaxgen.data import Dataset
 from jaxgen.models.interface import GenerativeModel
 from jaxgen.train import steps
 from jaxgen.train.run import Run, build_run
-from jaxgen.uses import density
+from jaxgen.uses import density, samplers
 
 
 @dataclasses.dataclass
@@ -112,7 +112,6 @@ class Trained:
     this run: restored from ``workdir/samplers/<name>.npz`` when it was fitted to this
     checkpoint's codes, else fitted to the codes of the training split (seed: the run's)
     and saved there."""
-    from jaxgen.uses import samplers  # lazy: scikit-learn and the second stage on demand
     self._need("encode")
     if name not in samplers.SAMPLERS or name == "prior":
       raise ValueError(f"unknown sampler {name!r}; fitted samplers are "

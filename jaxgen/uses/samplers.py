@@ -24,6 +24,7 @@ both: fits on first use, restores afterwards.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from typing import Callable, Optional, Sequence
 
@@ -230,7 +231,6 @@ def sampler_path(workdir: str, name: str) -> str:
 def save_sampler(sampler: CodeSampler, workdir: str, step: int) -> str:
   """Writes ``workdir/samplers/<name>.npz`` (the arrays, the step of the checkpoint whose
   codes it was fitted to, and ``info`` as JSON); returns the path."""
-  import json
   path = sampler_path(workdir, sampler.name)
   os.makedirs(os.path.dirname(path), exist_ok=True)
   np.savez(path, **sampler.arrays, __step__=np.asarray(step),
@@ -241,7 +241,6 @@ def save_sampler(sampler: CodeSampler, workdir: str, step: int) -> str:
 def load_sampler(workdir: str, name: str, step: int) -> Optional[CodeSampler]:
   """The sampler ``name`` saved in ``workdir`` for checkpoint ``step``, or None (none
   saved, or saved for another step: codes change as training goes on)."""
-  import json
   path = sampler_path(workdir, name)
   if not os.path.exists(path):
     return None

@@ -47,6 +47,7 @@ EXACT_ELSEWHERE = {
     "gan.augment": "models/test_gan_stabilizers.py::test_augmentation_reaches_every_image_d_sees",
     "gan.r1_gamma": "models/test_gan_stabilizers.py::test_r1_penalty_in_the_discriminator_update_by_hand",
     "gan.r1_every": "models/test_gan_stabilizers.py::test_lazy_r1_is_the_scaled_penalty_on_every_kth_step_and_none_between",
+    "gan.truncation": "models/test_gan.py::test_truncation_shapes_the_samples_and_nothing_in_training",
     "gan.features": "nets/test_adversarial.py::test_dcgan_generator_28_shapes",
     "gan.d_features": "evaluation/test_sample_judges_in_runs.py::test_weaker_discriminator_has_d_features_channels",
     "gan.g_optimizer.learning_rate": "models/test_gan.py::test_generator_loss_and_gradient_by_hand",
