@@ -286,6 +286,9 @@ def _pix2pix() -> ml_collections.ConfigDict:
   c.d_layers = 2                 # PatchGAN stride-2 layers (receptive field 16 / 34 / 70 px)
   c.residual = False             # True: G's output = its (upsampled) input + the U-Net's
                                  # linear output (residual learning; gray input replicated)
+  c.g_upsampling = "transpose"   # the U-Net decoder's x2 steps: 'transpose' (4x4 stride-2
+                                 # transposed convolutions, pix2pix) or 'resize' (nearest x2 +
+                                 # 3x3 convolution: no checkerboard artifacts)
   c.upsample = "bicubic"         # low-resolution inputs resized to the output size by this
                                  # (the gan.* optimizers, generator_loss and real_label apply)
   return c
@@ -302,6 +305,7 @@ def _check_pix2pix(pix2pix) -> None:
   _number(config, "pix2pix.dropout", lambda v: 0 <= v < 1, "in [0, 1)")
   _string(config, "pix2pix.norm")
   _string(config, "pix2pix.upsample")
+  check_choice(config, "pix2pix.g_upsampling", ("transpose", "resize"))
   _bool(config, "pix2pix.residual")
 
 

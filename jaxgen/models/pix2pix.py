@@ -86,7 +86,8 @@ class Pix2Pix:
     self.G = nets.UNet(out_channels=self.example_shape[-1], features=int(p.features),
                        depth=depth, max_features=int(p.max_features),
                        dropout=float(p.dropout), norm=p.norm, output=output,
-                       bottleneck_blocks=int(p.bottleneck_blocks))
+                       bottleneck_blocks=int(p.bottleneck_blocks),
+                       upsampling=p.g_upsampling)
     self.D = nets.PatchDiscriminator(features=int(p.d_features), num_layers=int(p.d_layers),
                                      norm=p.norm)
     self.g_tx = guard_nonfinite(make_optimizer(g.g_optimizer, optimization), optimization)

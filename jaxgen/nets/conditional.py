@@ -55,6 +55,7 @@ from jaxgen.nets.adversarial import OUTPUTS, _check_choice, _output_activation, 
 Array = jax.Array
 
 NORMS = ("batch", "instance", "none")
+UPSAMPLINGS = ("transpose", "resize")
 MAX_DROPOUT_BLOCKS = 3               # pix2pix: dropout in the three innermost decoder blocks
 _PAD1 = ((1, 1), (1, 1))             # 4x4 stride-2 convolution: n -> n / 2
 _UP_PAD = ((2, 2), (2, 2))           # 4x4 stride-2 transposed conv: n -> 2 n (torch's padding 1)
@@ -105,6 +106,22 @@ def unet_widths(features: int, depth: int, max_features: int) -> tuple[int, ...]
   return tuple(min(features * 2 ** i, max_features) for i in range(depth))
 
 
+class ResizeConv(nn.Module):
+  """x2 upsampling without checkerboard artifacts: nearest-neighbour resize of [N, H, W, C]
+  to [N, 2H, 2W, C], then a 3x3 stride-1 convolution (padding 1) to ``features``."""
+  features: int
+  use_bias: bool = True
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: Array) -> Array:
+    n, h, w, c = x.shape
+    x = jax.image.resize(x, (n, 2 * h, 2 * w, c), "nearest")
+    return Conv(self.features, (3, 3), strides=(1, 1), padding=((1, 1), (1, 1)),
+                use_bias=self.use_bias, kernel_init=dcgan_kernel_init, dtype=self.dtype,
+                name="conv")(x)
+
+
 class UNet(nn.Module):
   """pix2pix's U-Net generator: [N, H, W, Cin] -> [N, H, W, out_channels].
 
@@ -129,7 +146,11 @@ class UNet(nn.Module):
   5 on 32x32) the innermost 4x4 convolution and transposed convolution use only their
   central 2x2 taps (the others meet padding): 1.57M of the 4.17M parameters of
   ``UNet(3, depth=5, features=32)`` never get a gradient. Parameters: 67k for
-  ``UNet(1, depth=2, features=32)``. ``dtype`` is the compute dtype (e.g.
+  ``UNet(1, depth=2, features=32)``. ``upsampling='resize'`` replaces every up_i by a
+  nearest-neighbour resize x2 and a 3x3 convolution (Odena et al. 2016, "Deconvolution and
+  checkerboard artifacts": a stride-2 transposed convolution gives the even and odd output
+  pixels different kernels, so even a constant input map comes out with a period-2
+  pattern; after a resize every output pixel sees the same kernel). ``dtype`` is the compute dtype (e.g.
   bfloat16); parameters and the output stay float32. Raises ValueError (one line, with the
   depths that fit) when 2**depth does not divide H and W.
   """
@@ -141,11 +162,13 @@ class UNet(nn.Module):
   norm: str = "batch"
   output: str = "tanh"
   bottleneck_blocks: int = 0
+  upsampling: str = "transpose"
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: Array, train: bool = True) -> Array:
     _check_choice(self.norm, NORMS, "norm")
+    _check_choice(self.upsampling, UPSAMPLINGS, "upsampling")
     _check_choice(self.output, OUTPUTS, "output")
     if not 0.0 <= self.dropout < 1.0:
       raise ValueError(f"UNet dropout must be in [0, 1), got {self.dropout}")
@@ -162,6 +185,8 @@ class UNet(nn.Module):
                   kernel_init=dcgan_kernel_init, dtype=self.dtype, name=name)
 
     def up(features, name, bias):
+      if self.upsampling == "resize":
+        return ResizeConv(features, use_bias=bias, dtype=self.dtype, name=name)
       return ConvTranspose(features, (4, 4), strides=(2, 2), padding=_UP_PAD, use_bias=bias,
                            kernel_init=dcgan_kernel_init, dtype=self.dtype, name=name)
 

@@ -416,3 +416,38 @@ def test_patch_discriminator_logits_batchnorm_and_gradients():
   chex.assert_trees_all_equal(still["batch_stats"], variables["batch_stats"])
   chex.assert_tree_all_finite(grads)
   assert all(jax.tree.leaves(jax.tree.map(lambda a: bool(np.abs(a).max() > 0), grads)))
+
+
+def test_resize_convolution_has_no_checkerboard_where_the_transposed_one_has():
+  """A constant feature map: after a nearest resize and a 3x3 convolution every interior
+  output pixel sees the same weights, so the output is constant there; a stride-2 4x4
+  transposed convolution gives even and odd pixels different taps (Odena et al. 2016), so
+  its interior has a period-2 pattern."""
+  from jaxgen.nets.conditional import ResizeConv, _UP_PAD
+  from jaxgen.nets.layers import ConvTranspose
+  x = jnp.ones((1, 6, 6, 4))
+  rc = ResizeConv(3)
+  out = rc.apply(rc.init(jax.random.PRNGKey(0), x), x)
+  assert out.shape == (1, 12, 12, 3)
+  interior = np.asarray(out[0, 1:-1, 1:-1])
+  np.testing.assert_allclose(interior, np.broadcast_to(interior[:1, :1], interior.shape),
+                             rtol=1e-5, atol=1e-7)
+  tc = ConvTranspose(3, (4, 4), strides=(2, 2), padding=_UP_PAD,
+                     kernel_init=jax.nn.initializers.normal(1.0))
+  t_out = np.asarray(tc.apply(tc.init(jax.random.PRNGKey(0), x), x))[0, 2:-2, 2:-2]
+  assert not np.allclose(t_out[0::2, 0::2], t_out[1::2, 1::2], atol=1e-3)
+  np.testing.assert_allclose(t_out[0::2, 0::2], t_out[2::2, 2::2][:1, :1] * np.ones_like(
+      t_out[0::2, 0::2]), rtol=1e-5, atol=1e-6)                     # period 2, not noise
+
+
+@pytest.mark.parametrize("size,depth", [(28, 2), (32, 3)])
+def test_unet_with_resize_upsampling(size, depth):
+  x = jax.random.normal(jax.random.PRNGKey(1), (2, size, size, 3))
+  net = cn.UNet(3, depth=depth, features=8, norm="none", dropout=0.0, upsampling="resize")
+  params = net.init(jax.random.PRNGKey(0), x, train=False)
+  assert net.apply(params, x, train=False).shape == (2, size, size, 3)
+  kernels = {k: v["conv"]["kernel"].shape for k, v in params["params"].items() if k.startswith("up_")}
+  assert set(kernels) == {f"up_{i}" for i in range(depth)}
+  assert all(shape[:2] == (3, 3) for shape in kernels.values())
+  with pytest.raises(ValueError, match="upsampling"):
+    cn.UNet(3, depth=depth, upsampling="pixelshuffle").init(jax.random.PRNGKey(0), x)
