@@ -108,8 +108,7 @@ def sampler_metrics(trained, judge, num_samples: Optional[int] = None,
   key = jax.random.fold_in(trained.key, 6)
   out = {}
   for i, name in enumerate(SAMPLER_SOURCES):
-    images = np.asarray(trained.generate(n, jax.random.fold_in(key, 1 + i), sampler=name,
-                                         ))
+    images = np.asarray(trained.generate(n, jax.random.fold_in(key, 1 + i), sampler=name))
     out[name] = judge(images)
     log(f"  sampler {name}: " + ", ".join(f"{k} {out[name][k]:.4g}" for k in METRICS))
   return out
@@ -177,7 +176,8 @@ def truncation_curve(workdir: str, thresholds=(0.0, 2.0, 1.5, 1.0, 0.75, 0.5),
                                                 min(n, trained.dataset.train.shape[0]),
                                                 replace=False)].astype(np.float32) / 255.0
       train_ref = judge.classifier.features(images)
-    samples = np.asarray(trained.generate(n, jax.random.fold_in(jax.random.fold_in(trained.key, 6), 0)))
+    key = jax.random.fold_in(jax.random.fold_in(trained.key, 6), 0)   # judge_trained's key
+    samples = np.asarray(trained.generate(n, key))
     test = judge(samples)
     _, feats = judge.classifier.outputs(samples)
     train = sample_quality.precision_recall(train_ref, feats)
