@@ -284,17 +284,24 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
   classifier = classifier or judge_classifier(trained.dataset, log=log)
   train_codes = _codes(trained, np.asarray(trained.train_x))
   correct = float(np.mean(classifier.predict(decode(codes)) == y))
+  # the classes trained on (a class-filtered run has codes of its own classes only)
+  classes = [int(c) for c in np.unique(y) if np.sum(trained.train_labels == c) >= 2]
+  if len(classes) < 2:
+    log(f"domain change skipped: the run was trained on {len(classes)} class(es); edits need "
+        f"two; wrote the pictures to {out}")
+    return {"classes": classes, "domain_change": "skipped: fewer than two trained classes"}
+  keep = np.isin(y, classes)
+  x, codes, y = x[keep], codes[keep], y[keep]
   # what a perfect transport would reach: decodes of codes drawn from each class's fitted
   # Gaussian, read as that class (the map sends a's Gaussian exactly there)
-  fitted = class_gaussians(train_codes, trained.train_labels,
-                           sorted(int(c) for c in np.unique(y)))
+  fitted = class_gaussians(train_codes, trained.train_labels, classes)
   rng = np.random.RandomState(0)
   gaussian_read = {c: float(np.mean(classifier.predict(decode(rng.multivariate_normal(
       m, cov, size=200).astype(np.float32))) == c)) for c, (m, cov) in fitted.items()}
   results = {}
   for method in EDIT_METHODS:
     result = domain_change(decode, classifier, train_codes, trained.train_labels, codes, y,
-                           method=method)
+                           classes=classes, method=method)
     result["classifier_test_accuracy"] = classifier.test_accuracy
     result["model"] = name
     result["decodes_of_unedited_test_codes_classified_correctly"] = correct
@@ -313,8 +320,7 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
             result["classes"], result["classes"], xlabel="target b", ylabel="source a",
             title=f"a→b edits by {what} at strength 1 classified as b, {name}")
     # a picture of edits: one source per row, strengths along the row
-    classes = result["classes"]
-    gaussians = class_gaussians(train_codes, trained.train_labels, classes)
+    gaussians = fitted
     rows, labels = [], []
     for a in classes:
       b = classes[(classes.index(a) + 1) % len(classes)]

@@ -214,3 +214,18 @@ def test_likelihood_ratio_divides_out_a_background_model_of_perturbed_inputs(tra
   x = np.asarray(t.train_x)
   assert r == pytest.approx(spearmanr(np.asarray(bg.nll(x, int(c.eval.nll_samples))),
                                       metrics.code_length_nats(x, "png")).statistic)
+
+
+def test_explore_of_a_class_filtered_run_edits_between_its_own_classes(trained_tiny, tmp_path):
+  config, workdir, _, _ = trained_tiny("ae_mnist", **{"dataset.classes": (3, 5, 7)})
+  wd = _copy(workdir, tmp_path)
+  t = jaxgen.load(wd)
+  clf = train_classifier(t.dataset, ClassifierConfig(channels=(4,), hidden=8, epochs=1),
+                         log=lambda s: None)
+  result = explore.explore_workdir(wd, log=lambda s: None, classifier=clf)
+  assert result["classes"] == [3, 5, 7] and result["transport"]["classes"] == [3, 5, 7]
+  assert np.asarray(result["to_b"]).shape == (len(result["strengths"]), 3, 3)
+  one = trained_tiny("ae_mnist", **{"dataset.classes": (3,)})[1]
+  out = explore.explore_workdir(_copy(one, tmp_path / "one"), log=lambda s: None,
+                                classifier=clf)
+  assert out["classes"] == [3] and "skipped" in out["domain_change"]
