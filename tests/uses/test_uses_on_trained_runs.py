@@ -89,6 +89,39 @@ def test_sweep_trains_scores_tabulates_and_reuses(load_config, tiny, tmp_path, m
   assert again["summary"] == out["summary"]
 
 
+def test_sweep_adds_the_likelihood_ratio_to_stored_runs(load_config, tiny, tmp_path,
+                                                        monkeypatch):
+  config = tiny(load_config("vae_anomaly"), num_steps=10, log_every=10, eval_every=10,
+                checkpoint_every=10, **{"eval.nll_samples": 4})
+  first = anomaly.sweep(config, str(tmp_path), "leave_one_out", seeds=(0,), digits=(1,),
+                        log=lambda s: None, elbo_samples=2)
+  assert "llr" not in first["summary"]
+  run = tmp_path / "digit1" / "seed0"
+  before = dict(np.load(run / "anomaly_scores.npz"))
+  trained_dirs = []
+  real_train = anomaly.train
+
+  def only_backgrounds(cfg, wd, **k):
+    trained_dirs.append(wd)
+    return real_train(cfg, wd, **k)
+  monkeypatch.setattr(anomaly, "train", only_backgrounds)
+  config.eval.background_rate = 0.2
+  out = anomaly.sweep(config, str(tmp_path), "leave_one_out", seeds=(0,), digits=(1,),
+                      log=lambda s: None, elbo_samples=2)
+  assert trained_dirs == [str(run / "background_0.2")]        # the run itself is reused
+  after = dict(np.load(run / "anomaly_scores.npz"))
+  for k in before:
+    np.testing.assert_array_equal(after[k], before[k])        # the stored scores kept
+  bg = jaxgen.load(str(run / "background_0.2"))
+  t = jaxgen.load(str(run))
+  np.testing.assert_allclose(after["llr"], after["nll"] - np.asarray(
+      bg.nll(t.test_x, 4, jax.random.fold_in(t.key, 7))), rtol=1e-6)
+  assert out["summary"]["llr"]["1"]["mean"] == pytest.approx(metrics.auroc(
+      after["llr"], t.test_labels == 1))
+  with open(run / "anomaly.json") as f:
+    assert json.load(f)["background_rate"] == 0.2
+
+
 def test_interpolation_endpoints_decode_the_endpoint_codes(trained_tiny):
   _, workdir, _, _ = trained_tiny("vae_mnist")
   t = jaxgen.load(workdir)
