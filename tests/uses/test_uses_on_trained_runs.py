@@ -89,6 +89,7 @@ def test_sweep_trains_scores_tabulates_and_reuses(load_config, tiny, tmp_path, m
   assert again["summary"] == out["summary"]
 
 
+@pytest.mark.slow       # a protocol swept twice with a background: 15 s
 def test_sweep_adds_the_likelihood_ratio_to_stored_runs(load_config, tiny, tmp_path,
                                                         monkeypatch):
   config = tiny(load_config("vae_anomaly"), num_steps=10, log_every=10, eval_every=10,
@@ -221,6 +222,7 @@ def test_train_py_anomaly_mode_on_a_workdir(trained_tiny, tmp_path, repo_root):
   assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr[-2000:]
 
 
+@pytest.mark.slow       # a background model trained and scored: 20 s
 def test_likelihood_ratio_divides_out_a_background_model_of_perturbed_inputs(trained_tiny,
                                                                              tmp_path):
   config, workdir, _, _ = trained_tiny("vae_mnist")
@@ -249,6 +251,7 @@ def test_likelihood_ratio_divides_out_a_background_model_of_perturbed_inputs(tra
                                       metrics.code_length_nats(x, "png")).statistic)
 
 
+@pytest.mark.slow       # two class-filtered runs, a classifier and two explorations: 40 s
 def test_explore_of_a_class_filtered_run_edits_between_its_own_classes(trained_tiny, tmp_path):
   config, workdir, _, _ = trained_tiny("ae_mnist", **{"dataset.classes": (3, 5, 7)})
   wd = _copy(workdir, tmp_path)
