@@ -460,7 +460,30 @@ def truncation(src: Sources, rel: str) -> str:
               rows))
 
 
-TABLES = {"score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
+def background_rate(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.background_rate``: per rate, the training-data criterion that
+  chooses it (mean over digits) beside the test AUROC of ``llr`` it gives (never used to
+  choose), and the AUROC per digit."""
+  r = src.json(rel)
+  rates = sorted({row["rate"] for row in r["rows"]})
+  digits = sorted({row["digit"] for row in r["rows"]})
+  rows = []
+  for rate in rates:
+    mine = {row["digit"]: row for row in r["rows"] if row["rate"] == rate}
+    rows.append([f"{rate:g}" + (" (chosen)" if rate == r["chosen"] else ""),
+                 _f(statistics.mean(x["criterion"] for x in mine.values()), 4),
+                 _f(100 * statistics.mean(x["llr_auroc"] for x in mine.values()), 1)]
+                + [_f(100 * mine[d]["llr_auroc"], 1) for d in digits])
+  nll = {row["digit"]: row["nll_auroc"] for row in r["rows"]}
+  rows.append(["NLL alone", "—", _f(100 * statistics.mean(nll.values()), 1)]
+              + [_f(100 * nll[d], 1) for d in digits])
+  return (f"`{r['command']}` on {r['machine']}, {r['date']}; protocol {r['protocol']}, seed "
+          f"{r['seed']}, K = {r['nll_samples']}; {r['wall_seconds'] / 60:.0f} min.\n\n"
+          + _table(["rate μ", "criterion on training images (mean)", "llr AUROC, test (mean)"]
+                   + [str(d) for d in digits], rows))
+
+
+TABLES = {"background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
           "fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}
