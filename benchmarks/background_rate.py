@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import time
 
 import jax
 import numpy as np
 
-from benchmarks.cli import load_config, machine_line
+from benchmarks.cli import load_config, machine_line, write_report
 from jaxgen.evaluation import detection
 from jaxgen.train.loop import train
 from jaxgen.uses import anomaly
@@ -80,11 +79,7 @@ def main(argv=None) -> dict:
             "protocol": args.protocol, "seed": args.seed, "nll_samples": NLL_SAMPLES,
             "rows": rows, "mean_criterion": {f"{r:g}": v for r, v in means.items()},
             "chosen": chosen, "wall_seconds": time.perf_counter() - t0}
-  if args.out:
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-      json.dump(report, f, indent=1)
-    print(f"wrote {args.out}")
+  write_report(report, args.out)
   return report
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
+import os
 
 import jax
 
@@ -49,3 +51,14 @@ def machine_line() -> str:
   return (f"jax {jax.__version__}, backend {jax.default_backend()}, "
           f"{jax.devices()[0].device_kind}; CPU {cpu['model']} ({cpu['cores']} cores, "
           f"{'AVX-512' if avx512 else 'no AVX-512'})")
+
+
+def write_report(report: dict, path: str) -> None:
+  """Writes ``report`` as JSON to ``path`` (its folder created) and says so; nothing when
+  ``path`` is empty (the ``--out`` of a benchmark left out)."""
+  if not path:
+    return
+  os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+  with open(path, "w") as f:
+    json.dump(report, f, indent=1)
+  print(f"wrote {path}")

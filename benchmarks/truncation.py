@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
 
 import numpy as np
 
-from benchmarks.cli import machine_line
+from benchmarks.cli import machine_line, write_report
 from jaxgen.uses import judge
 
 TEST_METRICS = ("classifier_score", "fd", "precision", "recall", "label_entropy", "confident")
@@ -50,11 +48,7 @@ def main(argv=None) -> dict:
             "command": "python -m benchmarks.truncation " + " ".join(args.workdirs) + (
                 f" --seeds {args.seeds}" if args.seeds > 1 else ""),
             "thresholds": args.thresholds, "runs": runs}
-  if args.out:
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-      json.dump(report, f, indent=1)
-    print(f"wrote {args.out}")
+  write_report(report, args.out)
   return report
 
 
