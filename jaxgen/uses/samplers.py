@@ -83,12 +83,14 @@ def fit_gaussian(codes) -> CodeSampler:
   return CodeSampler("gaussian", {"mean": codes.mean(0), "root": _gaussian_root(cov)})
 
 
-def fit_gmm(codes, components: Sequence[int] = GMM_COMPONENTS, seed: int = 0,
+def fit_gmm(codes, components: Optional[Sequence[int]] = None, seed: int = 0,
             log: Callable[[str], None] = lambda s: None) -> CodeSampler:
   """A full-covariance Gaussian mixture over ``codes``, the number of components the one
-  of ``components`` with the lowest BIC on ``codes`` (fewer than 5 codes per parameter's
-  worth of components are skipped); ``info`` records every candidate's BIC."""
+  of ``components`` (default :data:`GMM_COMPONENTS`) with the lowest BIC on ``codes`` (fewer
+  than 5 codes per parameter's worth of components are skipped); ``info`` records every
+  candidate's BIC."""
   from sklearn.mixture import GaussianMixture  # lazy: only a fit needs scikit-learn
+  components = GMM_COMPONENTS if components is None else components
   codes = np.asarray(codes, np.float64)
   n, d = codes.shape
   bics, best = {}, None

@@ -161,6 +161,7 @@ def test_judge_workdir_scores_every_source(trained_tiny, tmp_path, small_classif
                                            monkeypatch):
   from jaxgen.uses import samplers
   monkeypatch.setattr(samplers, "VAE2_STEPS", 100)
+  monkeypatch.setattr(samplers, "GMM_COMPONENTS", (1, 2))
   config, workdir, _, _ = trained_tiny("ae_mnist")
   wd = str(tmp_path / "ae")
   import shutil
@@ -250,12 +251,14 @@ def test_choose_truncation_takes_the_most_precise_threshold_with_enough_recall()
   assert judge_lib.choose_truncation(rows, min_recall=0.95) == 0.0
 
 
+@pytest.mark.slow       # an evaluation with three fitted samplers, then the judge: 11 s
 def test_evaluate_adds_each_fitted_samplers_metrics_to_eval_json(
     trained_tiny, tmp_path, use_small_classifier, small_classifier, monkeypatch):
   import shutil
   from jaxgen import modes
   from jaxgen.uses import samplers
   monkeypatch.setattr(samplers, "VAE2_STEPS", 50)
+  monkeypatch.setattr(samplers, "GMM_COMPONENTS", (1, 2))
   config, workdir, _, _ = trained_tiny("ae_mnist")
   wd = str(tmp_path / "ae")
   shutil.copytree(workdir, wd)

@@ -78,6 +78,7 @@ def test_a_trained_run_fits_its_sampler_once_and_restores_it(trained_tiny, tmp_p
                                                              monkeypatch):
   import shutil
   import jaxgen
+  monkeypatch.setattr(samplers, "GMM_COMPONENTS", (1, 2))
   _, workdir, _, _ = trained_tiny("ae_mnist")
   wd = str(tmp_path / "ae")
   shutil.copytree(workdir, wd)
