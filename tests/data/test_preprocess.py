@@ -70,9 +70,12 @@ def test_the_dihedral_group_acts_and_keeps_super_resolution_pairs_aligned():
                              rtol=1e-6)
   assert not np.array_equal(np.asarray(out["x"]), target)
   # each example gets one of the 8, and over the batch all of them occur
-  ks = [next(k for k in range(8) if np.array_equal(
-      np.asarray(dihedral_transform(jnp.asarray(target[i]), jnp.int32(k))), np.asarray(out["x"][i])))
-      for i in range(64)]
+  variants = [lambda a, r=r, f=f: (np.rot90(a, r, axes=(0, 1))[:, ::-1] if f
+                                   else np.rot90(a, r, axes=(0, 1)))
+              for f in (0, 1) for r in range(4)]             # k = 4 f + r, as above
+  got = np.asarray(out["x"])
+  ks = [next(k for k in range(8) if np.array_equal(variants[k](target[i]), got[i]))
+        for i in range(64)]
   assert set(ks) == set(range(8))
   kept = dihedral({"x": jnp.asarray(target), "cond": labels}, jax.random.PRNGKey(3))
   np.testing.assert_array_equal(kept["cond"], labels)               # labels pass through

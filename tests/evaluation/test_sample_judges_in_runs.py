@@ -219,6 +219,7 @@ def test_a_class_filtered_run_is_judged_by_the_classifier_of_every_class(
   assert judge.reference.shape[0] == 1000
 
 
+@pytest.mark.slow       # a run loaded and judged at two thresholds: 5 s
 def test_truncation_curve_judges_the_truncated_samples_and_chooses_on_training_data(
     trained_tiny, small_classifier):
   _, workdir, _, _ = trained_tiny("gan_mnist")

@@ -41,6 +41,7 @@ def test_the_gaussian_sampler_is_the_fitted_gaussian_of_the_judge():
                              judge_lib.fitted_gaussian_codes(codes, key, 50), rtol=1e-6)
 
 
+@pytest.mark.slow       # a second stage trained 3,000 steps: 5 s
 def test_vae2_learns_the_gap_of_a_bimodal_density():
   """Codes at (±3, 0) with sd 0.3: a second-stage VAE puts fewer samples in the gap between
   the modes than the one Gaussian fitted to them (38%: P(|N(0, 1)| < 0.5)); its decoder
@@ -74,6 +75,7 @@ def test_samplers_come_back_from_disk_for_their_step_only(tmp_path):
     samplers.fit_sampler("flow", codes)
 
 
+@pytest.mark.slow       # a run loaded twice with a fit between: 5 s
 def test_a_trained_run_fits_its_sampler_once_and_restores_it(trained_tiny, tmp_path,
                                                              monkeypatch):
   import shutil

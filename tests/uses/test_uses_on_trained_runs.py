@@ -133,6 +133,7 @@ def test_interpolation_endpoints_decode_the_endpoint_codes(trained_tiny):
     np.testing.assert_allclose(x[-1], np.asarray(t.decode(z[1:]))[0], atol=1e-5)
 
 
+@pytest.mark.slow       # every picture and both domain changes: 17 s
 def test_explore_writes_every_picture_and_the_domain_change(trained_tiny, tmp_path):
   config, workdir, _, _ = trained_tiny("vae_mnist", **{"model.latent_dim": 2})
   wd = _copy(workdir, tmp_path)
