@@ -125,6 +125,14 @@ def background_criterion(trained, background, codec: str = "png") -> float:
   return float(spearmanr(nll, metrics.code_length_nats(x, codec)).statistic)
 
 
+def _likelihood_ratio(trained, background, nll) -> np.ndarray:
+  """``llr``: the run's per-example test ``nll`` minus the background model's NLL of the
+  same images (K = ``eval.nll_samples``, keys ``fold_in(key, 7)`` of the run)."""
+  bg = background.nll(trained.test_x, int(trained.config.eval.nll_samples),
+                      jax.random.fold_in(trained.key, 7))
+  return np.asarray(nll) - np.asarray(bg)
+
+
 def score_trained(trained, elbo_samples: int = ELBO_SAMPLES, background=None) -> dict:
   """Scores the whole test split of a loaded run (:func:`jaxgen.load`) and, when its
   training split was filtered (``dataset.classes`` / ``exclude_classes``), the AUROC of
@@ -136,9 +144,7 @@ def score_trained(trained, elbo_samples: int = ELBO_SAMPLES, background=None) ->
   scores = anomaly_scores(trained.model, trained.state, trained.test_x, trained.key,
                           int(cfg.eval.nll_samples), elbo_samples, int(cfg.eval.batch_size))
   if background is not None:
-    bg = background.nll(trained.test_x, int(cfg.eval.nll_samples),
-                        jax.random.fold_in(trained.key, 7))
-    scores["llr"] = scores["nll"] - np.asarray(bg)
+    scores["llr"] = _likelihood_ratio(trained, background, scores["nll"])
   labels = trained.test_labels
   out = {"step": trained.step, "seed": int(cfg.seed) + trained.seed_index,
          "background_rate": float(cfg.eval.background_rate) if background is not None else 0.0,
@@ -223,8 +229,8 @@ def sweep(config, root: str, protocol: str, seeds: Sequence[int] = (0, 1, 2),
         t = time.perf_counter()
         trained = load(wd, cfg)
         background = train_background(cfg, wd, lambda m: None)
-        result["scores"]["llr"] = result["scores"]["nll"] - np.asarray(background.nll(
-            trained.test_x, int(cfg.eval.nll_samples), jax.random.fold_in(trained.key, 7)))
+        result["scores"]["llr"] = _likelihood_ratio(trained, background,
+                                                    result["scores"]["nll"])
         result["background_rate"] = float(cfg.eval.background_rate)
         result["auroc"]["llr"] = metrics.auroc(result["scores"]["llr"], metrics.anomalies_among(
             trained.test_labels, result["train_classes"]))

@@ -208,9 +208,6 @@ def domain_change_markdown(result: dict, strength: float = 1.0, title: str = "")
 
 
 # --------------------------------------------------------------------------- the command
-def _codes(trained: Trained, x, batch: int = 500) -> np.ndarray:
-  return np.concatenate([np.asarray(trained.encode(x[i:i + batch]))
-                         for i in range(0, x.shape[0], batch)])
 
 
 def _decoder(trained: Trained, batch: int = 1000) -> Callable:
@@ -243,7 +240,7 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
   os.makedirs(out, exist_ok=True)
   name = f"{trained.config.model.name} ({trained.config.model.net}), step {trained.step}"
   x, y = np.asarray(trained.test_x), np.asarray(trained.test_labels)
-  codes = _codes(trained, x)
+  codes = trained.codes(x)
   decode = _decoder(trained)
 
   # interpolation strips: one pair per row, originals at both ends
@@ -282,7 +279,7 @@ def explore_workdir(workdir: str, config=None, seed_index: int = 0,
                      xlabel="z₁" if m == "identity" else "", ylabel="z₂" if m == "identity" else "")
   # domain change with the judge classifier
   classifier = classifier or judge_classifier(trained.dataset, log=log)
-  train_codes = _codes(trained, np.asarray(trained.train_x))
+  train_codes = trained.codes(trained.train_x)
   correct = float(np.mean(classifier.predict(decode(codes)) == y))
   # the classes trained on (a class-filtered run has codes of its own classes only)
   classes = [int(c) for c in np.unique(y) if np.sum(trained.train_labels == c) >= 2]

@@ -30,6 +30,7 @@ from jaxgen import plotting
 from jaxgen.config import ConfigError
 from jaxgen.evaluation import sample_quality
 from jaxgen.json_output import write_json
+from jaxgen.uses import samplers
 from jaxgen.uses.loading import load, read_config
 
 SAMPLER_SOURCES = ("gaussian", "gmm", "vae2")   # the fitted samplers judged for an AE or VAE
@@ -38,13 +39,9 @@ LOWER_IS_BETTER = ("fd", "label_kl")
 
 
 def fitted_gaussian_codes(codes, key: jax.Array, n: int) -> np.ndarray:
-  """``n`` codes from N(mean, covariance) of ``codes`` [N, D] (float64 fit)."""
-  codes = np.asarray(codes, np.float64)
-  mean, cov = codes.mean(0), np.cov(codes, rowvar=False).reshape(codes.shape[1], -1)
-  w, v = np.linalg.eigh(cov)
-  root = v * np.sqrt(np.clip(w, 0.0, None))              # cov = root root^T
-  eps = np.asarray(jax.random.normal(key, (n, codes.shape[1])), np.float64)
-  return (mean + eps @ root.T).astype(np.float32)
+  """``n`` codes from N(mean, covariance) of ``codes`` [N, D] (float64 fit): the
+  ``gaussian`` sampler of :mod:`jaxgen.uses.samplers`."""
+  return samplers.fit_gaussian(codes).sample(key, n)
 
 
 def model_source_name(config) -> str:
@@ -83,9 +80,9 @@ def judge_trained(trained, num_samples: Optional[int] = None, judge=None,
   if config.model.name in ("ae", "vae"):
     what = {"gaussian": "a Gaussian", "gmm": "a Gaussian mixture",
             "vae2": "a second-stage VAE"}
-    for i, name in enumerate(SAMPLER_SOURCES):
+    for name, images in _sampler_images(trained, n):
       sources[f"{config.model.name.upper()} decodes of {what[name]} fitted to training codes"] = (
-          np.asarray(trained.generate(n, jax.random.fold_in(key, 1 + i), sampler=name)))
+          images)
   rows = []
   for name, images in sources.items():
     row = {"source": name, "num_images": int(images.shape[0]), **judge(images)}
@@ -99,16 +96,22 @@ def judge_trained(trained, num_samples: Optional[int] = None, judge=None,
                      for k, v in sources.items()}}
 
 
+def _sampler_images(trained, n: int):
+  """(name, n decoded images) for each fitted sampler of :data:`SAMPLER_SOURCES`, each drawn
+  with its own key of the judge (``fold_in(fold_in(key, 6), 1 + i)``)."""
+  key = jax.random.fold_in(trained.key, 6)
+  for i, name in enumerate(SAMPLER_SOURCES):
+    yield name, np.asarray(trained.generate(n, jax.random.fold_in(key, 1 + i), sampler=name))
+
+
 def sampler_metrics(trained, judge, num_samples: Optional[int] = None,
                     log: Callable[[str], None] = print) -> dict:
   """``{sampler: sample metrics}`` for each fitted sampler of :data:`SAMPLER_SOURCES` of a
   trained AE or VAE: its decodes drawn with the keys of :func:`judge_trained`'s rows, so
   the figures are those rows'."""
   n = int(num_samples or trained.config.eval.num_metric_samples)
-  key = jax.random.fold_in(trained.key, 6)
   out = {}
-  for i, name in enumerate(SAMPLER_SOURCES):
-    images = np.asarray(trained.generate(n, jax.random.fold_in(key, 1 + i), sampler=name))
+  for name, images in _sampler_images(trained, n):
     out[name] = judge(images)
     log(f"  sampler {name}: " + ", ".join(f"{k} {out[name][k]:.4g}" for k in METRICS))
   return out

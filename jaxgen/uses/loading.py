@@ -91,6 +91,12 @@ class Trained:
       return out[0] if isinstance(out, tuple) else out
     return self._jit("encode", fn)(self.state.params, jnp.asarray(x, jnp.float32))
 
+  def codes(self, x, batch: int = 500) -> np.ndarray:
+    """:meth:`encode` of ``x`` in batches of ``batch`` examples, as one NumPy array."""
+    x = np.asarray(x)
+    return np.concatenate([np.asarray(self.encode(x[i:i + batch]))
+                           for i in range(0, x.shape[0], batch)])
+
   def decode(self, z: jax.Array) -> jax.Array:
     """Decoded codes ``z [..., latent_dim]`` as images E[x|z] in [0, 1]."""
     self._need("mean_image")
@@ -120,9 +126,7 @@ class Trained:
     if name not in cache:
       fitted = samplers.load_sampler(self.workdir, name, self.step)
       if fitted is None:
-        x = np.asarray(self.train_x)
-        codes = np.concatenate([np.asarray(self.encode(x[i:i + 500]))
-                                for i in range(0, x.shape[0], 500)])
+        codes = self.codes(self.train_x)
         log(f"fitting the {name} sampler to {codes.shape[0]} training codes")
         fitted = samplers.fit_sampler(name, codes, seed=int(self.config.seed) + self.seed_index,
                                       log=log)
