@@ -325,6 +325,11 @@ def _eval() -> ml_collections.ConfigDict:
   c.background_rate = 0.0        # > 0: --mode anomaly also trains a background model on training
                                  # inputs perturbed at this rate and scores the likelihood
                                  # ratio 'llr' (Ren et al. 2019); VAEs only
+  c.select_on = ""               # model selection: a metric of the periodic evaluation (e.g.
+                                 # 'psnr') scored on the dataset's validation split at every
+                                 # evaluation; the best step is kept in WORKDIR/selected and
+                                 # eval.json["selected"] holds its test metrics ('': off)
+  c.select_higher = True         # True: the largest value of select_on is best; False: smallest
   return c
 
 
@@ -337,6 +342,8 @@ def _check_eval(eval) -> None:
   _bool(config, "eval.sample_metrics")
   _number(config, "eval.background_rate", lambda v: 0 <= v < 1, "in [0, 1)",
           " (0: off; e.g. 0.2)")
+  _string(config, "eval.select_on")
+  _bool(config, "eval.select_higher")
 
 
 # name -> (schema, the checks of that group alone); base_config's groups after the top level
@@ -389,6 +396,10 @@ def cross_group_rules(config) -> None:
     raise ConfigError("config.dataset.perturb_rate perturbs the images of an unconditional "
                       "model preprocessed to a known range; leave it at 0 for "
                       f"model {m.name!r} with preprocess {config.dataset.preprocess!r}")
+  if config.eval.select_on and config.num_seeds > 1:
+    raise ConfigError(f"config.eval.select_on={config.eval.select_on!r} selects one step of one "
+                      f"run; with config.num_seeds={config.num_seeds} train the seeds one at a "
+                      f"time (--config.num_seeds=1) or set --config.eval.select_on=''")
   if config.num_seeds > 1 and m.name not in ("gan", "pix2pix"):
     raise ConfigError("config.num_seeds > 1 is supported for GANs only; run one seed at a time")
   if (m.name not in ("gan", "pix2pix") and m.likelihood == "bernoulli"

@@ -20,8 +20,11 @@ class Dataset:
   (image-to-image: super-resolution, colorization) also holds ``train_inputs`` /
   ``test_inputs``: uint8 NHWC condition images, one per example (row i of ``train_inputs``
   is the input whose wanted output is row i of ``train``; they may differ in size and
-  channels, e.g. 7x7 low-resolution or 1-channel luminance inputs). The arrays are checked
-  when the dataset is built; a wrong shape or dtype raises :class:`DataError`.
+  channels, e.g. 7x7 low-resolution or 1-channel luminance inputs). A dataset may also hold
+  a *validation* split, ``val`` (with ``val_labels`` / ``val_inputs`` where the other splits
+  have them), disjoint from both: what model selection (``eval.select_on``) scores, so that
+  the test split is never used to choose a step. The arrays are checked when the dataset is
+  built; a wrong shape or dtype raises :class:`DataError`.
   """
   name: str
   kind: str
@@ -32,6 +35,9 @@ class Dataset:
   info: dict = dataclasses.field(default_factory=dict)
   train_inputs: Optional[np.ndarray] = None
   test_inputs: Optional[np.ndarray] = None
+  val: Optional[np.ndarray] = None
+  val_labels: Optional[np.ndarray] = None
+  val_inputs: Optional[np.ndarray] = None
 
   def __post_init__(self):
     check_split(self.train, self.kind, self.name, "the train split")
@@ -62,6 +68,46 @@ class Dataset:
         raise DataError(f"dataset {self.name!r}: train inputs have shape "
                         f"{list(self.train_inputs.shape[1:])} but test inputs "
                         f"{list(self.test_inputs.shape[1:])}; both need the same shape")
+    if self.val is not None:
+      self._check_validation()
+    elif self.val_labels is not None or self.val_inputs is not None:
+      raise DataError(f"dataset {self.name!r}: val_labels / val_inputs given without a "
+                      f"validation split val")
+
+  def _check_validation(self) -> None:
+    check_split(self.val, self.kind, self.name, "the validation split")
+    if self.val.shape[1:] != self.train.shape[1:]:
+      raise DataError(f"dataset {self.name!r}: validation examples have shape "
+                      f"{list(self.val.shape[1:])} but training examples "
+                      f"{list(self.train.shape[1:])}; all splits need the same example shape")
+    n = self.val.shape[0]
+    for what, mine, train in (("val_labels", self.val_labels, self.train_labels),
+                              ("val_inputs", self.val_inputs, self.train_inputs)):
+      if (mine is None) != (train is None):
+        raise DataError(f"dataset {self.name!r}: {what} must be given exactly when the "
+                        f"training split has {what.replace('val_', '')}")
+      if mine is not None and np.shape(mine)[:1] != (n,):
+        raise DataError(f"dataset {self.name!r}: {what} has {np.shape(mine)[0]} rows for "
+                        f"{n} validation examples; one per example")
+    if self.val_inputs is not None and self.val_inputs.shape[1:] != self.train_inputs.shape[1:]:
+      raise DataError(f"dataset {self.name!r}: validation inputs have shape "
+                      f"{list(self.val_inputs.shape[1:])} but training inputs "
+                      f"{list(self.train_inputs.shape[1:])}; both need the same shape")
+
+  @property
+  def has_validation(self) -> bool:
+    """True where the dataset holds a validation split (``val``)."""
+    return self.val is not None
+
+  def validation_view(self) -> "Dataset":
+    """This dataset with its validation split in the place of the test split (and no
+    validation split): what an evaluator built for a test split scores to select a model.
+    DataError if there is none."""
+    if self.val is None:
+      raise DataError(f"dataset {self.name!r} has no validation split")
+    return dataclasses.replace(self, test=self.val, test_labels=self.val_labels,
+                               test_inputs=self.val_inputs, val=None, val_labels=None,
+                               val_inputs=None, info={**self.info, "split_scored": "validation"})
 
   @property
   def example_shape(self) -> tuple[int, ...]:

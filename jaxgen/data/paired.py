@@ -9,51 +9,55 @@ Digit super-resolution, ``mnist_sr2`` and ``mnist_sr4``
   (:func:`box_downsample`): [N, 14, 14, 1] or [N, 7, 7, 1].
 
 Photographs, ``photos_sr4`` (super-resolution x4) and ``photos_color`` (colorization)
-  The targets are 32x32 RGB patches cut from the nine real colour photographs that ship
-  inside scikit-image (``skimage.data``: astronaut, chelsea, coffee, rocket,
-  hubble_deep_field, retina, immunohistochemistry) and scikit-learn
-  (``load_sample_images``: china, flower); the synthetic images (colorwheel, logo) are left
-  out. ``photos_sr4``'s inputs are the patches box-downsampled x4 ([N, 8, 8, 3]);
-  ``photos_color``'s are their BT.601 luminance ([N, 32, 32, 1], :func:`luminance`). Both
-  datasets hold the same target patches. The construction, decided once:
+  The targets are 32x32 RGB patches cut from every natural photograph that ships inside
+  scikit-image (``skimage.data``) and scikit-learn (``load_sample_images``) and loads
+  offline: ten colour photographs (:data:`COLOUR_PHOTOS`: astronaut, chelsea, coffee,
+  rocket, hubble_deep_field, retina, immunohistochemistry, the left view of
+  stereo_motorcycle; china, flower) and eleven gray ones (:data:`GRAY_PHOTOS`: camera,
+  moon, coins, clock, brick, grass, gravel, cell, page, text, microaneurysms), the gray ones
+  as RGB with R = G = B. Left out: the synthetic images (colorwheel, logo, checkerboard,
+  binary_blobs, shepp_logan_phantom, the horse silhouette), lfw_subset (25x25 faces, smaller
+  than a patch), the right view of stereo_motorcycle (the same scene as the left) and the
+  images scikit-image fetches from the network (pooch). ``photos_sr4``'s inputs are the
+  patches box-downsampled x4 ([N, 8, 8, 3]); ``photos_color``'s are their BT.601 luminance
+  ([N, 32, 32, 1], :func:`luminance`). The construction, decided once:
 
-  (a) The split is by *photograph*, never by patch: the test split is cut from
+  (a) The splits are by *photograph*, never by patch: the test split is cut from
       :data:`TEST_PHOTOS` = chelsea (an animal: fur, eyes), coffee (an indoor still life:
       porcelain, wood, liquid) and flower (a plant in close-up, blurred background) -- three
-      kinds of content none of which any training photograph shows -- and the training
-      split from the other six (a person, a rocket on its pad, a city with a pagoda, a star
-      field, a retina, stained tissue). No patch of a training photograph is in the test
-      split, so test scores measure generalisation to unseen scenes.
+      kinds of content no training photograph shows; the validation split (what
+      ``eval.select_on`` scores to choose a step: never the test split) from
+      :data:`VALIDATION_PHOTOS` = stereo_motorcycle (a motorbike in a workshop); the
+      training split from all the others (:data:`TRAIN_PHOTOS`). ``photos_color`` trains
+      only on the colour ones among them (:data:`COLOR_TRAIN_PHOTOS`): a gray photograph
+      has no colours to learn. No patch of a training photograph is in the validation or
+      test split.
   (b) Each photograph is first reduced by an integer box factor (:data:`REDUCTION`, the
-      largest that keeps its short side at 256 px or more, after a top-left crop to a
-      multiple of the factor), so that a 32x32 patch holds a recognisable piece of structure
-      (an eye, a petal, a window) rather than a stretch of fine texture:
-      astronaut 512x512 /2 -> 256x256, chelsea 300x451 /1, coffee 400x600 /1,
-      rocket 427x640 /1, hubble_deep_field 872x1000 /3 -> 290x333, retina 1411x1411 /5 ->
-      282x282, immunohistochemistry 512x512 /2 -> 256x256, china 427x640 /1,
-      flower 427x640 /1. (Halving the 427-px photographs as well would leave only about
-      1,500 training and 240 test patches.)
-  (c) Training patches are cut on a stride-16 grid (overlapping by half), test patches on a
-      non-overlapping stride-32 grid, row by row, photograph by photograph in the order of
-      :data:`TRAIN_PHOTOS` / :data:`TEST_PHOTOS`.
+      largest that keeps its short side at 256 px or more, 1 for those already shorter,
+      after a top-left crop to a multiple of the factor), so that a 32x32 patch holds a
+      recognisable piece of structure (an eye, a petal, a window) rather than a stretch of
+      fine texture: astronaut, camera, moon, brick, grass, gravel, immunohistochemistry
+      512x512 /2 -> 256x256, cell 660x550 /2, hubble_deep_field 872x1000 /3 -> 290x333,
+      retina 1411x1411 /5 -> 282x282; all others /1.
+  (c) Training patches are cut on a stride-16 grid (overlapping by half), validation and
+      test patches on a non-overlapping stride-32 grid, row by row, photograph by
+      photograph in the order of the split's photo list.
   (d) Nearly flat patches are dropped: those whose luminance (0..255) has a standard
       deviation below :data:`FLAT_STD` = 2.0 -- clear sky in rocket and china, the black
       surround of retina, black space in astronaut, the dark background of coffee, the
       blurred dark-green background of flower. (Hubble's background is noisy, std about
       10, and keeps all its patches; retina's six black corners have std below 0.2, its
-      flattest patch inside the fundus 2.6.) This drops 616 of 2,979 training patches
-      (rocket 344, china 265, retina 6, astronaut 1) and 31 of 602 test patches (coffee 7,
-      flower 24), leaving **2,363 training and 571 test patches** (train: astronaut 224,
-      rocket 631, hubble_deep_field 323, retina 250, immunohistochemistry 225, china 710;
-      test: chelsea 126, coffee 209, flower 236).
+      flattest patch inside the fundus 2.6.) ``info['dropped']`` counts them per
+      photograph. Test split: 571 patches (chelsea 126, coffee 209, flower 236), as before
+      the gray photographs were added; ``photos_color``'s training split: 2,363 patches.
   (e) Nothing is random: the patches are a pure function of the shipped photographs (for
       given package versions: china and flower are JPEGs that Pillow decodes). They are
       built once per process (``functools.lru_cache``) and handed out as read-only arrays
-      shared by both datasets (the second one reuses the first one's patches).
+      shared by both datasets.
 
-  ``info`` names the photographs of each split (``train_photos``/``test_photos``) and, per
-  patch, which one it came from (``train_photo_index``/``test_photo_index``, indices into
-  those lists) and where (``train_patch_yx``/``test_patch_yx``: top-left corner in the
+  ``info`` names the photographs of each split (``train_photos``/``val_photos``/
+  ``test_photos``) and, per patch, which one it came from (``train_photo_index`` etc.,
+  indices into those lists) and where (``train_patch_yx`` etc.: top-left corner in the
   reduced photograph). The photo datasets have no labels.
 
 Rounding: for uint8 images, box averages (block sums / f^2) and luminance
@@ -75,13 +79,22 @@ LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 LUMA_PER_MILLE = (299, 587, 114)
 
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina",
-                  "immunohistochemistry")
+                  "immunohistochemistry", "stereo_motorcycle")
 SKLEARN_PHOTOS = ("china", "flower")
-# integer box factor each photograph is reduced by before patches are cut
+COLOUR_PHOTOS = SKIMAGE_PHOTOS + SKLEARN_PHOTOS
+GRAY_PHOTOS = ("camera", "moon", "coins", "clock", "brick", "grass", "gravel", "cell", "page",
+               "text", "microaneurysms")
+PHOTOS = COLOUR_PHOTOS + GRAY_PHOTOS
+# integer box factor each photograph is reduced by before patches are cut (:func:`reduction`)
 REDUCTION = {"astronaut": 2, "chelsea": 1, "coffee": 1, "rocket": 1, "hubble_deep_field": 3,
-             "retina": 5, "immunohistochemistry": 2, "china": 1, "flower": 1}
+             "retina": 5, "immunohistochemistry": 2, "stereo_motorcycle": 1, "china": 1,
+             "flower": 1, "camera": 2, "moon": 2, "coins": 1, "clock": 1, "brick": 2,
+             "grass": 2, "gravel": 2, "cell": 2, "page": 1, "text": 1, "microaneurysms": 1}
+MIN_SIDE = 256        # the reduction keeps a photograph's short side at least this long
 TEST_PHOTOS = ("chelsea", "coffee", "flower")
-TRAIN_PHOTOS = tuple(n for n in SKIMAGE_PHOTOS + SKLEARN_PHOTOS if n not in TEST_PHOTOS)
+VALIDATION_PHOTOS = ("stereo_motorcycle",)
+TRAIN_PHOTOS = tuple(n for n in PHOTOS if n not in TEST_PHOTOS + VALIDATION_PHOTOS)
+COLOR_TRAIN_PHOTOS = tuple(n for n in TRAIN_PHOTOS if n in COLOUR_PHOTOS)
 
 PATCH_SIZE = 32
 TRAIN_STRIDE = 16
@@ -148,29 +161,45 @@ def _readonly(x: np.ndarray) -> np.ndarray:
   return x
 
 
+def reduction(height: int, width: int) -> int:
+  """The integer box factor a photograph of this size is reduced by: the largest that keeps
+  its short side at :data:`MIN_SIDE` px or more (1 if it is already shorter)."""
+  return max(1, min(height, width) // MIN_SIDE)
+
+
+def _skimage_photo(name: str) -> np.ndarray:
+  import skimage.data  # lazy: needed only by the photo datasets
+  image = getattr(skimage.data, name)()
+  return image[0] if name == "stereo_motorcycle" else image   # (left, right, disparity)
+
+
 @functools.lru_cache(maxsize=1)
 def _photographs() -> tuple[tuple[str, np.ndarray], ...]:
   try:
-    import skimage.data  # lazy: needed only by the photo datasets
+    import skimage.data  # noqa: F401 - lazy: needed only by the photo datasets
     from sklearn.datasets import load_sample_images  # lazy: 2.5 s to import sklearn.datasets
   except ImportError as e:  # pragma: no cover - both are declared dependencies
     raise DataError("the photo datasets need scikit-image and scikit-learn: "
                     "pip install scikit-image scikit-learn") from e
-  photos = [(n, getattr(skimage.data, n)()) for n in SKIMAGE_PHOTOS]
+  photos = [(n, _skimage_photo(n)) for n in SKIMAGE_PHOTOS]
   sample = load_sample_images()
   by_file = {f.replace("\\", "/").rsplit("/", 1)[-1].split(".")[0]: img
              for f, img in zip(sample.filenames, sample.images)}
   photos += [(n, by_file[n]) for n in SKLEARN_PHOTOS]
+  photos += [(n, _skimage_photo(n)[..., None]) for n in GRAY_PHOTOS]
   for n, img in photos:
-    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[-1] != 3:
+    channels = 1 if n in GRAY_PHOTOS else 3
+    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[-1] != channels:
       raise DataError(f"photograph {n!r} is {img.dtype} {list(img.shape)}, expected uint8 "
-                      f"[H, W, 3]; the installed scikit-image/scikit-learn ship another image")
+                      f"[H, W, {channels}]; the installed scikit-image/scikit-learn ship "
+                      f"another image")
   return tuple((n, _readonly(img)) for n, img in photos)
 
 
 def photographs() -> dict[str, np.ndarray]:
-  """The nine shipped colour photographs by name, uint8 [H, W, 3] at full size (read-only
-  arrays, loaded once per process)."""
+  """The 21 shipped photographs by name at full size, uint8 [H, W, 3] (colour,
+  :data:`COLOUR_PHOTOS`) or [H, W, 1] (gray, :data:`GRAY_PHOTOS`); read-only arrays, loaded
+  once per process."""
   return dict(_photographs())
 
 
@@ -197,7 +226,8 @@ def _split_patches(names: tuple[str, ...], stride: int) -> dict:
   photos = photographs()
   patches, index, yx, dropped = [], [], [], {}
   for i, name in enumerate(names):
-    p, pos = grid_patches(reduce_photograph(photos[name], REDUCTION[name]), stride)
+    rgb = np.repeat(photos[name], 3 // photos[name].shape[-1], axis=-1)   # gray: R = G = B
+    p, pos = grid_patches(reduce_photograph(rgb, REDUCTION[name]), stride)
     keep = luminance(p.astype(np.float64)).std(axis=(1, 2, 3)) >= FLAT_STD
     patches.append(p[keep])
     index.append(np.full(int(keep.sum()), i, np.int32))
@@ -208,33 +238,52 @@ def _split_patches(names: tuple[str, ...], stride: int) -> dict:
 
 
 @functools.lru_cache(maxsize=1)
-def _patch_splits() -> tuple[dict, dict]:
-  return _split_patches(TRAIN_PHOTOS, TRAIN_STRIDE), _split_patches(TEST_PHOTOS, TEST_STRIDE)
+def _patch_splits() -> dict[str, dict]:
+  return {"train": _split_patches(TRAIN_PHOTOS, TRAIN_STRIDE),
+          "val": _split_patches(VALIDATION_PHOTOS, TEST_STRIDE),
+          "test": _split_patches(TEST_PHOTOS, TEST_STRIDE)}
+
+
+def _only_photos(split: dict, names: tuple[str, ...], keep: tuple[str, ...]) -> dict:
+  """The patches of ``split`` (cut from ``names``) that come from the photographs ``keep``,
+  their photo indices renumbered into ``keep``."""
+  renumber = np.array([keep.index(n) if n in keep else -1 for n in names], np.int32)
+  new_index = renumber[split["photo_index"]]
+  rows = new_index >= 0
+  return {"patches": split["patches"][rows], "photo_index": new_index[rows],
+          "patch_yx": split["patch_yx"][rows],
+          "dropped": {n: split["dropped"][n] for n in keep}}
 
 
 @functools.lru_cache(maxsize=None)
 def _photo_dataset(name: str) -> Dataset:
-  train, test = _patch_splits()
+  splits = dict(_patch_splits())
+  photos = {"train": TRAIN_PHOTOS, "val": VALIDATION_PHOTOS, "test": TEST_PHOTOS}
   if name == "photos_sr4":
     make_inputs = lambda p: box_downsample(p, PHOTO_SR_SCALE)  # noqa: E731
     info = {"task": "super_resolution", "scale": PHOTO_SR_SCALE}
   else:
     make_inputs = luminance
     info = {"task": "colorization"}
+    splits["train"] = _only_photos(splits["train"], TRAIN_PHOTOS, COLOR_TRAIN_PHOTOS)
+    photos["train"] = COLOR_TRAIN_PHOTOS
   versions = (f"scikit-image {importlib.metadata.version('scikit-image')}, "
               f"scikit-learn {importlib.metadata.version('scikit-learn')}")
+  dropped = {}
+  for split, part in splits.items():
+    info[f"{split}_photos"] = list(photos[split])
+    info[f"{split}_photo_index"] = _readonly(part["photo_index"])
+    info[f"{split}_patch_yx"] = _readonly(part["patch_yx"])
+    dropped.update(part["dropped"])
   info.update({
-      "train_photos": list(TRAIN_PHOTOS), "test_photos": list(TEST_PHOTOS),
-      "train_photo_index": _readonly(train["photo_index"]),
-      "test_photo_index": _readonly(test["photo_index"]),
-      "train_patch_yx": _readonly(train["patch_yx"]), "test_patch_yx": _readonly(test["patch_yx"]),
-      "reduction": dict(REDUCTION), "flat_std": FLAT_STD,
-      "dropped": {**train["dropped"], **test["dropped"]},
+      "reduction": dict(REDUCTION), "flat_std": FLAT_STD, "dropped": dropped,
       "source": f"32x32 patches of skimage.data and sklearn.datasets.load_sample_images "
                 f"photographs ({versions})"})
-  return Dataset(name, "image", _readonly(train["patches"]), _readonly(test["patches"]),
-                 info=info, train_inputs=_readonly(make_inputs(train["patches"])),
-                 test_inputs=_readonly(make_inputs(test["patches"])))
+  arrays = {split: _readonly(part["patches"]) for split, part in splits.items()}
+  inputs = {split: _readonly(make_inputs(a)) for split, a in arrays.items()}
+  return Dataset(name, "image", arrays["train"], arrays["test"], info=info,
+                 train_inputs=inputs["train"], test_inputs=inputs["test"],
+                 val=arrays["val"], val_inputs=inputs["val"])
 
 
 def _mnist_sr(name: str) -> Dataset:

@@ -124,6 +124,40 @@ def sharpness(images) -> np.ndarray:
   return np.sqrt(dx ** 2 + dy ** 2).mean(axis=(1, 2, 3))
 
 
+def periodic_peak(images, period: int) -> float:
+  """How much a set of images [N, H, W, C] carries a pattern repeating every ``period``
+  pixels (the checkerboard of strided transposed convolutions, Odena et al. 2016), in dB.
+
+  The power spectrum of each image (channel mean, image mean removed) is averaged over the
+  set; at each frequency whose period divides ``period`` in both axes (the bins (a H/p,
+  b W/p) but (0, 0)) it is compared with the mean power of the other bins at the same
+  radial frequency (rounded to an integer, frequencies folded to [0, N/2]). Returns
+  10 log10 of the sum over those bins of the power over the sum of the ring means: about
+  0 dB for white noise or any image with no such peak, large for a periodic pattern. H and
+  W must be multiples of ``period``."""
+  x = _batch(images, "periodic_peak").mean(axis=-1)
+  h, w = x.shape[1:3]
+  period = int(period)
+  if period < 2 or h % period or w % period:
+    raise ValueError(f"periodic_peak: period must be >= 2 and divide the image size "
+                     f"{h}x{w}, got {period}")
+  x = x - x.mean(axis=(1, 2), keepdims=True)
+  power = (np.abs(np.fft.fft2(x)) ** 2).mean(axis=0)
+  fu = np.minimum(np.arange(h), h - np.arange(h))[:, None]
+  fv = np.minimum(np.arange(w), w - np.arange(w))[None, :]
+  ring = np.rint(np.sqrt(fu ** 2 + fv ** 2)).astype(np.int64)
+  peak = (np.arange(h)[:, None] % (h // period) == 0) & (np.arange(w)[None, :] % (w // period) == 0)
+  peak[0, 0] = False
+  others = ~peak
+  others[0, 0] = False
+  ring_sum = np.bincount(ring[others], power[others], minlength=ring.max() + 1)
+  ring_count = np.bincount(ring[others], minlength=ring.max() + 1)
+  ring_mean = ring_sum / np.maximum(ring_count, 1)
+  expected = ring_mean[ring[peak]]
+  tiny = 1e-12 * power.sum() + 1e-30     # a spectrum with exact zeros there (nearest
+  return float(10 * np.log10((power[peak].sum() + tiny) / (expected.sum() + tiny)))  # upsampling)
+
+
 def slant(images) -> np.ndarray:
   """Slant [N] of single-channel digit images [N, H, W, 1] or [N, H, W] (intensities >= 0).
 

@@ -10,8 +10,11 @@ numbers to ``eval.json``.
   beside the baselines computed once from the same inputs: bicubic and nearest upsampling
   for super-resolution, the luminance-only (gray) image for colorization; the sharpness
   (mean gradient magnitude) of outputs, baselines and targets; for colour images the
-  colourfulness (Hasler & Süsstrunk 2003) of outputs, baselines and targets; for digits
-  the judge classifier's accuracy on outputs, baselines and targets.
+  colourfulness (Hasler & Süsstrunk 2003) of outputs, baselines and targets; for
+  super-resolution the periodic peak (:func:`~jaxgen.evaluation.image_quality.
+  periodic_peak` at the scale factor: a checkerboard from the upsampling path shows there)
+  of outputs, baselines and targets; for digits the judge classifier's accuracy on
+  outputs, baselines and targets.
 * :class:`StyleTransferJudge`: every test digit encoded with its own label and decoded with
   each other label (9 transfers per digit): the judge classifier's accuracy on the
   target labels and the correlation of slant (image moments) between source and transfer;
@@ -51,7 +54,9 @@ class TranslationJudge:
   or None. Returns ``psnr``, ``ssim``, ``sharpness`` (+ ``colourfulness`` for colour
   targets, ``accuracy`` with a classifier) of the outputs, the same with the prefix
   ``truth_`` for the targets where it is not trivial (sharpness, colourfulness, accuracy),
-  and with the prefix of each baseline (``bicubic_``, ``nearest_``; ``gray_``)."""
+  and with the prefix of each baseline (``bicubic_``, ``nearest_``; ``gray_``). For
+  super-resolution also ``periodic_peak`` (dB, over the whole split, at the period of the
+  scale factor) of the outputs, the targets and the baselines."""
 
   on_test_split = True
 
@@ -63,11 +68,21 @@ class TranslationJudge:
     self.batch_size = int(batch_size)
     self._translate = {}
     inputs = dataset.test_inputs.astype(np.float32) / 255.0
+    scale = self.truth.shape[1] // inputs.shape[1]
+    self.period = scale if self.task == "super_resolution" and scale >= 2 else None
     self.baselines = self._baselines(inputs)
-    self.reference = _means("truth_", self._quality(self.truth))
+    self.reference = {**_means("truth_", self._quality(self.truth)),
+                      **self._spectral("truth_", self.truth)}
     self.baseline_metrics = {}
     for name, images in self.baselines.items():
       self.baseline_metrics.update(_means(name + "_", self.metrics(images)))
+      self.baseline_metrics.update(self._spectral(name + "_", images))
+
+  def _spectral(self, prefix: str, images: np.ndarray) -> dict[str, float]:
+    """The periodic peak of a whole set of outputs (super-resolution only)."""
+    if self.period is None or self.truth.shape[1] % self.period or self.truth.shape[2] % self.period:
+      return {}
+    return {f"{prefix}periodic_peak": iq.periodic_peak(images, self.period)}
 
   def _baselines(self, inputs: np.ndarray) -> dict[str, np.ndarray]:
     """The outputs of the fixed baselines on the test inputs."""
@@ -102,7 +117,8 @@ class TranslationJudge:
     """The numbers of ``eval.json`` (the model's, the targets' and the baselines')."""
     del key
     outputs = self.outputs(evaluator.model, state, evaluator.test_x)
-    return {**_means("", self.metrics(outputs)), **self.reference, **self.baseline_metrics}
+    return {**_means("", self.metrics(outputs)), **self._spectral("", outputs),
+            **self.reference, **self.baseline_metrics}
 
 
 class StyleTransferJudge:

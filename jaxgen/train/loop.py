@@ -21,6 +21,7 @@ from tqdm import tqdm
 from jaxgen import config as config_lib
 from jaxgen.scale import distributed
 from jaxgen.checkpoint import Checkpointer
+from jaxgen.train.selection import Selector
 from jaxgen.train.evaluator import final_evaluation, periodic_evaluation
 from jaxgen.json_output import write_json
 from jaxgen.train.outputs import MetricsWriter, format_scalars, write_environment
@@ -132,6 +133,22 @@ def _check_finite(chunks: list, step: int, ckpt: Checkpointer) -> None:
                             f"latest: lower --config.learning_rate and rerun")
 
 
+def selected_evaluation(selector: Selector, evaluator, run, workdir: str, result: dict,
+                        write: bool = True) -> dict:
+  """``result`` (the last step's ``eval.json``) with ``result['selected']``: the test
+  numbers of the step the selector kept, its step and its validation value; rewritten to
+  ``workdir/eval.json``."""
+  state = selector.selected_state(run.abstract_state())
+  chosen = evaluator.final(state, run.keys[0]["eval"])
+  result = {**result, "selected": {
+      "step": chosen.pop("step"), "select_on": selector.metric,
+      f"validation_{selector.metric}": selector.record["value"], **chosen}}
+  if write:
+    with open(os.path.join(workdir, "eval.json"), "w") as f:
+      json.dump(result, f, indent=2)
+  return result
+
+
 @distributed.watched
 def train(config, workdir: str, log: Callable[[str], None] = print,
           allow_config_change: bool = False) -> tuple[Any, dict]:
@@ -173,6 +190,9 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   train_chunk = run.compile_chunk(chunk)
   inputs = run.chunk_inputs()
   evaluator = run.evaluator(log)
+  selector = Selector(run, workdir, log, writer=writes) if config.eval.select_on else None
+  if selector is not None and selector.record is None:
+    selector.scores(mesh_lib.local_copy(state))   # the metric exists, before any training
   writer = MetricsWriter(workdir, run.dataset.info, enabled=writes)
   step = int(np.max(mesh_lib.fetch(state.step)))
   pending = []          # per-chunk metrics, still on device
@@ -207,6 +227,10 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
       if step % config.eval_every == 0 or step == config.num_steps:
         values = periodic_evaluation(evaluator, writer, mesh_lib.local_copy(state), run.keys,
                                      step)
+        if selector is not None:
+          chosen = selector.offer(step, state)
+          writer.scalars(step, chosen)
+          values[f"val/{selector.metric}"] = chosen[f"val/{selector.metric}"]
         if writes:
           bar.write(f"step {step}: {format_scalars(values)}")
       if step % config.checkpoint_every == 0 or step == config.num_steps:
@@ -231,5 +255,13 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
                             write=writes)
   log(f"final evaluation (step {result['step']}): "
       + format_scalars({k: v for k, v in result.items() if k != 'step'}))
+  if selector is not None:
+    result = selected_evaluation(selector, evaluator, run, workdir, result, write=writes)
+    chosen = result["selected"]
+    log(f"selected step {chosen['step']} (validation {selector.metric} "
+        f"{chosen['validation_' + selector.metric]:.4g}), its test numbers: "
+        + format_scalars({k: v for k, v in chosen.items()
+                          if k not in ("step", "select_on") and not k.startswith("validation_")}))
+    selector.close()
   distributed.finished()
   return state, result

@@ -39,6 +39,9 @@ from jaxgen.scale import mesh as mesh_lib
 from jaxgen.train import steps
 from jaxgen.train.evaluator import Evaluator
 
+# Which of a workdir's checkpoints to restore: the latest, or the step model selection kept.
+CHECKPOINTS = ("latest", "selected")
+
 # The networks model.net may name (autoencoders' and GANs'; pix2pix ignores the key).
 NETS = tuple(dict.fromkeys(ae_nets.NETS + gan_nets.NETS))
 
@@ -107,6 +110,10 @@ def validate_against_data(config: ml_collections.ConfigDict, dataset) -> None:
       raise config_lib.ConfigError(f"config.gan.augment={config.gan.augment!r} transforms images, "
                                    f"but {dataset.name!r} holds 2-D points; set "
                                    f"--config.gan.augment=''")
+  if config.eval.select_on and not dataset.has_validation:
+    raise config_lib.ConfigError(f"config.eval.select_on={config.eval.select_on!r} selects on a "
+                                 f"validation split, which {dataset.name!r} has not (photos_sr4 "
+                                 f"and photos_color have one); set --config.eval.select_on=''")
   if config.dataset.dihedral and (dataset.kind != "image"
                                   or dataset.example_shape[0] != dataset.example_shape[1]):
     raise config_lib.ConfigError(f"config.dataset.dihedral turns and flips square images; "
@@ -213,23 +220,41 @@ class Run:
     return preprocess_batch(jax.tree.map(jnp.asarray, self.train_x), key,
                             deterministic(self.config.dataset.preprocess))
 
-  def evaluator(self, log: Callable[[str], None] = print) -> Evaluator:
-    """The run's evaluator, with the sample judge its data calls for
-    (:func:`jaxgen.evaluation.sample_quality.make_judge`; may train and cache the judge
-    classifier on first use)."""
-    judge = sample_quality.make_judge(self.dataset, self.config.dataset, self.config.eval,
+  def evaluator(self, log: Callable[[str], None] = print,
+                split: str = "test") -> Evaluator:
+    """The run's evaluator of the ``split`` 'test' (the default) or 'validation' (the
+    dataset's validation split, :meth:`Dataset.validation_view`), with the sample judge its
+    data calls for (:func:`jaxgen.evaluation.sample_quality.make_judge`; may train and
+    cache the judge classifier on first use)."""
+    if split not in ("test", "validation"):
+      raise ValueError(f"split must be 'test' or 'validation', got {split!r}")
+    dataset, test_x = self.dataset, self.test_x
+    if split == "validation":
+      if not dataset.has_validation:
+        raise config_lib.ConfigError(f"dataset {dataset.name!r} has no validation split to "
+                                     f"select a model on; set --config.eval.select_on=''")
+      dataset = dataset.validation_view()
+      test_x = steps.eval_split(self.config, dataset, self.keys[0], self.model.condition)
+    judge = sample_quality.make_judge(dataset, self.config.dataset, self.config.eval,
                                       log, self.model, self.config.model.num_classes)
-    return Evaluator(self.model, self.config, self.test_x, self.keys[0]["eval"],
-                     self.dataset.info, judge)
+    return Evaluator(self.model, self.config, test_x, self.keys[0]["eval"], dataset.info, judge)
 
-  def restore(self, workdir: str, log: Callable[[str], None] = print, writer: bool = False):
-    """The latest readable checkpoint in ``workdir`` (ConfigError if there is none)."""
-    ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), self.config.keep_checkpoints,
+  def restore(self, workdir: str, log: Callable[[str], None] = print, writer: bool = False,
+              checkpoint: str = "latest"):
+    """The latest readable checkpoint in ``workdir`` (``checkpoint='latest'``), or the step
+    model selection kept (``'selected'``, :mod:`jaxgen.train.selection`); ConfigError if
+    there is none."""
+    if checkpoint not in CHECKPOINTS:
+      raise ValueError(f"checkpoint must be one of {CHECKPOINTS}, got {checkpoint!r}")
+    folder = "checkpoints" if checkpoint == "latest" else "selected"
+    ckpt = Checkpointer(os.path.join(workdir, folder), self.config.keep_checkpoints,
                         log=log, writer=writer)
     try:
       if ckpt.latest_step() is None:
-        raise config_lib.ConfigError(f"no checkpoint in {ckpt.directory}: train first with "
-                                     f"--mode train and the same --workdir")
+        fix = ("train first with --mode train and the same --workdir" if checkpoint == "latest"
+               else "train with --config.eval.select_on (e.g. psnr) on a dataset with a "
+                    "validation split")
+        raise config_lib.ConfigError(f"no checkpoint in {ckpt.directory}: {fix}")
       return ckpt.restore(self.abstract_state())
     finally:
       ckpt.close()

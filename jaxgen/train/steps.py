@@ -91,16 +91,26 @@ def device_splits(config, dataset, keys: dict, condition: str = "none"):
   train = dataset.train
   if config.dataset.preprocess == "static_binarize":
     train = static_binarize(train, config.seed)
-  mode = config.dataset.eval_preprocess
   train_x = jax.device_put(train)
-  test_x = preprocess(jnp.asarray(dataset.test), keys["eval"], mode)
-  train_c, test_c = conditions(dataset, condition)
+  test_x = eval_split(config, dataset, keys, condition)
+  train_c, _ = conditions(dataset, condition)
   if train_c is None:
     return train_x, test_x
+  return {"x": train_x, "cond": jax.device_put(train_c)}, test_x
+
+
+def eval_split(config, dataset, keys: dict, condition: str = "none"):
+  """``dataset``'s test split preprocessed for evaluation, on the device (as
+  :func:`device_splits` returns it; pass :meth:`Dataset.validation_view` for the
+  validation split)."""
+  mode = config.dataset.eval_preprocess
+  test_x = preprocess(jnp.asarray(dataset.test), keys["eval"], mode)
+  _, test_c = conditions(dataset, condition)
+  if test_c is None:
+    return test_x
   if condition == "image":
     test_c = preprocess(jnp.asarray(test_c), keys["eval"], deterministic(mode))
-  return ({"x": train_x, "cond": jax.device_put(train_c)},
-          {"x": test_x, "cond": jnp.asarray(test_c)})
+  return {"x": test_x, "cond": jnp.asarray(test_c)}
 
 
 def make_step_at(model, config) -> Callable:

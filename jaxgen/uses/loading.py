@@ -174,10 +174,12 @@ def read_config(workdir: str):
 
 def load(workdir: str, config=None, seed_index: int = 0,
          log: Callable[[str], None] = lambda s: None,
-         compilation_cache: bool = True) -> Trained:
+         compilation_cache: bool = True, checkpoint: str = "latest") -> Trained:
   """Loads the trained run in ``workdir``: its config (``config.json``, or ``config`` if
-  given), data, model and the latest readable checkpoint. For a run of several seeds,
-  ``seed_index`` picks one (0 = the first seed, ``config.seed``).
+  given), data, model and the latest readable checkpoint (``checkpoint='latest'``) or the
+  step model selection kept (``'selected'``: a run trained with ``eval.select_on``, see
+  :mod:`jaxgen.train.selection`). For a run of several seeds, ``seed_index`` picks one
+  (0 = the first seed, ``config.seed``).
 
   ``compilation_cache``: keep XLA's compiled programs (the decoder, the NLL, ...) in the
   persistent cache of :mod:`jaxgen.compilation_cache` (``~/.cache/jaxgen/xla``; the
@@ -190,7 +192,7 @@ def load(workdir: str, config=None, seed_index: int = 0,
   if not 0 <= seed_index < run.num_seeds:
     raise config_lib.ConfigError(f"seed_index={seed_index} is out of range: {workdir!r} "
                                  f"holds {run.num_seeds} seed(s)")
-  state = run.restore(workdir, log)
+  state = run.restore(workdir, log, checkpoint=checkpoint)
   if run.num_seeds > 1:
     state = steps.seed_slice(state, seed_index)
   return Trained(config, run, state, seed_index, workdir)
