@@ -29,7 +29,8 @@ from jaxgen.batching import map_batches, num_rows
 from jaxgen.json_output import write_json
 from jaxgen.train import steps
 from jaxgen.train.evaluator import final_evaluation
-from jaxgen.train.loop import RESUMABLE_CHANGES, config_differences, train
+from jaxgen.train import selection
+from jaxgen.train.loop import RESUMABLE_CHANGES, config_differences, selected_evaluation, train
 from jaxgen.train.outputs import format_scalars, save_picture
 from jaxgen.train.run import Run, build_run
 from jaxgen.uses import anomaly, density, explore, judge
@@ -101,11 +102,18 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
   table). For an AE or VAE judged by sample metrics, ``eval.json`` and the returned dict
   add ``samplers``: the sample metrics of each latent sampler fitted to the training codes
   (:data:`jaxgen.uses.judge.SAMPLER_SOURCES`, the figures of their ``--mode judge`` rows);
-  otherwise they stay what training writes."""
+  a run that selected a step on its validation split (``eval.select_on``) gets
+  ``selected``, that step's test numbers, again; otherwise they stay what training writes."""
   run = build_run(config, workdir)
   state = run.restore(workdir, log)
   evaluator = run.evaluator(log)
   result = final_evaluation(evaluator, state, run.keys, workdir)
+  if config.eval.select_on and os.path.exists(os.path.join(workdir, selection.RECORD)):
+    selector = selection.Selector(run, workdir, log, writer=False)
+    try:
+      result = selected_evaluation(selector, evaluator, run, workdir, result)
+    finally:
+      selector.close()
   if config.model.name in ("ae", "vae") and isinstance(
       evaluator.judge, judge.sample_quality.SampleJudge):
     trained = Trained(config, run, state if run.num_seeds == 1 else steps.seed_slice(state, 0),

@@ -101,6 +101,9 @@ T_OPTIONS = "tests/models/test_options.py"
 T_STAB = "tests/models/test_gan_stabilizers.py"
 T_AUG = "tests/nets/test_augment.py"
 T_DEFAULT_OPT = "tests/train/test_default_optimization.py"
+T_SELECT = "tests/train/test_selection.py"
+T_PAIRED = "tests/data/test_paired.py"
+T_IQ = "tests/evaluation/test_image_quality.py"
 # single tests that read the trained numbers (nll, neg_elbo, samples) of whole runs
 LOOP_VAE_OUTPUTS = "tests/train/test_loop.py::test_outputs_checkpoints_and_exact_resume"
 LOOP_GAN_EMA = "tests/train/test_loop.py::test_generator_ema_is_checkpointed_and_resumed_exactly"
@@ -858,6 +861,39 @@ MUTANTS: list[Mutant] = [
            'if m.name == "gan" and config.batch_size % g.pack:',
            'if m.name == "gan" and False:',
            (T_CONFIG,), "a batch that packs do not fill is accepted (fails inside the compile)"),
+    Mutant("select_ignores_direction", "jaxgen/train/selection.py",
+           "return value > best if higher else value < best", "return value > best",
+           (T_SELECT,), "eval.select_higher=False still keeps the largest value"),
+    Mutant("select_tie_takes_the_later_step", "jaxgen/train/selection.py",
+           "return value > best if higher else value < best",
+           "return value >= best if higher else value <= best",
+           (T_SELECT,), "a tie moves the selection to the later step"),
+    Mutant("select_keeps_every_step", "jaxgen/train/selection.py",
+           'if better(value, None if self.record is None else self.record["value"], self.higher):',
+           "if True:",
+           (T_SELECT,), "the selector keeps the latest step, not the best"),
+    Mutant("select_scores_the_test_split", "jaxgen/train/selection.py",
+           'self.evaluator = run.evaluator(log, split="validation")',
+           "self.evaluator = run.evaluator(log)",
+           (T_SELECT,), "model selection chooses on the test split"),
+    Mutant("select_reports_the_last_state", "jaxgen/train/loop.py",
+           "state = selector.selected_state(run.abstract_state())",
+           "state = run.restore(workdir)",
+           (T_SELECT,), "eval.json['selected'] scores the last checkpoint, not the selected one"),
+    Mutant("paired_validation_photo_in_training", "jaxgen/data/paired.py",
+           "TRAIN_PHOTOS = tuple(n for n in PHOTOS if n not in TEST_PHOTOS + VALIDATION_PHOTOS)",
+           "TRAIN_PHOTOS = tuple(n for n in PHOTOS if n not in TEST_PHOTOS)",
+           (T_PAIRED,), "the validation photograph is also a training photograph"),
+    Mutant("paired_gray_in_colorization", "jaxgen/data/paired.py",
+           "COLOR_TRAIN_PHOTOS = tuple(n for n in TRAIN_PHOTOS if n in COLOUR_PHOTOS)",
+           "COLOR_TRAIN_PHOTOS = TRAIN_PHOTOS",
+           (T_PAIRED,), "colorization trains on gray photographs (targets without colour)"),
+    Mutant("iq_periodic_peak_counts_dc", "jaxgen/evaluation/image_quality.py",
+           "  peak[0, 0] = False\n", "",
+           (T_IQ,), "the periodic peak includes the zero frequency"),
+    Mutant("iq_periodic_peak_wrong_period", "jaxgen/evaluation/image_quality.py",
+           "(np.arange(h)[:, None] % (h // period) == 0)", "(np.arange(h)[:, None] % period == 0)",
+           (T_IQ,), "the peak bins are those of period H/p, not p"),
 
 ]
 

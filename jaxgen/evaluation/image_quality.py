@@ -130,8 +130,8 @@ def periodic_peak(images, period: int) -> float:
 
   The power spectrum of each image (channel mean, image mean removed) is averaged over the
   set; at each frequency whose period divides ``period`` in both axes (the bins (a H/p,
-  b W/p) but (0, 0)) it is compared with the mean power of the other bins at the same
-  radial frequency (rounded to an integer, frequencies folded to [0, N/2]). Returns
+  b W/p) but (0, 0)) it is compared with the mean power of the other bins whose radial
+  frequency is within one unit of its own (frequencies folded to [0, N/2]). Returns
   10 log10 of the sum over those bins of the power over the sum of the ring means: about
   0 dB for white noise or any image with no such peak, large for a periodic pattern. H and
   W must be multiples of ``period``."""
@@ -145,15 +145,15 @@ def periodic_peak(images, period: int) -> float:
   power = (np.abs(np.fft.fft2(x)) ** 2).mean(axis=0)
   fu = np.minimum(np.arange(h), h - np.arange(h))[:, None]
   fv = np.minimum(np.arange(w), w - np.arange(w))[None, :]
-  ring = np.rint(np.sqrt(fu ** 2 + fv ** 2)).astype(np.int64)
+  radius = np.sqrt(fu ** 2 + fv ** 2)
   peak = (np.arange(h)[:, None] % (h // period) == 0) & (np.arange(w)[None, :] % (w // period) == 0)
   peak[0, 0] = False
   others = ~peak
   others[0, 0] = False
-  ring_sum = np.bincount(ring[others], power[others], minlength=ring.max() + 1)
-  ring_count = np.bincount(ring[others], minlength=ring.max() + 1)
-  ring_mean = ring_sum / np.maximum(ring_count, 1)
-  expected = ring_mean[ring[peak]]
+  # each peak bin's reference: the mean power of the other bins within one frequency unit
+  # of its radius (a corner bin such as (N/2, N/2) has no other bin at its own radius)
+  near = np.abs(radius[others][None, :] - radius[peak][:, None]) <= 1.0
+  expected = (near * power[others][None, :]).sum(axis=1) / np.maximum(near.sum(axis=1), 1)
   tiny = 1e-12 * power.sum() + 1e-30     # a spectrum with exact zeros there (nearest
   return float(10 * np.log10((power[peak].sum() + tiny) / (expected.sum() + tiny)))  # upsampling)
 

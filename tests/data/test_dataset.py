@@ -40,3 +40,29 @@ def test_good_splits_and_the_example_shape():
   assert Dataset("mine", "image", images, images[:1]).example_shape == (8, 8, 1)
   assert Dataset("mine", "points", points, points).example_shape == (2,)
   assert data.Dataset is Dataset and data.DataError is DataError       # re-exported
+
+
+def test_validation_split_is_checked_and_viewed_as_the_test_split():
+  img = lambda n, c=1: np.full((n, 4, 4, c), 7, np.uint8)   # noqa: E731
+  labels = lambda n: np.arange(n, dtype=np.int32) % 2       # noqa: E731
+  ds = Dataset("d", "image", img(6), img(3), labels(6), labels(3), val=img(2), val_labels=labels(2))
+  assert ds.has_validation and not Dataset("d", "image", img(6), img(3)).has_validation
+  view = ds.validation_view()
+  assert view.test.shape[0] == 2 and view.val is None and view.info["split_scored"] == "validation"
+  np.testing.assert_array_equal(view.test_labels, ds.val_labels)
+  assert view.train is ds.train
+  with pytest.raises(DataError, match="has no validation split"):
+    Dataset("d", "image", img(6), img(3)).validation_view()
+  with pytest.raises(DataError, match="validation examples have shape"):
+    Dataset("d", "image", img(6), img(3), val=img(2, c=3))
+  with pytest.raises(DataError, match="val_labels must be given exactly when"):
+    Dataset("d", "image", img(6), img(3), labels(6), labels(3), val=img(2))
+  with pytest.raises(DataError, match="val_labels has 3 rows for 2 validation examples"):
+    Dataset("d", "image", img(6), img(3), labels(6), labels(3), val=img(2), val_labels=labels(3))
+  with pytest.raises(DataError, match="without a validation split"):
+    Dataset("d", "image", img(6), img(3), val_labels=labels(2))
+  paired = dict(train_inputs=img(6), test_inputs=img(3))
+  with pytest.raises(DataError, match="val_inputs must be given exactly when"):
+    Dataset("d", "image", img(6), img(3), val=img(2), **paired)
+  with pytest.raises(DataError, match="validation inputs have shape"):
+    Dataset("d", "image", img(6), img(3), val=img(2), val_inputs=img(2, c=3), **paired)

@@ -9,8 +9,11 @@ import pytest
 from jaxgen.config import base_config
 from jaxgen.data import load_dataset, mnist_subset, paired
 
-PHOTO_NAMES = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina",
-               "immunohistochemistry", "china", "flower")
+COLOUR_NAMES = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina",
+                "immunohistochemistry", "stereo_motorcycle", "china", "flower")
+GRAY_NAMES = ("camera", "moon", "coins", "clock", "brick", "grass", "gravel", "cell", "page",
+              "text", "microaneurysms")
+PHOTO_NAMES = COLOUR_NAMES + GRAY_NAMES
 
 
 def _dataset_config(name: str):
@@ -32,10 +35,12 @@ def _box_by_hand(image: np.ndarray, f: int) -> np.ndarray:
 
 
 def _reduce_by_hand(photo: np.ndarray, f: int) -> np.ndarray:
-  """A photograph cropped at the top left to multiples of f, box-averaged, rounded."""
+  """A photograph cropped at the top left to multiples of f, box-averaged, rounded, as RGB
+  (a gray one [H, W, 1] with R = G = B)."""
   h, w = photo.shape[0] // f * f, photo.shape[1] // f * f
-  blocks = photo[:h, :w].astype(np.int64).reshape(h // f, f, w // f, f, 3)
-  return np.rint(blocks.sum(axis=(1, 3)) / (f * f)).astype(np.uint8)
+  blocks = photo[:h, :w].astype(np.int64).reshape(h // f, f, w // f, f, photo.shape[-1])
+  reduced = np.rint(blocks.sum(axis=(1, 3)) / (f * f)).astype(np.uint8)
+  return np.broadcast_to(reduced, reduced.shape[:2] + (3,))
 
 
 def _find(photo: np.ndarray, patches: np.ndarray) -> list[tuple[int, int, int]]:
@@ -120,9 +125,17 @@ def test_photographs_ship_with_the_packages():
   photos = paired.photographs()
   assert tuple(photos) == PHOTO_NAMES
   for name, img in photos.items():
-    assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3, name
-    assert min(img.shape[:2]) // paired.REDUCTION[name] >= 256, name
+    channels = 3 if name in COLOUR_NAMES else 1
+    assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == channels, name
+    f = paired.REDUCTION[name]
+    assert f == paired.reduction(*img.shape[:2]), name
+    # the largest factor keeping the short side >= 256 (1 for a photograph already shorter)
+    assert min(img.shape[:2]) // f >= 256 or f == 1, name
+    assert min(img.shape[:2]) // (f + 1) < 256, name
   assert photos["astronaut"].shape == (512, 512, 3) and photos["flower"].shape == (427, 640, 3)
+  assert photos["camera"].shape == (512, 512, 1) and photos["text"].shape == (172, 448, 1)
+  import skimage.data
+  np.testing.assert_array_equal(photos["stereo_motorcycle"], skimage.data.stereo_motorcycle()[0])
 
 
 @pytest.fixture(scope="module")
@@ -132,22 +145,36 @@ def photo_sets():
 
 def test_photo_datasets_shapes_and_inputs(photo_sets):
   sr, color = photo_sets["photos_sr4"], photo_sets["photos_color"]
-  n_train, n_test = sr.train.shape[0], sr.test.shape[0]
-  assert 2000 <= n_train <= 6000 and 300 <= n_test <= 1000
+  n_train, n_test, n_val = sr.train.shape[0], sr.test.shape[0], sr.val.shape[0]
+  assert 4000 <= n_train <= 6000 and 300 <= n_test <= 1000 and 200 <= n_val <= 500
   for ds in (sr, color):
-    assert ds.train.shape == (n_train, 32, 32, 3) and ds.test.shape == (n_test, 32, 32, 3)
+    assert ds.test.shape == (n_test, 32, 32, 3) and ds.val.shape == (n_val, 32, 32, 3)
     assert ds.train.dtype == np.uint8 and ds.train_labels is None and ds.test_labels is None
-    np.testing.assert_array_equal(ds.train, sr.train)            # the same target patches
+    np.testing.assert_array_equal(ds.test, sr.test)              # the same held-out patches
+    np.testing.assert_array_equal(ds.val, sr.val)
+  # colorization trains on the colour photographs only: the super-resolution set's rows
+  # from those photographs, in the same order
+  colour_rows = np.isin(np.array(sr.info["train_photos"])[sr.info["train_photo_index"]],
+                        color.info["train_photos"])
+  np.testing.assert_array_equal(color.train, sr.train[colour_rows])
+  assert color.info["train_photos"] == [n for n in sr.info["train_photos"] if n in COLOUR_NAMES]
+  assert 2000 <= color.train.shape[0] < n_train
+  gray = sr.train[~colour_rows]
+  assert gray.shape[0] > 1000 and np.all(gray[..., 0] == gray[..., 1]) \
+      and np.all(gray[..., 1] == gray[..., 2])
   assert sr.info["task"] == "super_resolution" and sr.info["scale"] == 4
   assert color.info["task"] == "colorization" and "scale" not in color.info
   assert sr.train_inputs.shape == (n_train, 8, 8, 3) and sr.test_inputs.shape == (n_test, 8, 8, 3)
-  assert sr.train_inputs.dtype == np.uint8
+  assert sr.train_inputs.dtype == np.uint8 and sr.val_inputs.shape == (n_val, 8, 8, 3)
+  for i in (0, n_val - 1):
+    np.testing.assert_array_equal(sr.val_inputs[i], _box_by_hand(sr.val[i], 4))
   for i in (0, 777, n_train - 1):
     np.testing.assert_array_equal(sr.train_inputs[i], _box_by_hand(sr.train[i], 4))
   for i in (0, n_test - 1):
     np.testing.assert_array_equal(sr.test_inputs[i], _box_by_hand(sr.test[i], 4))
-  assert color.train_inputs.shape == (n_train, 32, 32, 1) and color.train_inputs.dtype == np.uint8
-  for split in ("train", "test"):
+  assert color.train_inputs.shape == (color.train.shape[0], 32, 32, 1)
+  assert color.train_inputs.dtype == np.uint8
+  for split in ("train", "val", "test"):
     rgb = getattr(color, split).astype(np.int64)
     per_mille = 299 * rgb[..., 0] + 587 * rgb[..., 1] + 114 * rgb[..., 2]   # exact ties
     y = np.rint(per_mille / 1000).astype(np.uint8)
@@ -158,23 +185,30 @@ def test_photo_split_is_by_photograph(photo_sets):
   ds = photo_sets["photos_sr4"]
   info = ds.info
   train_names, test_names = info["train_photos"], info["test_photos"]
+  val_names = info["val_photos"]
   assert not set(train_names) & set(test_names)
-  assert sorted(train_names + test_names) == sorted(PHOTO_NAMES)
-  assert tuple(test_names) == paired.TEST_PHOTOS
-  assert set(np.unique(info["test_photo_index"])) == set(range(len(test_names)))
-  assert set(np.unique(info["train_photo_index"])) == set(range(len(train_names)))
+  assert not set(val_names) & (set(train_names) | set(test_names))
+  assert sorted(train_names + val_names + test_names) == sorted(PHOTO_NAMES)
+  assert tuple(test_names) == paired.TEST_PHOTOS == ("chelsea", "coffee", "flower")
+  assert tuple(val_names) == ("stereo_motorcycle",)
+  for split, names in (("train", train_names), ("val", val_names), ("test", test_names)):
+    assert set(np.unique(info[f"{split}_photo_index"])) == set(range(len(names)))
   photos = paired.photographs()
   reduced = {n: _reduce_by_hand(photos[n], paired.REDUCTION[n]) for n in PHOTO_NAMES}
   # every patch is the crop at its recorded position of its own photograph, on its grid
-  for split, names, stride in (("train", train_names, 16), ("test", test_names, 32)):
+  for split, names, stride in (("train", train_names, 16), ("val", val_names, 32),
+                               ("test", test_names, 32)):
     patches, index, yx = getattr(ds, split), info[f"{split}_photo_index"], info[f"{split}_patch_yx"]
     assert index.shape == (patches.shape[0],) and yx.shape == (patches.shape[0], 2)
     assert np.all(yx % stride == 0)
     crops = np.stack([reduced[names[k]][y:y + 32, x:x + 32] for k, (y, x) in zip(index, yx)])
     np.testing.assert_array_equal(patches, crops)
-  # no test patch occurs anywhere in a training photograph (at the reduction used) ...
+  # no test or validation patch occurs anywhere in a training photograph (at the
+  # reduction used), nor a test patch in the validation photograph ...
   for name in train_names:
-    assert _find(reduced[name], ds.test) == [], name
+    assert _find(np.ascontiguousarray(reduced[name]), ds.test) == [], name
+    assert _find(np.ascontiguousarray(reduced[name]), ds.val) == [], name
+  assert _find(reduced["stereo_motorcycle"], ds.test) == []
   # ... while the search does find test patches in their own photograph
   first = np.flatnonzero(info["test_photo_index"] == 0)[:5]
   hits = _find(reduced[test_names[0]], ds.test[first])
@@ -184,12 +218,12 @@ def test_photo_split_is_by_photograph(photo_sets):
 
 def test_flat_patches_are_dropped(photo_sets):
   ds = photo_sets["photos_color"]
-  for split in ("train", "test"):
+  for split in ("train", "val", "test"):
     rgb = getattr(ds, split).astype(np.float64)
     y = 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]
     assert y.std(axis=(1, 2)).min() >= paired.FLAT_STD
   dropped = ds.info["dropped"]
-  for split, stride in (("train", 16), ("test", 32)):
+  for split, stride in (("train", 16), ("val", 32), ("test", 32)):
     names = ds.info[f"{split}_photos"]
     counts = np.bincount(ds.info[f"{split}_photo_index"], minlength=len(names))
     for k, name in enumerate(names):
@@ -208,9 +242,10 @@ def test_photo_datasets_are_deterministic_and_cached(photo_sets):
     fn.cache_clear()
   again = paired.load("photos_sr4")
   assert again is not first
-  for field in ("train", "test", "train_inputs", "test_inputs"):
+  for field in ("train", "test", "val", "train_inputs", "test_inputs", "val_inputs"):
     np.testing.assert_array_equal(getattr(again, field), getattr(first, field))
-  for key in ("train_photo_index", "test_photo_index", "train_patch_yx", "test_patch_yx"):
+  for key in ("train_photo_index", "test_photo_index", "train_patch_yx", "test_patch_yx",
+              "val_photo_index", "val_patch_yx"):
     np.testing.assert_array_equal(again.info[key], first.info[key])
 
 

@@ -273,3 +273,26 @@ def test_bicubic_beats_nearest_on_digits():
   bicubic = iq.psnr(digits, iq.upsample(lo, (28, 28), "bicubic")).mean()
   nearest = iq.psnr(digits, iq.upsample(lo, (28, 28), "nearest")).mean()
   assert bicubic > nearest + 1.0
+
+
+def test_periodic_peak_sees_a_checkerboard_and_not_noise():
+  rng = np.random.RandomState(0)
+  noise = rng.rand(400, 32, 32, 3)
+  assert abs(iq.periodic_peak(noise, 4)) < 0.5            # white noise: no bin stands out
+  yy, xx = np.indices((32, 32))
+  board2 = ((yy + xx) % 2)[None, :, :, None] * 0.1         # period 2: the (16, 16) bin
+  cos4 = np.cos(2 * np.pi * xx / 4)[None, :, :, None] * 0.05   # period 4 in x: bins (0, 8), (0, 24)
+  assert abs(iq.periodic_peak(noise, 2)) < 0.5
+  assert iq.periodic_peak(noise + board2, 2) > 10
+  assert iq.periodic_peak(noise + board2, 4) > 5           # period 4's bins include period 2's
+  assert iq.periodic_peak(noise + cos4, 4) > 5
+  assert abs(iq.periodic_peak(noise + cos4, 2) - iq.periodic_peak(noise, 2)) < 0.5
+  # hand-computed: one image, a pure period-4 cosine along x plus a constant: all its
+  # (mean-removed) power sits at (0, 8) and (0, 24), the two period bins on ring 8, whose
+  # other 48 bins hold nothing; power 1 elsewhere is added by a tiny white-noise floor
+  wave = np.cos(2 * np.pi * xx / 4)[None, :, :, None] + 3.0
+  assert iq.periodic_peak(wave, 4) > 60
+  # nearest upsampling of anything has exact zeros there (the box filter's spectrum)
+  assert iq.periodic_peak(iq.upsample(rng.rand(50, 8, 8, 1), (32, 32), "nearest"), 4) < -60
+  with pytest.raises(ValueError, match="divide the image size"):
+    iq.periodic_peak(noise, 5)
