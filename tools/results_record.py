@@ -199,11 +199,16 @@ def judge(src: Sources, runs: str) -> str:
 
 _TRANSLATION_ROWS = {"sr_digits": ("psnr", "ssim", "sharpness", "accuracy"),
                      "sr_photos": ("psnr", "ssim", "sharpness", "colourfulness"),
-                     "color": ("psnr", "ssim", "colourfulness")}
-_BASELINES = {"sr_digits": ("nearest", "bicubic"), "sr_photos": ("nearest", "bicubic"), "color": ("gray",)}
+                     "color": ("psnr", "ssim", "colourfulness"),
+                     # the 21-photograph set with a validation photograph (issue 29)
+                     "sr_photos29": ("psnr", "ssim", "sharpness", "periodic_peak"),
+                     "color29": ("psnr", "ssim", "colourfulness")}
+_BASELINES = {"sr_digits": ("nearest", "bicubic"), "sr_photos": ("nearest", "bicubic"), "color": ("gray",),
+              "sr_photos29": ("nearest", "bicubic"), "color29": ("gray",)}
 _LABELS = {"nearest": "nearest upsampling", "bicubic": "bicubic upsampling",
            "gray": "gray image (luminance only)"}
 _HEADERS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "sharpness": "sharpness",
+            "periodic_peak": "peak at the ×4 period (dB)",
             "accuracy": "classified correctly", "colourfulness": "colourfulness"}
 
 
@@ -217,13 +222,18 @@ def translation(src: Sources, task: str) -> str:
       return ""
     if k == "accuracy":
       return f"{100 * v:.1f}%"
-    return _f(v, {"psnr": 2, "ssim": 3, "sharpness": 4, "colourfulness": 1}[k])
+    return _f(v, {"psnr": 2, "ssim": 3, "sharpness": 4, "colourfulness": 1, "periodic_peak": 1}[k])
 
   l1 = src.json(f"results/conditional/{task}_l1/eval.json")
   gan = src.json(f"results/conditional/{task}_gan/eval.json")
   rows = [[_LABELS[b]] + [cell(l1, b + "_", k) for k in keys] for b in _BASELINES[task]]
-  rows.append([f"pix2pix, L1 only ({l1['step']:,} steps)"] + [cell(l1, "", k) for k in keys])
-  rows.append([f"pix2pix, L1 + GAN ({gan['step']:,} steps)"] + [cell(gan, "", k) for k in keys])
+  for name, e in (("L1 only", l1), ("L1 + GAN", gan)):
+    rows.append([f"pix2pix, {name}, last step ({e['step']:,})"] + [cell(e, "", k) for k in keys])
+    chosen = e.get("selected")
+    if chosen:
+      rows.append([f"pix2pix, {name}, selected step ({chosen['step']:,}; validation "
+                   f"{chosen['select_on']} {_f(chosen['validation_' + chosen['select_on']], 2)})"]
+                  + [cell(chosen, "", k) for k in keys])
   rows.append(["truth (held-out targets)"] + [cell(l1, "truth_", k) for k in keys])
   n = l1.get("num_test_examples")
   return _table([""] + [_HEADERS[k] for k in keys], rows) + (f"\n\n{n:,} held-out test examples." if n else "")
