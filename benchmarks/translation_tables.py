@@ -5,6 +5,7 @@
         --pair sr_photos runs/cond/sr_photos_l1 runs/cond/sr_photos_gan \\
         --pair color_photos runs/cond/color_l1 runs/cond/color_gan \\
         --cvae runs/cond/cvae_mnist runs/cond/cvae_z8 runs/cond/cvae_z4 \\
+        [--spectra "L1 only" runs/cond/sr_photos_l1 --spectra "L1 + GAN" runs/cond/sr_photos_gan] \\
         [--out results/conditional] [--img docs/img]
 
 ``--pair NAME L1_DIR GAN_DIR``: a pix2pix task trained with the GAN term off ("L1 only")
@@ -14,6 +15,8 @@ its picture ``IMG/NAME.png`` shows eight test examples: input | baseline | L1 on
 L1 + GAN | truth. ``--cvae``: conditional VAE workdirs (their
 ``explore/style_transfer.json``, written by ``train.py --mode explore``), one row each;
 the first one's ``explore/analogies.png`` is copied to ``IMG/cvae_analogies.png``.
+``--spectra LABEL DIR`` (repeated): ``IMG/sr_spectra.png``, the mean power spectra of
+super-resolution outputs beside the truth's and bicubic's (:func:`spectrum_picture`).
 Writes ``OUT/tables.md`` and copies each workdir's json files to ``OUT/<dir name>/``.
 """
 from __future__ import annotations
@@ -30,6 +33,7 @@ from jaxgen.train.outputs import cpu_info
 
 COLUMNS = [("psnr", "PSNR (dB)", "{:.2f}"), ("ssim", "SSIM", "{:.3f}"),
            ("sharpness", "sharpness", "{:.4f}"), ("colourfulness", "colourfulness", "{:.1f}"),
+           ("periodic_peak", "peak at the upsampling period (dB)", "{:.1f}"),
            ("accuracy", "classified correctly", "{:.1%}")]
 
 
@@ -47,8 +51,14 @@ def pair_table(name: str, l1_dir: str, gan_dir: str) -> str:
            {k: l1.get(f"{b}_{k}") for k, _, _ in columns}) for b in baselines]
   for label, result, wd in (("pix2pix, L1 only", l1, l1_dir), ("pix2pix, L1 + GAN", gan, gan_dir)):
     secs = wall_seconds(wd)
-    label += f" ({result['step']} steps, {secs / 60:.1f} min)" if secs else ""
-    rows.append((label, {k: result.get(k) for k, _, _ in columns}))
+    rows.append((label + (f" ({result['step']} steps, {secs / 60:.1f} min)" if secs else ""),
+                 {k: result.get(k) for k, _, _ in columns}))
+    chosen = result.get("selected")
+    if chosen:      # the step chosen on the validation split (eval.select_on)
+      metric = chosen["select_on"]
+      rows.append((f"{label}, selected step {chosen['step']} (validation {metric} "
+                   f"{chosen['validation_' + metric]:.2f})",
+                   {k: chosen.get(k) for k, _, _ in columns}))
   rows.append(("truth (held-out targets)", {k: l1.get(f"truth_{k}") for k, _, _ in columns}))
   lines = [f"#### {name} ({l1['num_test_examples']} test examples)", "",
            "| | " + " | ".join(h for _, h, _ in columns) + " |",
@@ -61,12 +71,18 @@ def pair_table(name: str, l1_dir: str, gan_dir: str) -> str:
 
 def pair_picture(path: str, l1_dir: str, gan_dir: str, num: int = 8) -> str:
   """input | baseline | L1 only | L1 + GAN | truth for ``num`` test examples spread over
-  the test split."""
+  the test split (each model at the step its run selected on validation, where it did,
+  else its last step)."""
   import jax
   from jaxgen.evaluation import image_quality as iq
   from jaxgen.plotting import image_table
   from jaxgen.uses.loading import load
-  l1, gan = load(l1_dir), load(gan_dir)
+
+  def best(d):
+    chosen = os.path.exists(os.path.join(d, "selected.json"))
+    return load(d, checkpoint="selected" if chosen else "latest")
+
+  l1, gan = best(l1_dir), best(gan_dir)
   data = l1.dataset
   n = data.test.shape[0]
   idx = np.linspace(0, n - 1, num).astype(int)
@@ -82,8 +98,47 @@ def pair_picture(path: str, l1_dir: str, gan_dir: str, num: int = 8) -> str:
   cols = [big, baseline, np.asarray(l1.translate(cond)), np.asarray(gan.translate(cond)), truth]
   cols = [np.broadcast_to(c, truth.shape) if c.shape[-1] != truth.shape[-1] else c for c in cols]
   image_table(path, np.stack(cols, 1), row_labels=[str(i) for i in idx],
-              column_labels=["input", name, "L1 only", "L1 + GAN", "truth"], scale=3,
+              column_labels=["input", name, f"L1 only ({int(l1.state.step)})",
+                             f"L1 + GAN ({int(gan.state.step)})", "truth"], scale=3,
               title=f"{data.name}: held-out test examples")
+  return path
+
+
+def spectrum_picture(path: str, dirs: dict[str, str]) -> str:
+  """The power spectra (log, zero frequency at the centre, averaged over the whole test
+  split, one gray scale for all) of the truth, bicubic upsampling and each model in
+  ``dirs`` (label -> workdir, at its selected step where it has one): a periodic artifact
+  of the upsampling path is a bright dot on the grid of the x4 period (every 8th frequency
+  here) that the truth has not. The numbers are ``periodic_peak`` in each ``eval.json``."""
+  from jaxgen.evaluation import image_quality as iq
+  from jaxgen.plotting import image_table
+  from jaxgen.uses.loading import load
+
+  def spectrum(images):
+    x = np.asarray(images, np.float64).mean(-1)
+    x = x - x.mean(axis=(1, 2), keepdims=True)
+    return np.fft.fftshift(np.log10((np.abs(np.fft.fft2(x)) ** 2).mean(0) + 1e-12))
+
+  first = None
+  cols, labels = [], []
+  for label, d in dirs.items():
+    chosen = os.path.exists(os.path.join(d, "selected.json"))
+    t = load(d, checkpoint="selected" if chosen else "latest")
+    if first is None:
+      first = t
+      truth = t.dataset.test.astype(np.float32) / 255
+      low = t.dataset.test_inputs.astype(np.float32) / 255
+      cols += [spectrum(truth), spectrum(iq.upsample(low, truth.shape[1:3], "bicubic"))]
+      labels += ["truth", "bicubic"]
+    out = np.concatenate([np.asarray(t.translate(t.test_x["cond"][i:i + 250]))
+                          for i in range(0, truth.shape[0], 250)])
+    cols.append(spectrum(out))
+    labels.append(f"{label} ({int(t.state.step)})")
+  lo = min(np.percentile(c, 1) for c in cols)
+  hi = max(c.max() for c in cols)
+  panels = np.stack([np.clip((c - lo) / (hi - lo), 0, 1) for c in cols])[None, ..., None]
+  image_table(path, panels, column_labels=labels, scale=4,
+              title="mean power spectrum of the test outputs (log)")
   return path
 
 
@@ -106,6 +161,8 @@ def main(argv=None) -> None:
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   p.add_argument("--pair", nargs=3, action="append", default=[], metavar=("NAME", "L1", "GAN"))
   p.add_argument("--cvae", nargs="*", default=[])
+  p.add_argument("--spectra", nargs=2, action="append", default=[], metavar=("LABEL", "DIR"),
+                 help="super-resolution workdirs whose output spectra IMG/sr_spectra.png shows")
   p.add_argument("--out", default="results/conditional")
   p.add_argument("--img", default="docs/img")
   args = p.parse_args(argv)
@@ -116,6 +173,8 @@ def main(argv=None) -> None:
   for name, l1, gan in args.pair:
     parts.append(pair_table(name, l1, gan))
     pair_picture(os.path.join(args.img, f"{name}.png"), l1, gan)
+  if args.spectra:
+    spectrum_picture(os.path.join(args.img, "sr_spectra.png"), dict(args.spectra))
   if args.cvae:
     parts.append(cvae_table(args.cvae))
     shutil.copy(os.path.join(args.cvae[0], "explore", "analogies.png"),
