@@ -30,7 +30,7 @@ from jaxgen.json_output import write_json
 from jaxgen.train import steps
 from jaxgen.train.evaluator import final_evaluation
 from jaxgen.train import selection
-from jaxgen.train.loop import RESUMABLE_CHANGES, config_differences, selected_evaluation, train
+from jaxgen.train.loop import RESUMABLE_CHANGES, config_differences, train
 from jaxgen.train.outputs import format_scalars, save_picture
 from jaxgen.train.run import Run, build_run
 from jaxgen.uses import anomaly, density, explore, judge
@@ -111,7 +111,7 @@ def evaluate(config, workdir: str, log: Callable[[str], None] = print,
   if config.eval.select_on and os.path.exists(os.path.join(workdir, selection.RECORD)):
     selector = selection.Selector(run, workdir, log, writer=False)
     try:
-      result = selected_evaluation(selector, evaluator, run, workdir, result)
+      result = selection.selected_evaluation(selector, evaluator, run, workdir, result)
     finally:
       selector.close()
   if config.model.name in ("ae", "vae") and isinstance(

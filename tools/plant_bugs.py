@@ -876,7 +876,7 @@ MUTANTS: list[Mutant] = [
            'self.evaluator = run.evaluator(log, split="validation")',
            "self.evaluator = run.evaluator(log)",
            (T_SELECT,), "model selection chooses on the test split"),
-    Mutant("select_reports_the_last_state", "jaxgen/train/loop.py",
+    Mutant("select_reports_the_last_state", "jaxgen/train/selection.py",
            "state = selector.selected_state(run.abstract_state())",
            "state = run.restore(workdir)",
            (T_SELECT,), "eval.json['selected'] scores the last checkpoint, not the selected one"),

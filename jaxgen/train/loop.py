@@ -21,7 +21,7 @@ from tqdm import tqdm
 from jaxgen import config as config_lib
 from jaxgen.scale import distributed
 from jaxgen.checkpoint import Checkpointer
-from jaxgen.train.selection import Selector
+from jaxgen.train.selection import Selector, selected_evaluation
 from jaxgen.train.evaluator import final_evaluation, periodic_evaluation
 from jaxgen.json_output import write_json
 from jaxgen.train.outputs import MetricsWriter, format_scalars, write_environment
@@ -133,22 +133,6 @@ def _check_finite(chunks: list, step: int, ckpt: Checkpointer) -> None:
                             f"latest: lower --config.learning_rate and rerun")
 
 
-def selected_evaluation(selector: Selector, evaluator, run, workdir: str, result: dict,
-                        write: bool = True) -> dict:
-  """``result`` (the last step's ``eval.json``) with ``result['selected']``: the test
-  numbers of the step the selector kept, its step and its validation value; rewritten to
-  ``workdir/eval.json``."""
-  state = selector.selected_state(run.abstract_state())
-  chosen = evaluator.final(state, run.keys[0]["eval"])
-  result = {**result, "selected": {
-      "step": chosen.pop("step"), "select_on": selector.metric,
-      f"validation_{selector.metric}": selector.record["value"], **chosen}}
-  if write:
-    with open(os.path.join(workdir, "eval.json"), "w") as f:
-      json.dump(result, f, indent=2)
-  return result
-
-
 @distributed.watched
 def train(config, workdir: str, log: Callable[[str], None] = print,
           allow_config_change: bool = False) -> tuple[Any, dict]:
@@ -256,12 +240,14 @@ def train(config, workdir: str, log: Callable[[str], None] = print,
   log(f"final evaluation (step {result['step']}): "
       + format_scalars({k: v for k, v in result.items() if k != 'step'}))
   if selector is not None:
-    result = selected_evaluation(selector, evaluator, run, workdir, result, write=writes)
+    try:
+      result = selected_evaluation(selector, evaluator, run, workdir, result, write=writes)
+    finally:
+      selector.close()
     chosen = result["selected"]
     log(f"selected step {chosen['step']} (validation {selector.metric} "
         f"{chosen['validation_' + selector.metric]:.4g}), its test numbers: "
         + format_scalars({k: v for k, v in chosen.items()
                           if k not in ("step", "select_on") and not k.startswith("validation_")}))
-    selector.close()
   distributed.finished()
   return state, result

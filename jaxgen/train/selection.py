@@ -105,3 +105,19 @@ class Selector:
 
   def close(self) -> None:
     self.ckpt.close()
+
+
+def selected_evaluation(selector: Selector, evaluator, run, workdir: str, result: dict,
+                        write: bool = True) -> dict:
+  """``result`` (the last step's ``eval.json``) with ``result['selected']``: the test
+  numbers (``evaluator.final``) of the step the selector kept, its step and its validation
+  value; rewritten to ``workdir/eval.json`` unless ``write`` is False."""
+  state = selector.selected_state(run.abstract_state())
+  chosen = evaluator.final(state, run.keys[0]["eval"])
+  result = {**result, "selected": {
+      "step": chosen.pop("step"), "select_on": selector.metric,
+      f"validation_{selector.metric}": selector.record["value"], **chosen}}
+  if write:
+    with open(os.path.join(workdir, "eval.json"), "w") as f:
+      json.dump(result, f, indent=2)
+  return result
