@@ -201,10 +201,10 @@ _TRANSLATION_ROWS = {"sr_digits": ("psnr", "ssim", "sharpness", "accuracy"),
                      "sr_photos": ("psnr", "ssim", "sharpness", "colourfulness"),
                      "color": ("psnr", "ssim", "colourfulness"),
                      # the 21-photograph set with a validation photograph (issue 29)
-                     "sr_photos29": ("psnr", "ssim", "sharpness", "periodic_peak"),
-                     "color29": ("psnr", "ssim", "colourfulness")}
+                     "issue29/sr_photos": ("psnr", "ssim", "sharpness", "periodic_peak"),
+                     "issue29/color": ("psnr", "ssim", "colourfulness")}
 _BASELINES = {"sr_digits": ("nearest", "bicubic"), "sr_photos": ("nearest", "bicubic"), "color": ("gray",),
-              "sr_photos29": ("nearest", "bicubic"), "color29": ("gray",)}
+              "issue29/sr_photos": ("nearest", "bicubic"), "issue29/color": ("gray",)}
 _LABELS = {"nearest": "nearest upsampling", "bicubic": "bicubic upsampling",
            "gray": "gray image (luminance only)"}
 _HEADERS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "sharpness": "sharpness",

@@ -109,3 +109,55 @@ def test_bad_selection_requests_fail_before_training(tmp_path, load_config, tiny
   with pytest.raises(ConfigError, match="no checkpoint in .*selected"):
     loading.load(str(tmp_path / "none"), config=_photo_config(load_config, tiny),
                  checkpoint="selected")
+
+
+class _Scripted:
+  """An evaluator whose validation score is scripted per call, and whose test score of a
+  state is the state's own number (so a test can tell which state was scored)."""
+
+  def __init__(self, scores):
+    self.scores = list(scores)
+
+  def summary(self, state, key):
+    return {"psnr": self.scores.pop(0), "l1": 0.0}
+
+  def final(self, state, key):
+    return {"step": int(state["step"]), "psnr": float(state["w"][0])}
+
+
+class _Run:
+  def abstract_state(self):
+    return {"step": np.zeros((), np.int32), "w": np.zeros((3,), np.float32)}
+
+  keys = [{"eval": None}]
+
+
+def _selector(tmp_path, scores, higher=True):
+  from jaxgen.checkpoint import Checkpointer
+  sel = selection.Selector.__new__(selection.Selector)
+  sel.metric, sel.higher, sel.key, sel.writer = "psnr", higher, None, True
+  sel.evaluator = _Scripted(scores)
+  sel.path = str(tmp_path / selection.RECORD)
+  sel.ckpt = Checkpointer(str(tmp_path / selection.SELECTED_DIR), 1, log=lambda s: None,
+                          writer=True)
+  sel.record = None
+  return sel
+
+
+@pytest.mark.parametrize("higher, best", [(True, 20), (False, 40)])
+def test_the_selector_keeps_the_best_offer_not_the_last(tmp_path, higher, best):
+  scores = [1.0, 3.0, 2.0, 0.5, 3.0]            # steps 10..50; a tie at 50 keeps step 20
+  sel = _selector(tmp_path, scores, higher)
+  for i, step in enumerate(range(10, 60, 10)):
+    state = {"step": np.int32(step), "w": np.full((3,), step, np.float32)}
+    out = sel.offer(step, state)
+    assert out["val/psnr"] == scores[i]
+  assert out["val/selected_step"] == best
+  assert sel.record["step"] == best and sel.ckpt.all_steps() == [best]
+  # the test numbers of eval.json["selected"] are those of the kept state, not the last
+  result = selection.selected_evaluation(sel, sel.evaluator, _Run(), str(tmp_path),
+                                         {"step": 50, "psnr": 50.0})
+  assert result["selected"]["step"] == best and result["selected"]["psnr"] == best
+  assert result["selected"]["validation_psnr"] == (3.0 if higher else 0.5)
+  assert result["step"] == 50 and result["psnr"] == 50.0
+  sel.close()
