@@ -275,6 +275,8 @@ def _check_gan(gan) -> None:
 def _pix2pix() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()   # the conditional GAN (model.name='pix2pix');
   c.l1_weight = 100.0            # lambda of L_cGAN + lambda * L1 (Isola et al.: 100)
+  c.recon_loss = "l1"            # the term lambda weighs: 'l1' (pix2pix) or 'log_mse' (the mean
+                                 # over images of log MSE: what the mean per-image PSNR rewards)
   c.gan_weight = 1.0             # weight of the adversarial term; 0: "L1 only" (D not trained)
   c.features = 32                # U-Net channels at the first level (doubling, up to max_features)
   c.max_features = 256
@@ -306,6 +308,7 @@ def _check_pix2pix(pix2pix) -> None:
   _string(config, "pix2pix.norm")
   _string(config, "pix2pix.upsample")
   check_choice(config, "pix2pix.g_upsampling", ("transpose", "resize"))
+  _string(config, "pix2pix.recon_loss")
   _bool(config, "pix2pix.residual")
 
 

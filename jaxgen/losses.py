@@ -170,9 +170,10 @@ def r1_penalty(discriminator: Callable, real: Array, gamma: float):
 # ----------------------------------------------------------------------------- conditional GAN
 class Pix2PixTerms(NamedTuple):
   """The generator objective of a conditional GAN (scalars)."""
-  total: Array           # gan_weight * adversarial + l1_weight * l1: what G minimizes
+  total: Array           # gan_weight * adversarial + l1_weight * reconstruction: what G minimizes
   adversarial: Array     # the generator loss on D's logits for (input, G(input))
-  l1: Array              # E |G(input) - target| (mean over pixels and channels)
+  l1: Array              # E |G(input) - target| (mean over pixels and channels), always logged
+  reconstruction: Array  # the reconstruction term G minimizes (l1, or log_mse)
 
 
 def l1_loss(output: Array, target: Array) -> Array:
@@ -180,19 +181,40 @@ def l1_loss(output: Array, target: Array) -> Array:
   return jnp.mean(jnp.abs(output - target))
 
 
+LOG_MSE_EPS = 1e-6    # floor of an image's MSE inside the log (on the [-1, 1] scale: ~66 dB)
+
+
+def log_mse_loss(output: Array, target: Array, eps: float = LOG_MSE_EPS) -> Array:
+  """The mean over the batch (axis 0) of log(MSE_i + eps), MSE_i the mean squared error of
+  example i over its other axes: up to the factor -10 / ln 10 and a constant, the mean
+  per-image PSNR that super-resolution is judged by. Unlike L1 or the MSE of the whole
+  batch, it weighs an error by its size *relative* to the image's total error, so a
+  smooth image (bicubic already at 45 dB) counts as much as a textured one."""
+  axes = tuple(range(1, output.ndim))
+  return jnp.mean(jnp.log(jnp.mean(jnp.square(output - target), axis=axes) + eps))
+
+
+# pix2pix.recon_loss -> the reconstruction term of the generator
+RECONSTRUCTION_LOSSES = {"l1": l1_loss, "log_mse": log_mse_loss}
+
+
 def pix2pix_generator_loss(fake_logits: Array, output: Array, target: Array, gan_weight: float,
                            l1_weight: float,
-                           generator_loss: Callable[[Array], Array] = None) -> Pix2PixTerms:
+                           generator_loss: Callable[[Array], Array] = None,
+                           reconstruction: Callable[[Array, Array], Array] = l1_loss
+                           ) -> Pix2PixTerms:
   """pix2pix's generator objective (Isola et al. 2017, eq. 4): L_cGAN + lambda * L1.
 
   ``fake_logits`` are the discriminator's logits (any shape: one per patch for a
   PatchGAN) on the generator's ``output`` shown with its input; ``generator_loss`` maps
   them to the adversarial term (default: the non-saturating -E log D). ``gan_weight`` = 0
-  leaves the L1 regression alone ("L1 only"); the adversarial term then contributes
-  nothing, not even through its gradient.
+  leaves the regression alone ("L1 only"); the adversarial term then contributes nothing,
+  not even through its gradient. ``reconstruction`` is the regression term weighted by
+  ``l1_weight`` (default L1, pix2pix's; :data:`RECONSTRUCTION_LOSSES`).
   """
   generator_loss = generator_loss or generator_loss_non_saturating
   adversarial = generator_loss(fake_logits)
   l1 = l1_loss(output, target)
-  total = l1_weight * l1 + (gan_weight * adversarial if gan_weight else 0.0)
-  return Pix2PixTerms(total, adversarial, l1)
+  recon = l1 if reconstruction is l1_loss else reconstruction(output, target)
+  total = l1_weight * recon + (gan_weight * adversarial if gan_weight else 0.0)
+  return Pix2PixTerms(total, adversarial, l1, recon)

@@ -364,7 +364,10 @@ def saturation(src: Sources, rel: str) -> str:
 ABLATION_METRICS = (("classifier_score", "classifier score", 2), ("fd", "Fréchet distance", 1),
                     ("precision", "precision", 3), ("recall", "recall", 3),
                     ("modes", "modes", 1), ("reverse_kl", "KL", 3),
-                    ("confident", "% confident", 1))
+                    ("confident", "% confident", 1), ("psnr", "test PSNR (dB)", 2),
+                    ("val/psnr", "validation PSNR (dB)", 2), ("ssim", "test SSIM", 3),
+                    ("sharpness", "sharpness", 4), ("colourfulness", "colourfulness", 1),
+                    ("periodic_peak", "periodic peak (dB)", 1))
 
 
 def ablation(src: Sources, args: str) -> str:
@@ -408,23 +411,27 @@ def ablation(src: Sources, args: str) -> str:
 
 
 def eval_trajectory(src: Sources, args: str) -> str:
-  """The periodic evaluations a run logged (``metrics.jsonl``'s ``eval/*`` rows) with the
-  training time up to each: how the sample metrics moved with the steps. ``args``: the
-  metrics file, then the metric names (comma-separated)."""
+  """The periodic evaluations a run logged (``metrics.jsonl``'s ``eval/*`` rows, and the
+  validation split's ``val/*`` where a name says so, e.g. ``val/psnr``) with the training
+  time up to each: how the metrics moved with the steps. ``args``: the metrics file, then
+  the metric names (comma-separated)."""
   rel, names = args.split(" ", 1) if " " in args else (args, "classifier_score,fd,precision,recall")
-  rows, total, last = [], 0.0, 0
+  names = names.split(",")
+  keys = [k if "/" in k else f"eval/{k}" for k in names]
   labels = dict((k, label) for k, label, _ in ABLATION_METRICS)
   digits = dict((k, d) for k, _, d in ABLATION_METRICS)
+  steps, total, last = {}, 0.0, 0
   for line in src.read(rel).splitlines():
     r = json.loads(line)
     if "train/steps_per_sec" in r:
       total += (r["step"] - last) / r["train/steps_per_sec"]
       last = r["step"]
-    if any(k.startswith("eval/") for k in r):
-      rows.append([f"{r['step']:,}"] + [_f(r.get(f"eval/{k}"), digits.get(k, 3))
-                                         for k in names.split(",")] + [f"{total / 60:.1f} min"])
-  return _table(["step"] + [labels.get(k, k) for k in names.split(",")] + ["training time so far"],
-                rows)
+    if any(k in r for k in keys):
+      row = steps.setdefault(r["step"], {"time": total})
+      row.update({k: r[k] for k in keys if k in r})
+  rows = [[f"{step:,}"] + [_f(row.get(k), digits.get(n, 3)) for k, n in zip(keys, names)]
+          + [f"{row['time'] / 60:.1f} min"] for step, row in sorted(steps.items())]
+  return _table(["step"] + [labels.get(n, n) for n in names] + ["training time so far"], rows)
 
 
 def score_parts(src: Sources, args: str) -> str:

@@ -72,6 +72,7 @@ class Pix2Pix:
                        f"{list(self.example_shape)} and inputs {list(self.input_shape)}")
     self.gan_weight = float(p.gan_weight)
     self.l1_weight = float(p.l1_weight)
+    self.reconstruction = losses.RECONSTRUCTION_LOSSES[p.recon_loss]
     self.adversarial = self.gan_weight > 0
     self.upsample = p.upsample
     self.real_label = float(g.real_label)
@@ -187,7 +188,7 @@ class Pix2Pix:
     else:                   # L1 only: D is not trained and not even evaluated
       logits = jnp.zeros((1,), jnp.float32)
     terms = losses.pix2pix_generator_loss(logits, fake, y, self.gan_weight, self.l1_weight,
-                                          self.generator_loss)
+                                          self.generator_loss, self.reconstruction)
     return terms, stats
 
   def generator_step(self, state: Pix2PixState, batch, key: jax.Array):

@@ -25,7 +25,7 @@ from jaxgen.checkpoint import Checkpointer
 from jaxgen.data import PREPROCESSORS, Dataset, load_dataset
 from jaxgen.data.preprocess import deterministic, preprocess_batch
 from jaxgen.evaluation import sample_quality
-from jaxgen.losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES
+from jaxgen.losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES, RECONSTRUCTION_LOSSES
 from jaxgen.models.codec import LIKELIHOODS
 from jaxgen.models.interface import GenerativeModel
 from jaxgen.models.pix2pix import UPSAMPLE_METHODS
@@ -81,6 +81,7 @@ def check_choices(config) -> None:
   check(config, "dataset.eval_preprocess", PREPROCESSORS)
   check(config, "pix2pix.norm", conditional_nets.NORMS)
   check(config, "pix2pix.upsample", UPSAMPLE_METHODS)
+  check(config, "pix2pix.recon_loss", tuple(RECONSTRUCTION_LOSSES))
   nets = gan_nets.NETS if config.model.name == "gan" else ae_nets.NETS
   if config.model.name != "pix2pix" and config.model.net not in nets:
     raise config_lib.ConfigError(

@@ -32,7 +32,7 @@ PIX2PIX_OPTIONS = [("pix2pix.features", 6), ("pix2pix.max_features", 4), ("pix2p
                    ("pix2pix.bottleneck_blocks", 1), ("pix2pix.dropout", 0.2),
                    ("pix2pix.norm", "instance"), ("pix2pix.norm", "none"),
                    ("pix2pix.d_features", 6), ("pix2pix.d_layers", 2),
-                   ("pix2pix.g_upsampling", "resize")]
+                   ("pix2pix.g_upsampling", "resize"), ("pix2pix.recon_loss", "log_mse")]
 
 # option -> the test (file::function) that checks its exact effect on the loss or gradient
 EXACT_ELSEWHERE = {

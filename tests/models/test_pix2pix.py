@@ -99,6 +99,27 @@ def test_generator_loss_by_hand():
                              rtol=1e-6)
 
 
+def test_log_mse_reconstruction_by_hand():
+  # two images [2, 2, 1]: errors 0.1 everywhere and 0.2 everywhere: MSE 0.01 and 0.04
+  out = jnp.zeros((2, 2, 2, 1))
+  target = jnp.stack([jnp.full((2, 2, 1), 0.1), jnp.full((2, 2, 1), 0.2)])
+  expected = (np.log(0.01 + 1e-6) + np.log(0.04 + 1e-6)) / 2
+  np.testing.assert_allclose(losses.log_mse_loss(out, target), expected, rtol=1e-6)
+  # per image, not pooled: the pooled MSE's log would be log(0.025)
+  assert abs(expected - np.log(0.025)) > 0.1
+  logits = jnp.zeros((2, 3))
+  t = losses.pix2pix_generator_loss(logits, out, target, 0.5, 10.0,
+                                    reconstruction=losses.log_mse_loss)
+  np.testing.assert_allclose(t.reconstruction, expected, rtol=1e-6)
+  np.testing.assert_allclose(t.l1, 0.15, rtol=1e-6)                 # L1 is still logged
+  np.testing.assert_allclose(t.total, 0.5 * np.log(2) + 10.0 * expected, rtol=1e-6)
+  # relative errors: halving the error of either image lowers the loss by the same amount
+  half_a = target.at[0].set(0.05)
+  half_b = target.at[1].set(0.1)
+  np.testing.assert_allclose(losses.log_mse_loss(out, half_a, eps=0.0),
+                             losses.log_mse_loss(out, half_b, eps=0.0), rtol=1e-6)
+
+
 def test_without_the_gan_term_the_gradient_is_the_l1_terms(differ):
   """gan_weight = 0: G's gradient equals that of lambda * E|G(c) - y| computed here, and D
   is neither trained nor needed; with the GAN term on, the gradient differs."""
