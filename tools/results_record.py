@@ -434,6 +434,54 @@ def eval_trajectory(src: Sources, args: str) -> str:
   return _table(["step"] + [labels.get(n, n) for n in names] + ["training time so far"], rows)
 
 
+_METRIC_DIGITS = {"psnr": 2, "ssim": 3, "sharpness": 4, "colourfulness": 1, "periodic_peak": 1,
+                  "l1": 4}
+
+
+def seed_rows(src: Sources, args: str) -> str:
+  """Runs side by side, one row per seed, then mean ± std: ``args`` = ``label=eval.json``
+  items (space-separated) then ``|`` and the metric names (comma-separated). A run of
+  several seeds in one program contributes its ``per_seed`` rows; a run with a selected
+  step (``eval.select_on``) contributes that step's numbers, its step and validation value."""
+  items, _, names = args.partition("|")
+  names = names.strip().split(",")
+  rows, values = [], {n: [] for n in names}
+  for item in items.split():
+    label, _, rel = item.partition("=")
+    e = src.json(rel)
+    seeds = e.get("per_seed") or [e]
+    for i, r in enumerate(seeds):
+      chosen = r.get("selected")
+      r = chosen or r
+      where = (f"selected step {chosen['step']:,} (validation {chosen['select_on']} "
+               f"{_f(chosen['validation_' + chosen['select_on']], 2)})" if chosen
+               else f"step {r['step']:,}")
+      tag = f"{label}, seed {i}" if len(seeds) > 1 else label
+      rows.append([tag, where] + [_f(r[n], _METRIC_DIGITS.get(n, 3)) for n in names])
+      for n in names:
+        values[n].append(r[n])
+  if len(rows) > 1:
+    rows.append(["mean ± std", ""] + [_pm(statistics.mean(values[n]), statistics.pstdev(values[n]),
+                                           _METRIC_DIGITS.get(n, 3)) for n in names])
+  return _table(["run", "step"] + [_HEADERS.get(n, n) for n in names], rows)
+
+
+def sr_gain(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.sr_linear_bound --out``: per row the mean per-patch PSNR, the
+  pooled PSNR, SSIM, the gain over bicubic in each quarter of the patches ranked by
+  bicubic's error, and the PSNR per test photograph."""
+  r = src.json(rel)
+  rows = list(r["rows"].items())
+  photos = list(rows[0][1]["psnr_by_photo"])
+  out = [[name, _f(v["psnr"], 2), _f(v["psnr_pooled"], 2), _f(v["ssim"], 3)]
+         + [_f(g, 2) for g in v["gain_by_quarter"]]
+         + [_f(v["psnr_by_photo"][p], 2) for p in photos] for name, v in rows]
+  return (f"`{r['command'].strip()}` on {r['machine']}, {r['date']}.\n\n"
+          + _table(["upsampler", "PSNR, mean per patch", "PSNR of the pooled MSE", "SSIM",
+                    "gain, smoothest quarter", "2nd", "3rd", "gain, most textured quarter"]
+                   + [f"PSNR {p}" for p in photos], out))
+
+
 def score_parts(src: Sources, args: str) -> str:
   """Where a classifier score is lost: for each ``--mode judge`` file (``label=path``,
   space-separated), the score and its two entropies (log score = H(p(y)) − E H(p(y|x))),
@@ -500,7 +548,7 @@ def background_rate(src: Sources, rel: str) -> str:
                    + [str(d) for d in digits], rows))
 
 
-TABLES = {"background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
+TABLES = {"seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
           "fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}
