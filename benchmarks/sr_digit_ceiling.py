@@ -14,6 +14,7 @@ data order) give the spread. Nothing here reads a super-resolution model.
 from __future__ import annotations
 
 import argparse
+import sys
 import dataclasses
 import datetime
 
@@ -57,7 +58,7 @@ def main(argv=None) -> dict:
   report = {"dataset": args.dataset, "per_seed": rows, "test_accuracy_mean": float(acc.mean()),
             "test_accuracy_std": float(acc.std()), "machine": machine_line(),
             "date": datetime.date.today().isoformat(),
-            "command": "python -m benchmarks.sr_digit_ceiling " + " ".join(argv or [])}
+            "command": "python -m benchmarks.sr_digit_ceiling " + " ".join(sys.argv[1:] if argv is None else argv)}
   print(f"{args.dataset}: a classifier of the inputs alone reads {100 * acc.mean():.1f} "
         f"± {100 * acc.std():.1f}% of the test digits")
   write_report(report, args.out)

@@ -19,6 +19,7 @@ trains a network.
 from __future__ import annotations
 
 import argparse
+import sys
 import datetime
 import time
 
@@ -96,7 +97,7 @@ def main(argv=None) -> dict:
   report = {"rows": {}, "ridge": args.ridge, "machine": machine_line(),
             "bicubic_mse_quartiles": [float(q) for q in quarters],
             "date": datetime.date.today().isoformat(),
-            "command": "python -m benchmarks.sr_linear_bound " + " ".join(argv or [])}
+            "command": "python -m benchmarks.sr_linear_bound " + " ".join(sys.argv[1:] if argv is None else argv)}
   for name, out in rows.items():
     out = out.astype(np.float32)
     mse = _mse(truth, out)

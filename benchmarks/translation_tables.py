@@ -16,7 +16,8 @@ L1 + GAN | truth. ``--cvae``: conditional VAE workdirs (their
 ``explore/style_transfer.json``, written by ``train.py --mode explore``), one row each;
 the first one's ``explore/analogies.png`` is copied to ``IMG/cvae_analogies.png``.
 ``--spectra LABEL DIR`` (repeated): ``IMG/sr_spectra.png``, the mean power spectra of
-super-resolution outputs beside the truth's and bicubic's (:func:`spectrum_picture`).
+super-resolution outputs beside the truth's and bicubic's (:func:`spectrum_picture`), and
+``OUT/peaks.md``, their periodic peak at every kept checkpoint (:func:`checkpoint_peaks`).
 Writes ``OUT/tables.md`` and copies each workdir's json files to ``OUT/<dir name>/``.
 """
 from __future__ import annotations
@@ -71,18 +72,13 @@ def pair_table(name: str, l1_dir: str, gan_dir: str) -> str:
 
 def pair_picture(path: str, l1_dir: str, gan_dir: str, num: int = 8) -> str:
   """input | baseline | L1 only | L1 + GAN | truth for ``num`` test examples spread over
-  the test split (each model at the step its run selected on validation, where it did,
-  else its last step)."""
+  the test split (each model at its last step, which the column label names)."""
   import jax
   from jaxgen.evaluation import image_quality as iq
   from jaxgen.plotting import image_table
   from jaxgen.uses.loading import load
 
-  def best(d):
-    chosen = os.path.exists(os.path.join(d, "selected.json"))
-    return load(d, checkpoint="selected" if chosen else "latest")
-
-  l1, gan = best(l1_dir), best(gan_dir)
+  l1, gan = load(l1_dir), load(gan_dir)
   data = l1.dataset
   n = data.test.shape[0]
   idx = np.linspace(0, n - 1, num).astype(int)
@@ -107,7 +103,7 @@ def pair_picture(path: str, l1_dir: str, gan_dir: str, num: int = 8) -> str:
 def spectrum_picture(path: str, dirs: dict[str, str]) -> str:
   """The power spectra (log, zero frequency at the centre, averaged over the whole test
   split, one gray scale for all) of the truth, bicubic upsampling and each model in
-  ``dirs`` (label -> workdir, at its selected step where it has one): a periodic artifact
+  ``dirs`` (label -> workdir, at its last step): a periodic artifact
   of the upsampling path is a bright dot on the grid of the x4 period (every 8th frequency
   here) that the truth has not. The numbers are ``periodic_peak`` in each ``eval.json``."""
   from jaxgen.evaluation import image_quality as iq
@@ -122,8 +118,7 @@ def spectrum_picture(path: str, dirs: dict[str, str]) -> str:
   first = None
   cols, labels = [], []
   for label, d in dirs.items():
-    chosen = os.path.exists(os.path.join(d, "selected.json"))
-    t = load(d, checkpoint="selected" if chosen else "latest")
+    t = load(d)
     if first is None:
       first = t
       truth = t.dataset.test.astype(np.float32) / 255
@@ -140,6 +135,38 @@ def spectrum_picture(path: str, dirs: dict[str, str]) -> str:
   image_table(path, panels, column_labels=labels, scale=4,
               title="mean power spectrum of the test outputs (log)")
   return path
+
+
+def checkpoint_peaks(dirs: dict[str, str]) -> str:
+  """For each super-resolution workdir (label -> workdir): PSNR, sharpness and
+  ``periodic_peak`` of its outputs on the test split at every checkpoint it kept, beside
+  bicubic's and the truth's peak: whether a periodic artifact comes and goes."""
+  import jax
+  from jaxgen.checkpoint import Checkpointer
+  from jaxgen.evaluation import image_quality as iq
+  from jaxgen.uses.loading import load
+  lines = ["| run | step | PSNR (dB) | sharpness | periodic peak (dB) |", "|---|---|---|---|---|"]
+  reference = None
+  for label, d in dirs.items():
+    t = load(d)
+    truth = t.dataset.test.astype(np.float32) / 255
+    scale = truth.shape[1] // t.dataset.test_inputs.shape[1]
+    if reference is None:
+      low = t.dataset.test_inputs.astype(np.float32) / 255
+      reference = (iq.periodic_peak(iq.upsample(low, truth.shape[1:3], "bicubic"), scale),
+                   iq.periodic_peak(truth, scale))
+    ckpt = Checkpointer(os.path.join(d, "checkpoints"), t.config.keep_checkpoints, log=lambda s: None)
+    translate = jax.jit(t.model.translate)
+    for step in sorted(ckpt.all_steps()):
+      state = ckpt.restore(t.run.abstract_state(), step)
+      out = np.concatenate([np.asarray(translate(state, t.test_x["cond"][i:i + 250]))
+                            for i in range(0, truth.shape[0], 250)])
+      lines.append(f"| {label} | {step:,} | {np.mean(iq.psnr(truth, out)):.2f} | "
+                   f"{np.mean(iq.sharpness(out)):.4f} | {iq.periodic_peak(out, scale):.2f} |")
+    ckpt.close()
+  lines.append(f"| bicubic | | | | {reference[0]:.2f} |")
+  lines.append(f"| truth | | | | {reference[1]:.2f} |")
+  return "\n".join(lines) + "\n"
 
 
 def cvae_table(dirs: list[str]) -> str:
@@ -175,6 +202,10 @@ def main(argv=None) -> None:
     pair_picture(os.path.join(args.img, f"{name}.png"), l1, gan)
   if args.spectra:
     spectrum_picture(os.path.join(args.img, "sr_spectra.png"), dict(args.spectra))
+    peaks = checkpoint_peaks(dict(args.spectra))
+    parts.append("#### periodic peak at every kept checkpoint\n\n" + peaks)
+    with open(os.path.join(args.out, "peaks.md"), "w") as f:
+      f.write(peaks)
   if args.cvae:
     parts.append(cvae_table(args.cvae))
     shutil.copy(os.path.join(args.cvae[0], "explore", "analogies.png"),

@@ -439,30 +439,35 @@ _METRIC_DIGITS = {"psnr": 2, "ssim": 3, "sharpness": 4, "colourfulness": 1, "per
 
 
 def seed_rows(src: Sources, args: str) -> str:
-  """Runs side by side, one row per seed, then mean ± std: ``args`` = ``label=eval.json``
-  items (space-separated) then ``|`` and the metric names (comma-separated). A run of
-  several seeds in one program contributes its ``per_seed`` rows; a run with a selected
-  step (``eval.select_on``) contributes that step's numbers, its step and validation value."""
+  """Runs side by side, one row per seed, with the mean ± std of each label's seeds:
+  ``args`` = ``label=eval.json`` items (space-separated; items of the same label are its
+  seeds, in order) then ``|`` and the metric names (comma-separated). A run of several
+  seeds in one program contributes its ``per_seed`` rows; a run with a selected step
+  (``eval.select_on``) contributes that step's numbers, its step and validation value."""
   items, _, names = args.partition("|")
   names = names.strip().split(",")
-  rows, values = [], {n: [] for n in names}
+  groups: dict = {}
   for item in items.split():
     label, _, rel = item.partition("=")
     e = src.json(rel)
-    seeds = e.get("per_seed") or [e]
+    groups.setdefault(label, []).extend(e.get("per_seed") or [e])
+  rows = []
+  for label, seeds in groups.items():
+    values = {n: [] for n in names}
     for i, r in enumerate(seeds):
       chosen = r.get("selected")
       r = chosen or r
       where = (f"selected step {chosen['step']:,} (validation {chosen['select_on']} "
                f"{_f(chosen['validation_' + chosen['select_on']], 2)})" if chosen
                else f"step {r['step']:,}")
-      tag = f"{label}, seed {i}" if len(seeds) > 1 else label
-      rows.append([tag, where] + [_f(r[n], _METRIC_DIGITS.get(n, 3)) for n in names])
+      rows.append([f"{label}, seed {i}", where]
+                  + [_f(r[n], _METRIC_DIGITS.get(n, 3)) for n in names])
       for n in names:
         values[n].append(r[n])
-  if len(rows) > 1:
-    rows.append(["mean ± std", ""] + [_pm(statistics.mean(values[n]), statistics.pstdev(values[n]),
-                                           _METRIC_DIGITS.get(n, 3)) for n in names])
+    if len(seeds) > 1:
+      rows.append([f"**{label}, mean ± std**", ""]
+                  + [_pm(statistics.mean(values[n]), statistics.pstdev(values[n]),
+                         _METRIC_DIGITS.get(n, 3)) for n in names])
   return _table(["run", "step"] + [_HEADERS.get(n, n) for n in names], rows)
 
 
