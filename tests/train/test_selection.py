@@ -43,6 +43,7 @@ def test_better_known_answers():
   assert not selection.better(float("nan"), None, True)
 
 
+@pytest.mark.slow       # a training with four validation scorings: 10 s
 def test_the_best_validation_step_is_kept_and_scored_on_test(tmp_path, load_config, tiny):
   config = _photo_config(load_config, tiny)
   work = str(tmp_path / "sel")
