@@ -161,6 +161,15 @@ def _dataset() -> ml_collections.ConfigDict:
   c.dihedral = False             # True: each training example (and its condition image) under
                                  # one of the 8 flips / quarter turns, drawn per example and
                                  # step (square images whose content has no up or left)
+  # your own images (name='image_folder': data_dir is the folder; name='arrays': an .npz
+  # or a folder of .npy files; see jaxgen.data.folders)
+  c.channels = 3                 # image_folder: 1 (gray) or 3 (RGB)
+  c.image_size = 0               # image_folder: > 0 resizes every image to this square size
+  c.resize = "resize"            # image_folder: 'resize' (whole image) or 'center_crop' first
+  c.test_fraction = 0.1          # image_folder without train/ and test/: held out per class
+  c.split_seed = 0               # image_folder: which images are held out
+  c.skip_corrupt = False         # image_folder: leave out (and count) files that do not decode
+  c.cache_dir = ""               # image_folder: decoded arrays ('' = ~/.cache/jaxgen/folders)
   return c
 
 
@@ -175,6 +184,13 @@ def _check_dataset(dataset) -> None:
   _number(config, "dataset.perturb_rate", lambda v: 0 <= v < 1, "in [0, 1)",
           " (0: off; e.g. 0.2)")
   _bool(config, "dataset.dihedral")
+  check_choice(config, "dataset.channels", (1, 3))
+  _int(config, "dataset.image_size", minimum=0)
+  check_choice(config, "dataset.resize", ("resize", "center_crop"))
+  _number(config, "dataset.test_fraction", lambda v: 0 < v < 1, "in (0, 1)", " (e.g. 0.1)")
+  _int(config, "dataset.split_seed", minimum=0)
+  _bool(config, "dataset.skip_corrupt")
+  _string(config, "dataset.cache_dir")
   if set(dataset.classes) & set(dataset.exclude_classes):
     raise ConfigError(f"config.dataset.classes {tuple(dataset.classes)} and "
                       f"dataset.exclude_classes {tuple(dataset.exclude_classes)} share "

@@ -22,6 +22,8 @@ BUILTIN = {
     "mnist_sr4": "jaxgen.data.paired",
     "photos_sr4": "jaxgen.data.paired",
     "photos_color": "jaxgen.data.paired",
+    "image_folder": "jaxgen.data.folders",
+    "arrays": "jaxgen.data.folders",
 }
 TFDS_MODULE = "jaxgen.data.tfds_source"
 

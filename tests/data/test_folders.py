@@ -1,0 +1,218 @@
+"""Your own images: folders of image files and NumPy arrays read back exactly, labels from
+sorted folder names, a held-out split fixed by its seed, a cache that follows the files,
+and one-line errors for bad input."""
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from jaxgen.config import base_config
+from jaxgen.data import DataError, folders, load_dataset
+
+
+def _cfg(tmp_path, data_dir, **changes):
+  c = base_config().dataset
+  c.name = "image_folder"
+  c.data_dir = str(data_dir)
+  c.cache_dir = str(tmp_path / "cache")
+  for k, v in changes.items():
+    c[k] = v
+  return c
+
+
+def _write(path, array, mode=None):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  Image.fromarray(array, mode).save(path)
+
+
+def _rgb(seed, size=8):
+  return np.random.RandomState(seed).randint(0, 256, (size, size, 3), dtype=np.uint8)
+
+
+def test_class_folders_read_back_exactly_with_sorted_labels(tmp_path):
+  root = tmp_path / "pets"
+  written = {}
+  for cls in ("dog", "cat", "emu"):               # labels follow sorted names: cat 0, dog 1, emu 2
+    for i in range(10):
+      x = _rgb(hash((cls, i)) % 1000)
+      _write(str(root / cls / f"{i:02d}.png"), x)
+      written[(cls, i)] = x
+  rgba = np.concatenate([_rgb(7), np.full((8, 8, 1), 128, np.uint8)], -1)
+  _write(str(root / "emu" / "99_alpha.png"), rgba, "RGBA")   # alpha dropped, RGB kept
+  ds = load_dataset(_cfg(tmp_path, root, test_fraction=0.2))
+  assert ds.info["class_names"] == ["cat", "dog", "emu"] and ds.info["num_classes"] == 3
+  everything = np.concatenate([ds.train, ds.test])
+  labels = np.concatenate([ds.train_labels, ds.test_labels])
+  assert everything.shape == (31, 8, 8, 3) and everything.dtype == np.uint8
+  for (cls, i), x in written.items():             # each written array is there, with its label
+    hit = np.flatnonzero((everything == x).all(axis=(1, 2, 3)))
+    assert hit.size == 1 and labels[hit[0]] == ["cat", "dog", "emu"].index(cls), (cls, i)
+  assert ((everything == rgba[..., :3]).all(axis=(1, 2, 3))).sum() == 1
+  # 20% of each class held out: 2 of 10, 2 of 11
+  assert np.bincount(ds.test_labels).tolist() == [2, 2, 2]
+
+
+def test_gray_and_jpeg_and_flat_folder(tmp_path):
+  root = tmp_path / "flat"
+  gray = [np.random.RandomState(i).randint(0, 256, (6, 6), dtype=np.uint8) for i in range(5)]
+  for i, g in enumerate(gray):
+    _write(str(root / f"g{i}.png"), g, "L")
+  ds = load_dataset(_cfg(tmp_path, root, channels=1, test_fraction=0.2))
+  assert ds.train_labels is None and ds.test_labels is None and ds.info["class_names"] == []
+  got = np.concatenate([ds.train, ds.test])[..., 0]
+  assert sorted(map(bytes, got)) == sorted(map(bytes, gray))       # exact, lossless
+  # a JPEG decodes close to what was written (lossy), RGB -> gray by Pillow's ITU-R 601
+  jroot = tmp_path / "jpeg"
+  x = np.full((16, 16, 3), (200, 100, 50), np.uint8)
+  for i in range(3):
+    _write(str(jroot / f"{i}.jpg"), x)
+  d = load_dataset(_cfg(tmp_path, jroot, channels=1, test_fraction=0.3))
+  expected = round(200 * 299 / 1000 + 100 * 587 / 1000 + 50 * 114 / 1000)
+  assert abs(int(np.median(d.train)) - expected) <= 2
+
+
+def test_held_out_split_is_disjoint_fixed_by_seed_and_train_test_folders_win(tmp_path):
+  root = tmp_path / "many"
+  for i in range(40):
+    _write(str(root / f"{i:02d}.png"), _rgb(i))
+  split = lambda seed: load_dataset(_cfg(tmp_path, root, split_seed=seed, test_fraction=0.25))  # noqa: E731
+  a, b, c = split(0), split(0), split(1)
+  assert a.test.shape[0] == 10 and a.train.shape[0] == 30
+  key = lambda ds: sorted(bytes(x) for x in ds.test)   # noqa: E731
+  assert key(a) == key(b) and key(a) != key(c)
+  assert not set(map(bytes, a.test)) & set(map(bytes, a.train))
+  both = tmp_path / "both"
+  for s, n in (("train", 6), ("test", 3)):
+    for cls in ("a", "b"):
+      for i in range(n):
+        _write(str(both / s / cls / f"{i}.png"), _rgb(100 * (s == "test") + 10 * (cls == "b") + i))
+  ds = load_dataset(_cfg(tmp_path, both))
+  assert ds.train.shape[0] == 12 and ds.test.shape[0] == 6 and ds.info["split"] == "train/ and test/"
+  np.testing.assert_array_equal(ds.test[0], _rgb(100))
+  np.testing.assert_array_equal(ds.test_labels, [0, 0, 0, 1, 1, 1])
+
+
+def test_sizes_resize_and_center_crop(tmp_path):
+  root = tmp_path / "sizes"
+  _write(str(root / "a.png"), _rgb(0, 8))
+  wide = np.zeros((10, 20, 3), np.uint8)
+  wide[:, 5:15] = 255                                 # the centre square is white
+  _write(str(root / "b.png"), wide)
+  _write(str(root / "c.png"), _rgb(2, 8))
+  with pytest.raises(DataError, match=r"b.png' is 20x10 but .*a.png' is 8x8; set --config.dataset.image_size"):
+    load_dataset(_cfg(tmp_path, root, test_fraction=0.3))
+  ds = load_dataset(_cfg(tmp_path, root, image_size=4, resize="center_crop", test_fraction=0.3))
+  everything = np.concatenate([ds.train, ds.test])
+  assert everything.shape[1:] == (4, 4, 3)
+  assert any((x == 255).all() for x in everything)   # the cropped wide image: all white
+
+
+def test_the_cache_is_reused_and_follows_the_files(tmp_path):
+  root = tmp_path / "c"
+  for i in range(6):
+    _write(str(root / f"{i}.png"), _rgb(i))
+  first = load_dataset(_cfg(tmp_path, root, test_fraction=0.3))
+  assert "decoded" in first.info["source"]
+  again = load_dataset(_cfg(tmp_path, root, test_fraction=0.3))
+  assert "loaded from the cache" in again.info["source"]
+  np.testing.assert_array_equal(first.train, again.train)
+  assert again.info["fingerprint"] == first.info["fingerprint"]
+  new = _rgb(99)                                       # one file changes: decoded anew
+  _write(str(root / "3.png"), new)
+  os.utime(root / "3.png", ns=(1, 10 ** 18))
+  changed = load_dataset(_cfg(tmp_path, root, test_fraction=0.3))
+  assert changed.info["fingerprint"] != first.info["fingerprint"]
+  assert "decoded" in changed.info["source"]
+  assert any((x == new).all() for x in np.concatenate([changed.train, changed.test]))
+  other = load_dataset(_cfg(tmp_path, root, test_fraction=0.3, channels=1))   # options count too
+  assert other.info["fingerprint"] != changed.info["fingerprint"]
+
+
+def test_bad_folders_are_one_line_errors(tmp_path):
+  empty = tmp_path / "empty"
+  empty.mkdir()
+  with pytest.raises(DataError, match="holds nothing; put images in it"):
+    load_dataset(_cfg(tmp_path, empty))
+  texts = tmp_path / "texts"
+  texts.mkdir()
+  (texts / "notes.txt").write_text("hello")
+  with pytest.raises(DataError, match=r"no image files \(found 'notes.txt'"):
+    load_dataset(_cfg(tmp_path, texts))
+  with pytest.raises(DataError, match="does not exist"):
+    load_dataset(_cfg(tmp_path, tmp_path / "nowhere"))
+  with pytest.raises(DataError, match="reads the folder in --config.dataset.data_dir"):
+    load_dataset(_cfg(tmp_path, ""))
+  bad = tmp_path / "bad"
+  for i in range(5):
+    _write(str(bad / f"{i}.png"), _rgb(i))
+  (bad / "broken.png").write_bytes(b"\x89PNG not really")
+  with pytest.raises(DataError, match=r"cannot decode .*broken.png.*skip_corrupt=True"):
+    load_dataset(_cfg(tmp_path, bad, test_fraction=0.3))
+  ds = load_dataset(_cfg(tmp_path, bad, test_fraction=0.3, skip_corrupt=True))
+  assert ds.info["skipped"] == ["broken.png"] and ds.train.shape[0] + ds.test.shape[0] == 5
+  mixed = tmp_path / "mixed"
+  _write(str(mixed / "a.png"), _rgb(0))
+  _write(str(mixed / "cls" / "b.png"), _rgb(1))
+  with pytest.raises(DataError, match="holds both image files"):
+    load_dataset(_cfg(tmp_path, mixed))
+  uneven = tmp_path / "uneven"
+  _write(str(uneven / "train" / "a" / "0.png"), _rgb(0))
+  _write(str(uneven / "train" / "b" / "0.png"), _rgb(1))
+  _write(str(uneven / "test" / "a" / "0.png"), _rgb(2))
+  _write(str(uneven / "test" / "c" / "0.png"), _rgb(3))
+  with pytest.raises(DataError, match=r"same class subfolders .*\['c'\]"):
+    load_dataset(_cfg(tmp_path, uneven))
+  tiny = tmp_path / "tiny"
+  _write(str(tiny / "only" / "0.png"), _rgb(0))
+  with pytest.raises(DataError, match="holds out all 1 images of a class"):
+    load_dataset(_cfg(tmp_path, tiny))
+
+
+def _arrays_cfg(path):
+  c = base_config().dataset
+  c.name, c.data_dir = "arrays", str(path)
+  return c
+
+
+def test_arrays_npz_and_npy_in_any_value_range(tmp_path):
+  rng = np.random.RandomState(0)
+  x = rng.randint(0, 256, (20, 5, 5)).astype(np.uint8)
+  for scale, offset, found in ((1 / 255, 0.0, "[0, 1]"), (2 / 255, -1.0, "[-1, 1]"),
+                               (1.0, 0.0, "[0, 255]")):
+    f = x.astype(np.float64) * scale + offset
+    np.savez(tmp_path / "a.npz", x_train=f[:15], x_test=f[15:], y_train=np.arange(15) % 3,
+             y_test=np.arange(5) % 3)
+    ds = load_dataset(_arrays_cfg(tmp_path / "a.npz"))
+    assert ds.info["value_range"] == found
+    np.testing.assert_array_equal(ds.train[..., 0], x[:15])        # back to the exact bytes
+    assert ds.train.shape == (15, 5, 5, 1) and ds.info["num_classes"] == 3
+  d = tmp_path / "npy"
+  d.mkdir()
+  np.save(d / "x_train.npy", x[:15, ..., None])
+  np.save(d / "x_test.npy", x[15:, ..., None])
+  ds = load_dataset(_arrays_cfg(d))
+  assert ds.train_labels is None
+  np.testing.assert_array_equal(ds.test[..., 0], x[15:])
+
+
+def test_bad_arrays_are_one_line_errors(tmp_path):
+  x = np.zeros((4, 3, 3), np.uint8)
+  p = tmp_path / "a.npz"
+  np.savez(p, x_train=x, x_test=x, y_train=np.array([0, 2, 2, 5]), y_test=np.array([0, 0, 2, 5]))
+  with pytest.raises(DataError, match=r"labels must be 0..K-1, found \[0, 2, 5\]"):
+    load_dataset(_arrays_cfg(p))
+  np.savez(p, x_train=x, y_train=np.zeros(4, int))
+  with pytest.raises(DataError, match="has no 'x_test'"):
+    load_dataset(_arrays_cfg(p))
+  np.savez(p, x_train=x * 1.0 + 300, x_test=x)
+  with pytest.raises(DataError, match=r"values in \[300, 300\]"):
+    load_dataset(_arrays_cfg(p))
+  np.savez(p, x_train=x, x_test=x, y_train=np.zeros(4, int))
+  with pytest.raises(DataError, match="has y_train but not y_test"):
+    load_dataset(_arrays_cfg(p))
+  np.savez(p, x_train=np.zeros((4, 3, 3, 2)), x_test=x)
+  with pytest.raises(DataError, match="C = 1 or 3"):
+    load_dataset(_arrays_cfg(p))
+  with pytest.raises(DataError, match="x_train.npy"):
+    load_dataset(_arrays_cfg(tmp_path))
