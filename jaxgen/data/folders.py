@@ -263,6 +263,31 @@ def load_image_folder(dataset_config, log: Callable[[str], None] = print) -> Dat
                  arrays.get("y_train"), arrays.get("y_test"), info=info)
 
 
+def write_image_folder(root: str, train: np.ndarray, test: Optional[np.ndarray] = None,
+                       train_labels=None, test_labels=None,
+                       class_names: Optional[list[str]] = None) -> str:
+  """Writes uint8 images [N, H, W, C] (C = 1 or 3) as PNG files in the layout
+  ``image_folder`` reads: ``root/train/<class>/<i>.png`` and ``root/test/...`` (or, without
+  ``test``, straight into ``root``), class folders named by ``class_names`` (default the
+  label) where labels are given. Returns ``root``. E.g. a built-in dataset exported to try
+  the folder path, or arrays to share as files."""
+  from PIL import Image
+
+  def write(folder, images, labels):
+    for i, x in enumerate(np.asarray(images, np.uint8)):
+      sub = folder if labels is None else os.path.join(
+          folder, class_names[int(labels[i])] if class_names else str(int(labels[i])))
+      os.makedirs(sub, exist_ok=True)
+      Image.fromarray(x[..., 0] if x.shape[-1] == 1 else x).save(os.path.join(sub, f"{i:06d}.png"))
+
+  if test is None:
+    write(root, train, train_labels)
+  else:
+    write(os.path.join(root, "train"), train, train_labels)
+    write(os.path.join(root, "test"), test, test_labels)
+  return root
+
+
 # ------------------------------------------------------------------------------- arrays
 def to_uint8(x: np.ndarray, what: str) -> tuple[np.ndarray, str]:
   """Images of any of the supported value ranges as uint8 (and the range found)."""
