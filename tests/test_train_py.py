@@ -92,6 +92,7 @@ def test_bad_input_is_one_line_with_exit_code_2(tmp_path, override, needle):
   assert "Traceback" not in p.stderr
 
 
+@pytest.mark.slow       # three driver subprocesses: 12 s
 def test_missing_config_file_and_unwritable_workdir_are_one_line(tmp_path):
   """A config path that does not exist, and a workdir that cannot be created (under a
   regular file: refused even for root), each fail in one line with exit code 2."""

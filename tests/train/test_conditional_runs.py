@@ -103,6 +103,7 @@ def test_bit_identical_runs_exact_resume_and_one_compilation(tmp_path, pix2pix_c
   run_chunks_compiling_once(c, 5, 3)
 
 
+@pytest.mark.slow       # two pix2pix trainings and --mode sample: 17 s
 def test_pix2pix_eval_json_sample_and_l1_only(tmp_path, pix2pix_config):
   work = str(tmp_path / "p")
   state, result = train.train(pix2pix_config, work, log=lambda s: None)
