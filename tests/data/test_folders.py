@@ -82,6 +82,14 @@ def test_held_out_split_is_disjoint_fixed_by_seed_and_train_test_folders_win(tmp
   key = lambda ds: sorted(bytes(x) for x in ds.test)   # noqa: E731
   assert key(a) == key(b) and key(a) != key(c)
   assert not set(map(bytes, a.test)) & set(map(bytes, a.train))
+  # held out per class: 20% of 20, 5 and 5 images, whatever the seed
+  uneven = tmp_path / "uneven"
+  for cls, n in (("a", 20), ("b", 5), ("c", 5)):
+    for i in range(n):
+      _write(str(uneven / cls / f"{i}.png"), _rgb(1000 + 100 * ord(cls) + i))
+  for seed in range(5):
+    ds = load_dataset(_cfg(tmp_path, uneven, split_seed=seed, test_fraction=0.2))
+    assert np.bincount(ds.test_labels).tolist() == [4, 1, 1], seed
   both = tmp_path / "both"
   for s, n in (("train", 6), ("test", 3)):
     for cls in ("a", "b"):
