@@ -184,7 +184,8 @@ def _check_dataset(dataset) -> None:
   _number(config, "dataset.perturb_rate", lambda v: 0 <= v < 1, "in [0, 1)",
           " (0: off; e.g. 0.2)")
   _bool(config, "dataset.dihedral")
-  check_choice(config, "dataset.channels", (1, 3))
+  if _int(config, "dataset.channels") not in (1, 3):
+    raise ConfigError(f"config.dataset.channels={dataset.channels}; use 1 (gray) or 3 (RGB)")
   _int(config, "dataset.image_size", minimum=0)
   check_choice(config, "dataset.resize", ("resize", "center_crop"))
   _number(config, "dataset.test_fraction", lambda v: 0 < v < 1, "in (0, 1)", " (e.g. 0.1)")

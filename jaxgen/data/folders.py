@@ -41,6 +41,7 @@ import time
 from typing import Callable, Optional
 
 import numpy as np
+from PIL import Image
 
 from jaxgen.data.dataset import DataError, Dataset
 
@@ -102,7 +103,6 @@ def decode_image(path: str, channels: int, image_size: int = 0,
                  resize: str = "resize") -> np.ndarray:
   """One image file as uint8 [H, W, channels] (see the module docstring); raises the
   decoder's error for a file Pillow cannot read."""
-  from PIL import Image
   with Image.open(path) as img:
     img.seek(0)
     img = img.convert("L" if channels == 1 else "RGB")
@@ -271,7 +271,6 @@ def write_image_folder(root: str, train: np.ndarray, test: Optional[np.ndarray] 
   ``test``, straight into ``root``), class folders named by ``class_names`` (default the
   label) where labels are given. Returns ``root``. E.g. a built-in dataset exported to try
   the folder path, or arrays to share as files."""
-  from PIL import Image
 
   def write(folder, images, labels):
     for i, x in enumerate(np.asarray(images, np.uint8)):
