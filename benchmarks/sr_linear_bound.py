@@ -67,9 +67,7 @@ def run_outputs(workdir: str) -> np.ndarray:
   from jaxgen.uses.loading import load
   selected = os.path.exists(os.path.join(workdir, "selected.json"))
   t = load(workdir, checkpoint="selected" if selected else "latest")
-  cond = t.test_x["cond"]
-  return np.concatenate([np.asarray(t.translate(cond[i:i + 250]))
-                         for i in range(0, cond.shape[0], 250)])
+  return t.translations(t.test_x["cond"])
 
 
 def main(argv=None) -> dict:

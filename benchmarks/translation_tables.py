@@ -111,9 +111,7 @@ def spectrum_picture(path: str, dirs: dict[str, str]) -> str:
   from jaxgen.uses.loading import load
 
   def spectrum(images):
-    x = np.asarray(images, np.float64).mean(-1)
-    x = x - x.mean(axis=(1, 2), keepdims=True)
-    return np.fft.fftshift(np.log10((np.abs(np.fft.fft2(x)) ** 2).mean(0) + 1e-12))
+    return np.fft.fftshift(np.log10(iq.power_spectrum(images) + 1e-12))
 
   first = None
   cols, labels = [], []
@@ -125,9 +123,7 @@ def spectrum_picture(path: str, dirs: dict[str, str]) -> str:
       low = t.dataset.test_inputs.astype(np.float32) / 255
       cols += [spectrum(truth), spectrum(iq.upsample(low, truth.shape[1:3], "bicubic"))]
       labels += ["truth", "bicubic"]
-    out = np.concatenate([np.asarray(t.translate(t.test_x["cond"][i:i + 250]))
-                          for i in range(0, truth.shape[0], 250)])
-    cols.append(spectrum(out))
+    cols.append(spectrum(t.translations(t.test_x["cond"])))
     labels.append(f"{label} ({int(t.state.step)})")
   lo = min(np.percentile(c, 1) for c in cols)
   hi = max(c.max() for c in cols)

@@ -176,13 +176,18 @@ def _held_out(labels: Optional[np.ndarray], n: int, fraction: float,
   return test
 
 
-def _build_folder(root: str, config, log: Callable[[str], None]) -> dict:
-  """The arrays of an image folder (decoded, split)."""
+def _list_folder(root: str) -> tuple[bool, dict]:
+  """(whether ``root`` has train/ and test/, the listing of each split: ``{split: (paths,
+  labels, class names)}``, the whole folder under ``""`` otherwise)."""
   has_splits = all(os.path.isdir(os.path.join(root, s)) for s in ("train", "test"))
-  splits = {}
+  names = ("train", "test") if has_splits else ("",)
+  return has_splits, {s: list_split(os.path.join(root, s)) for s in names}
+
+
+def _build_folder(root: str, has_splits: bool, splits: dict, config,
+                  log: Callable[[str], None]) -> dict:
+  """The arrays of an image folder (decoded, split) from its listing (:func:`_list_folder`)."""
   if has_splits:
-    for s in ("train", "test"):
-      splits[s] = list_split(os.path.join(root, s))
     (_, l_tr, c_tr), (_, l_te, c_te) = splits["train"], splits["test"]
     if (l_tr is None) != (l_te is None) or c_tr != c_te:
       only = sorted(set(c_te) - set(c_tr)) or sorted(set(c_tr) - set(c_te))
@@ -193,7 +198,7 @@ def _build_folder(root: str, config, log: Callable[[str], None]) -> dict:
     classes = c_tr
     is_test = np.array([False] * len(splits["train"][0]) + [True] * len(splits["test"][0]))
   else:
-    paths, labels, classes = list_split(root)
+    paths, labels, classes = splits[""]
     is_test = None
   images, kept = _decode_all(paths, config, log)
   labels = None if labels is None else np.asarray(labels, np.int32)[kept]
@@ -225,11 +230,8 @@ def load_image_folder(dataset_config, log: Callable[[str], None] = print) -> Dat
   if not os.path.isdir(root):
     raise DataError(f"image folder {root!r} does not exist; set --config.dataset.data_dir to a "
                     f"folder of images (or of class subfolders of images)")
-  has_splits = all(os.path.isdir(os.path.join(root, s)) for s in ("train", "test"))
-  listed = []
-  for s in (("train", "test") if has_splits else ("",)):
-    p, _, _ = list_split(os.path.join(root, s))
-    listed += p
+  has_splits, splits = _list_folder(root)
+  listed = [p for paths, _, _ in splits.values() for p in paths]
   options = {k: dataset_config[k] for k in ("channels", "image_size", "resize", "skip_corrupt",
                                             "test_fraction", "split_seed")}
   key = fingerprint(listed, root, options)
@@ -242,7 +244,7 @@ def load_image_folder(dataset_config, log: Callable[[str], None] = print) -> Dat
     how = f"loaded from the cache {path}"
   else:
     log(f"decoding {len(listed)} images of {root} (cached after this)")
-    arrays = _build_folder(root, dataset_config, log)
+    arrays = _build_folder(root, has_splits, splits, dataset_config, log)
     os.makedirs(cache_dir, exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp.npz"
     np.savez(tmp, **arrays)

@@ -124,6 +124,14 @@ def sharpness(images) -> np.ndarray:
   return np.sqrt(dx ** 2 + dy ** 2).mean(axis=(1, 2, 3))
 
 
+def power_spectrum(images) -> np.ndarray:
+  """The power spectrum [H, W] of images [N, H, W, C], averaged over the set: |FFT2|^2 of
+  each image's channel mean with the image mean removed (zero frequency at [0, 0])."""
+  x = _batch(images, "power_spectrum").mean(axis=-1)
+  x = x - x.mean(axis=(1, 2), keepdims=True)
+  return (np.abs(np.fft.fft2(x)) ** 2).mean(axis=0)
+
+
 def periodic_peak(images, period: int) -> float:
   """How much a set of images [N, H, W, C] carries a pattern repeating every ``period``
   pixels (the checkerboard of strided transposed convolutions, Odena et al. 2016), in dB.
@@ -135,14 +143,12 @@ def periodic_peak(images, period: int) -> float:
   10 log10 of the sum over those bins of the power over the sum of the ring means: about
   0 dB for white noise or any image with no such peak, large for a periodic pattern. H and
   W must be multiples of ``period``."""
-  x = _batch(images, "periodic_peak").mean(axis=-1)
-  h, w = x.shape[1:3]
+  h, w = _batch(images, "periodic_peak").shape[1:3]
   period = int(period)
   if period < 2 or h % period or w % period:
     raise ValueError(f"periodic_peak: period must be >= 2 and divide the image size "
                      f"{h}x{w}, got {period}")
-  x = x - x.mean(axis=(1, 2), keepdims=True)
-  power = (np.abs(np.fft.fft2(x)) ** 2).mean(axis=0)
+  power = power_spectrum(images)
   fu = np.minimum(np.arange(h), h - np.arange(h))[:, None]
   fv = np.minimum(np.arange(w), w - np.arange(w))[None, :]
   radius = np.sqrt(fu ** 2 + fv ** 2)

@@ -21,6 +21,7 @@ from typing import Any, Callable, Optional
 
 from jaxgen import config as config_lib
 from jaxgen.checkpoint import Checkpointer
+from jaxgen.json_output import write_json
 from jaxgen.scale import mesh as mesh_lib
 
 SELECTED_DIR = "selected"
@@ -93,8 +94,7 @@ class Selector:
                      "value": value}
       self.ckpt.save(step, mesh_lib.for_checkpoint(state))   # keeps one: the older goes
       if self.writer:
-        with open(self.path, "w") as f:
-          json.dump(self.record, f, indent=2)
+        write_json(self.path, self.record)
     out = {f"val/{k}": v for k, v in values.items() if isinstance(v, (int, float))}
     out["val/selected_step"] = float(self.record["step"])
     return out
@@ -118,6 +118,5 @@ def selected_evaluation(selector: Selector, evaluator, run, workdir: str, result
       "step": chosen.pop("step"), "select_on": selector.metric,
       f"validation_{selector.metric}": selector.record["value"], **chosen}}
   if write:
-    with open(os.path.join(workdir, "eval.json"), "w") as f:
-      json.dump(result, f, indent=2)
+    write_json(os.path.join(workdir, "eval.json"), result)
   return result

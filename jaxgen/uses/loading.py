@@ -139,6 +139,11 @@ class Trained:
     self._need("translate")
     return self._jit("translate", self.model.translate)(self.state, jnp.asarray(inputs))
 
+  def translations(self, inputs, batch: int = 250) -> np.ndarray:
+    """:meth:`translate` of ``inputs`` in batches of ``batch`` images, as one NumPy array."""
+    return np.concatenate([np.asarray(self.translate(inputs[i:i + batch]))
+                           for i in range(0, inputs.shape[0], batch)])
+
   def transfer(self, x: jax.Array, labels, targets) -> jax.Array:
     """Conditional VAE: preprocessed digits ``x`` (with their ``labels``) in the style of
     each, redrawn as the ``targets`` labels (images in [0, 1])."""
