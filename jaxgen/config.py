@@ -15,6 +15,7 @@ keys are checked to be strings.
 from __future__ import annotations
 
 import json
+import os
 import numbers
 
 import ml_collections
@@ -470,3 +471,23 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for name, (_, check) in GROUPS.items():
     check(config[name])
   cross_group_rules(config)
+
+
+def load_config_file(path: str) -> ml_collections.ConfigDict:
+  """``get_config()`` of the Python config file ``path`` (as ``train.py --config`` reads
+  it), validated; ConfigError (one line) if it is missing or is no config file."""
+  import importlib.util
+  if not os.path.isfile(path):
+    raise ConfigError(f"config file {path!r} not found: pass a file such as configs/gan_ring.py")
+  spec = importlib.util.spec_from_file_location(
+      f"jaxgen_config_{os.path.splitext(os.path.basename(path))[0]}", path)
+  module = importlib.util.module_from_spec(spec)
+  try:
+    spec.loader.exec_module(module)
+  except Exception as e:  # noqa: BLE001 - the user's file; say which and why
+    raise ConfigError(f"config file {path!r} failed to run ({type(e).__name__}: {e})") from None
+  if not hasattr(module, "get_config"):
+    raise ConfigError(f"{path!r} has no get_config(): a config file defines get_config()")
+  config = module.get_config()
+  validate(config)
+  return config

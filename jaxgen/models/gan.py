@@ -239,14 +239,22 @@ class GAN:
   def sample(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
     """n samples of G in the data's own space (eval-mode BatchNorm), from the averaged
     params ``state.generator_ema`` when ``gan.g_ema`` > 0, else from G's params."""
+    return self.sample_from(state, self.sample_noise(key, n))
+
+  def sample_from(self, state: GANState, z: jax.Array) -> jax.Array:
+    """G's outputs for the noise ``z [n, noise_dim]`` as :meth:`sample` computes them."""
     gen = state.generator
     params = state.generator_ema if self.g_ema > 0 else gen.params
-    out, _ = self._apply(self.G, params, gen.batch_stats, self.sample_noise(key, n), train=False)
+    out, _ = self._apply(self.G, params, gen.batch_stats, z, train=False)
     return out
 
   def generate(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
     """n samples: images mapped to [0, 1], points as they are."""
-    x = self.sample(state, key, n)
+    return self.generate_from(state, self.sample_noise(key, n))
+
+  def generate_from(self, state: GANState, z: jax.Array) -> jax.Array:
+    """:meth:`generate`'s outputs for the noise ``z [n, noise_dim]`` (a latent walk)."""
+    x = self.sample_from(state, z)
     if not self.points and self.symmetric:
       x = (x + 1.0) / 2.0
     return x

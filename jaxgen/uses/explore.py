@@ -33,7 +33,12 @@ DEFAULT_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 # --------------------------------------------------------------------------- paths in code space
 def lerp(z0, z1, num: int) -> np.ndarray:
   """``num`` points on the straight line from ``z0`` to ``z1`` (both ends included)."""
-  t = np.linspace(0.0, 1.0, num)[:, None]
+  return lerp_at(z0, z1, np.linspace(0.0, 1.0, num))
+
+
+def lerp_at(z0, z1, t) -> np.ndarray:
+  """The points ``(1 - t) z0 + t z1`` for each of the fractions ``t [T]``: ``[T, dim]``."""
+  t = np.asarray(t, np.float64).reshape(-1, 1)
   z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
   return (1 - t) * z0 + t * z1
 
@@ -44,15 +49,20 @@ def slerp(z0, z1, num: int) -> np.ndarray:
   angular speed, and the norm moves linearly from |z0| to |z1| (so it stays between the
   endpoints' norms; White's formula on the raw vectors keeps it only for equal norms).
   Falls back to :func:`lerp` for (anti)parallel or zero endpoints."""
+  return slerp_at(z0, z1, np.linspace(0.0, 1.0, num))
+
+
+def slerp_at(z0, z1, t) -> np.ndarray:
+  """:func:`slerp`'s points at the fractions ``t [T]`` of the way: ``[T, dim]``."""
   z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
   r0, r1 = np.linalg.norm(z0), np.linalg.norm(z1)
   if r0 == 0 or r1 == 0:
-    return lerp(z0, z1, num)
+    return lerp_at(z0, z1, t)
   u0, u1 = z0 / r0, z1 / r1
   omega = np.arccos(np.clip(np.dot(u0, u1), -1.0, 1.0))
   if np.sin(omega) < 1e-6:
-    return lerp(z0, z1, num)
-  t = np.linspace(0.0, 1.0, num)[:, None]
+    return lerp_at(z0, z1, t)
+  t = np.asarray(t, np.float64).reshape(-1, 1)
   direction = (np.sin((1 - t) * omega) * u0 + np.sin(t * omega) * u1) / np.sin(omega)
   return ((1 - t) * r0 + t * r1) * direction
 

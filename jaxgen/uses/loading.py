@@ -83,25 +83,44 @@ class Trained:
       cache[name] = jax.jit(fn, **kw)
     return cache[name]
 
-  def encode(self, x: jax.Array) -> jax.Array:
-    """Codes of preprocessed examples ``x``: the AE's code, the VAE's posterior mean."""
+  def encode(self, x: jax.Array, labels=None) -> jax.Array:
+    """Codes of preprocessed examples ``x``: the AE's code, the VAE's posterior mean (the
+    conditional VAE's given the ``labels`` of ``x``, which it needs)."""
     self._need("encode")
-    def fn(params, x):
-      out = self.model.encode(params, x)
-      return out[0] if isinstance(out, tuple) else out
-    return self._jit("encode", fn)(self.state.params, jnp.asarray(x, jnp.float32))
+    if labels is None:
+      def fn(params, x):
+        out = self.model.encode(params, x)
+        return out[0] if isinstance(out, tuple) else out
+      return self._jit("encode", fn)(self.state.params, jnp.asarray(x, jnp.float32))
+    fn = lambda params, x, y: self.model.encode(params, x, y)[0]  # noqa: E731
+    return self._jit("encode_labelled", fn)(self.state.params, jnp.asarray(x, jnp.float32),
+                                            jnp.asarray(labels, jnp.int32))
 
-  def codes(self, x, batch: int = 500) -> np.ndarray:
-    """:meth:`encode` of ``x`` in batches of ``batch`` examples, as one NumPy array."""
+  def codes(self, x, batch: int = 500, labels=None) -> np.ndarray:
+    """:meth:`encode` of ``x`` (with its ``labels`` for the conditional VAE) in batches of
+    ``batch`` examples, as one NumPy array."""
     x = np.asarray(x)
-    return np.concatenate([np.asarray(self.encode(x[i:i + batch]))
-                           for i in range(0, x.shape[0], batch)])
+    return np.concatenate([np.asarray(self.encode(
+        x[i:i + batch], None if labels is None else np.asarray(labels)[i:i + batch]))
+        for i in range(0, x.shape[0], batch)])
 
-  def decode(self, z: jax.Array) -> jax.Array:
-    """Decoded codes ``z [..., latent_dim]`` as images E[x|z] in [0, 1]."""
+  def decode(self, z: jax.Array, labels=None) -> jax.Array:
+    """Decoded codes ``z [..., latent_dim]`` as images E[x|z] in [0, 1] (the conditional
+    VAE's E[x|z, y] with the ``labels`` y, which it needs)."""
     self._need("mean_image")
-    return self._jit("decode", self.model.mean_image)(self.state.params,
-                                                      jnp.asarray(z, jnp.float32))
+    z = jnp.asarray(z, jnp.float32)
+    if labels is None:
+      return self._jit("decode", self.model.mean_image)(self.state.params, z)
+    self._need("decode_labelled")
+    return self._jit("decode_labelled", self.model.decode_labelled)(
+        self.state.params, z, jnp.asarray(labels, jnp.int32))
+
+  def generate_from(self, z: jax.Array) -> jax.Array:
+    """GAN: the samples (images in [0, 1], or points) for the noise ``z [n, noise_dim]``,
+    as :meth:`generate` makes them (a latent walk)."""
+    self._need("generate_from")
+    return self._jit("generate_from", self.model.generate_from)(self.state,
+                                                                jnp.asarray(z, jnp.float32))
 
   def generate(self, n: int, key: Optional[jax.Array] = None,
                sampler: str = "prior") -> jax.Array:
@@ -164,7 +183,8 @@ class Trained:
     if not hasattr(self.model, method):
       raise TypeError(f"a {self.config.model.name!r} model has no {method}(); "
                       f"encode/decode are for the AE and the VAE, translate for pix2pix, "
-                      f"transfer for the conditional VAE")
+                      f"transfer and labelled decodes for the conditional VAE, generate_from "
+                      f"for the GAN")
 
 
 def read_config(workdir: str):
