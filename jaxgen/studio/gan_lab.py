@@ -1,9 +1,10 @@
 """The 2-D GAN laboratory: a GAN on a 2-D mixture trained live, one compiled chunk at a time.
 
 A :class:`GanLab` holds one seed's run of a GAN on 2-D points (``ring`` or ``grid``) and
-trains it with the trainer's own compiled chunk (:meth:`jaxgen.train.run.Run.compile_chunk`:
-the same step, keys and data order as ``train.py``), so N steps here give the parameters
-``train.py`` gives for N steps of the same config and seed. Between chunks,
+trains it with the trainer's own steps (:func:`jaxgen.train.steps.make_carried_chunk`: the
+same step, keys and data order as ``train.py``, the epoch permutation kept between the
+short chunks), so N steps here give the parameters ``train.py`` gives for N steps of the
+same config and seed. Between chunks,
 :meth:`GanLab.view` returns what the page draws, all computed by the model:
 
 * ``real``: a fixed sample of the test points; ``fake``: G's samples for the evaluation's
@@ -35,7 +36,9 @@ from jaxgen import config as config_lib
 from jaxgen.evaluation.mode_collapse import mode_metrics
 from jaxgen.losses import GENERATOR_LOSSES
 from jaxgen.nets.adversarial import MINIBATCH_KINDS
+from jaxgen.data import pipeline
 from jaxgen.studio.views import StudioError
+from jaxgen.train import steps
 from jaxgen.train.run import build_run
 
 REAL_POINTS = 500     # test points drawn
@@ -84,8 +87,14 @@ class GanLab:
                                    f"configs/gan_ring.py or configs/gan_grid.py")
     self.run, self.model, self.config = run, run.model, config
     self.state = run.init_state() if state is None else state
-    self._chunk = run.compile_chunk(self.steps_per_update)
-    self._inputs = run.chunk_inputs()
+    # the trainer's steps, with the epoch permutation carried between the short chunks
+    num_train = int(run.dataset.train.shape[0])
+    self._chunk = jax.jit(steps.make_carried_chunk(self.model, config, num_train,
+                                                   self.steps_per_update), donate_argnums=0)
+    self._inputs = (run.train_x, run.keys[0]["train"], run.keys[0]["data"])
+    spe = pipeline.steps_per_epoch(num_train, int(config.batch_size))
+    self._perm = pipeline.epoch_permutation(run.keys[0]["data"], int(self.state.step) // spe,
+                                            num_train)
     info = run.dataset.info
     self.modes, self.std = np.asarray(info["modes"]), float(info["std"])
     test = np.asarray(run.dataset.test)
@@ -131,8 +140,8 @@ class GanLab:
     with self._lock:
       sums: dict[str, float] = {}
       for _ in range(n // self.steps_per_update):
-        self.state, metrics = self._chunk(self.state, *self._inputs,
-                                          np.int32(self.step_count))
+        self.state, self._perm, metrics = self._chunk(self.state, self._perm, *self._inputs,
+                                                      np.int32(self.step_count))
         for k in ("d_loss", "g_loss"):
           sums[k] = sums.get(k, 0.0) + float(jnp.mean(metrics[k]))
       if n:

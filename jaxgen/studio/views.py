@@ -295,8 +295,7 @@ class LatentView:
     out = {"input": x[0], "scores": {}, "percentile": {}}
     if not self.conditional:      # the library's anomaly scores are for the AE and the VAE
       scores = anomaly.anomaly_scores(self.model, t.state, x, t.key,
-                                      int(t.config.eval.nll_samples),
-                                      batch_size=int(t.config.eval.batch_size))
+                                      int(t.config.eval.nll_samples), batch_size=1)
       ref = self.reference()
       out["scores"] = {k: float(v[0]) for k, v in scores.items()}
       out["percentile"] = {k: float(np.mean(ref[k] < v[0])) for k, v in scores.items()}
