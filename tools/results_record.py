@@ -471,6 +471,26 @@ def seed_rows(src: Sources, args: str) -> str:
   return _table(["run", "step"] + [_HEADERS.get(n, n) for n in names], rows)
 
 
+def studio_latency(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.studio_latency --out``: start-up, slider-to-image latency in the
+  browser and the GAN lab's pictures per second."""
+  r = src.json(rel)
+  starts = _table(["start", "command to address printed", "then page interactive",
+                   "command to interactive"],
+                  [[x["start"], _f(x["server_up_s"], 2) + " s", _f(x["page_interactive_s"], 2) + " s",
+                    _f(x["launch_to_interactive_s"], 2) + " s"] for x in r["starts"]])
+  s, g = r["slider_ms"], r["gan_lab"]
+  speed = _table(["measure", "median", "detail"], [
+      ["slider move → decoded image on screen (`vae_mnist`)", _f(s["median"], 1) + " ms",
+       f"90th percentile {_f(s['p90'], 1)} ms, max {_f(s['max'], 1)} ms, {s['moves']} moves"],
+      [f"GAN lab pictures per second (`{g['config']}`, {g['steps_per_update']} steps each)",
+       _f(g["pictures_per_s_median"], 1),
+       f"overall {_f(g['pictures_per_s_overall'], 1)} over {g['pictures']} pictures, "
+       f"{_f(g['steps_per_s'], 0)} training steps/s"]])
+  return (f"`{r['command'].strip()}` on {r['machine']}, {r['date']}.\n\n" + starts + "\n\n"
+          + speed)
+
+
 def folder_io(src: Sources, rel: str) -> str:
   """``python -m benchmarks.folder_io --out``: first (decode + cache) and cached load times."""
   r = src.json(rel)
@@ -576,7 +596,7 @@ def background_rate(src: Sources, rel: str) -> str:
                    + [str(d) for d in digits], rows))
 
 
-TABLES = {"folder_io": folder_io, "folder_run": folder_run, "seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
+TABLES = {"studio_latency": studio_latency, "folder_io": folder_io, "folder_run": folder_run, "seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
           "fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}

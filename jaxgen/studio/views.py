@@ -356,9 +356,9 @@ class TranslationView:
     self.trained = trained
     d = trained.dataset
     self.task = d.info.get("task", "super_resolution")
-    self.inputs = np.asarray(trained.test_x["cond"])
-    self.truth = np.asarray(trained.test_x["x"])
-    self.raw_inputs = d.test_inputs
+    self.inputs = np.asarray(trained.test_x["cond"])          # as the model takes them
+    self.truth = d.test.astype(np.float32) / 255.0            # images in [0, 1]
+    self.low = d.test_inputs.astype(np.float32) / 255.0       # the inputs in [0, 1]
 
   def info(self) -> dict:
     t = self.trained
@@ -371,15 +371,16 @@ class TranslationView:
       return "gray", np.repeat(x, self.truth.shape[-1], axis=-1)
     return "bicubic", iq.upsample(x, self.truth.shape[1:3], "bicubic")
 
-  def _translate(self, x: np.ndarray) -> dict:
-    name, base = self._baseline(x)
+  def _translate(self, x: np.ndarray, low: np.ndarray) -> dict:
+    """``x``: the model's input (preprocessed); ``low``: the same in [0, 1]."""
+    name, base = self._baseline(low)
     out = np.asarray(self.trained.translate(x))
-    return {"input": x[0], "baseline_name": name, "baseline": base[0], "output": out[0]}
+    return {"input": low[0], "baseline_name": name, "baseline": base[0], "output": out[0]}
 
   def example(self, index) -> dict:
     """Test example ``index``: input, baseline, output, truth and the metrics."""
     i = _index(index, len(self.inputs), "index")
-    res = self._translate(self.inputs[i:i + 1])
+    res = self._translate(self.inputs[i:i + 1], self.low[i:i + 1])
     truth = self.truth[i:i + 1]
     res["truth"] = truth[0]
     for what in ("baseline", "output"):
@@ -394,4 +395,4 @@ class TranslationView:
     raw = image_from_data_url(data_url, (h, w), c)
     mode = deterministic(self.trained.config.dataset.eval_preprocess)
     x = np.asarray(preprocess(raw[None], self.trained.key, mode))
-    return self._translate(x)
+    return self._translate(x, raw[None].astype(np.float32) / 255.0)

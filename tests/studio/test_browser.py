@@ -156,8 +156,11 @@ def test_translation_page(driver, shots, trained_tiny):
     out = np.asarray(p.trained.translate(p.inputs[8:9]))
     shown = pixels(driver.find_element("id", "tOut").get_attribute("src"))
     np.testing.assert_array_equal(shown, as_uint8(out[0]))
-    psnr = float(iq.psnr(p.truth[8:9], out)[0])
+    truth = p.trained.dataset.test[8:9].astype(np.float32) / 255.0   # in [0, 1], not [-1, 1]
+    psnr = float(iq.psnr(truth, out)[0])
     assert f"{psnr:.2f} dB" in driver.find_element("id", "tOutCap").text
+    bicubic = iq.upsample(p.trained.dataset.test_inputs[8:9] / 255.0, truth.shape[1:3], "bicubic")
+    assert f"{float(iq.psnr(truth, bicubic)[0]):.2f} dB" in driver.find_element("id", "tBaseCap").text
     shots(driver, "translation")
   finally:
     bg.stop()
