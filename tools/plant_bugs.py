@@ -103,6 +103,7 @@ T_AUG = "tests/nets/test_augment.py"
 T_DEFAULT_OPT = "tests/train/test_default_optimization.py"
 T_SELECT = "tests/train/test_selection.py"
 T_PAIRED = "tests/data/test_paired.py"
+T_STUDIO = "tests/studio/test_studio.py"
 T_IQ = "tests/evaluation/test_image_quality.py"
 # single tests that read the trained numbers (nll, neg_elbo, samples) of whole runs
 LOOP_VAE_OUTPUTS = "tests/train/test_loop.py::test_outputs_checkpoints_and_exact_resume"
@@ -916,7 +917,30 @@ MUTANTS: list[Mutant] = [
     Mutant("iq_periodic_peak_wrong_period", "jaxgen/evaluation/image_quality.py",
            "(np.arange(h)[:, None] % (h // period) == 0)", "(np.arange(h)[:, None] % period == 0)",
            (T_IQ,), "the peak bins are those of period H/p, not p"),
-
+    # ---------------------------------------------------------------- the studio
+    Mutant("studio_slider_scales_dropped", "jaxgen/studio/views.py",
+           "    return self.base_code(base) + (c * self.scales) @ self.axes",
+           "    return self.base_code(base) + c @ self.axes",
+           (T_STUDIO,), "slider positions taken as raw code units, not standard deviations"),
+    Mutant("studio_slerp_for_linear", "jaxgen/studio/views.py",
+           'at = explore.lerp_at if method == "linear" else explore.slerp_at',
+           'at = explore.slerp_at',
+           (T_STUDIO,), "the interpolation method is ignored"),
+    Mutant("studio_percentile_reversed", "jaxgen/studio/views.py",
+           "float(np.mean(ref[k] < v[0]))", "float(np.mean(ref[k] > v[0]))",
+           (T_STUDIO,), "the share of test examples scoring higher reported as lower"),
+    Mutant("studio_lab_permutation_not_carried", "jaxgen/studio/gan_lab.py",
+           "        self.state, self._perm, metrics = self._chunk(",
+           "        self.state, _, metrics = self._chunk(",
+           (T_STUDIO,), "the lab reuses the first epoch's order after an epoch boundary"),
+    Mutant("studio_lab_arrows_ascend", "jaxgen/studio/gan_lab.py",
+           "    arrows = -jax.grad(g_loss)(shown) * shown.shape[0]",
+           "    arrows = jax.grad(g_loss)(shown) * shown.shape[0]",
+           (T_STUDIO,), "the arrows point up the generator's loss"),
+    Mutant("studio_runs_unfinished_as_finished", "jaxgen/studio/runs.py",
+           '    done = row["step"] is not None and row["step"] == row["num_steps"]',
+           '    done = row["step"] is not None',
+           (T_STUDIO,), "a run evaluated at an earlier step listed as finished"),
 ]
 
 

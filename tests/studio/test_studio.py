@@ -187,13 +187,15 @@ def _quiet(config):
 
 
 def test_the_gan_lab_trains_as_train_py(ring_config, tmp_path):
-  """N steps in the lab (chunks of 10) give train.py's parameters for N steps, bit for bit;
+  """N steps in the lab (chunks of 200, across an epoch boundary) give train.py's parameters for N steps, bit for bit;
   its picture is the model's (D on the grid, the generator's gradient) and its mode metrics
   are eval.json's."""
   c = _quiet(ring_config)
+  c.num_steps = 1_600                   # past the first epoch (1,562 steps of 64 points)
+  c.log_every = c.eval_every = c.checkpoint_every = 800
   state, result = train(c, str(tmp_path / "cli"), log=lambda s: None)
-  lab = GanLab(c, steps_per_update=10, log=lambda s: None)
-  lab.step(20)
+  lab = GanLab(c, steps_per_update=200, log=lambda s: None)
+  lab.step(1_600)
   chex.assert_trees_all_equal(lab.state, state)
   v = lab.view()
   for k in ("modes", "high_quality", "reverse_kl"):
@@ -204,7 +206,7 @@ def test_the_gan_lab_trains_as_train_py(ring_config, tmp_path):
   fake = jnp.asarray(v["fake"])
   g = jax.grad(lambda x: model.generator_loss(model.judge_each(lab.state, x)))(fake)
   np.testing.assert_allclose(v["arrows"], -g * fake.shape[0], rtol=1e-4, atol=1e-6)
-  assert v["step"] == 20 and set(v["losses"]) == {"d_loss", "g_loss"}
+  assert v["step"] == 1_600 and set(v["losses"]) == {"d_loss", "g_loss"}
 
 
 @pytest.mark.slow  # reason: 5 s, two trainings
