@@ -162,11 +162,14 @@ def test_runs_table(vae, tmp_path):
   shutil.copy(os.path.join(t.workdir, "config.json"), tmp_path / "b" / "config.json")
   shutil.copytree(t.workdir, tmp_path / "c")
   (tmp_path / "c" / "eval.json").write_text("[")
+  shutil.copytree(t.workdir, tmp_path / "d")
+  (tmp_path / "d" / "eval.json").write_text(json.dumps({"step": 5, "nll": 1.0}))
   s = studio.Studio(str(tmp_path), log=lambda m: None)
   assert s.page.kind == "runs"
   table = studio.call(s, "runs")[1]
   rows = {r["name"]: r for r in table["rows"]}
-  assert sorted(rows) == [os.path.join("a", "vae"), "b", "c", "ring"]
+  assert sorted(rows) == [os.path.join("a", "vae"), "b", "c", "d", "ring"]
+  assert rows["d"]["status"] == "training" and "step 5" in rows["d"]["message"]
   assert rows[os.path.join("a", "vae")]["status"] == "finished"
   with open(os.path.join(t.workdir, "eval.json")) as f:
     assert rows[os.path.join("a", "vae")]["metrics"]["nll"] == json.load(f)["nll"]
@@ -191,11 +194,11 @@ def test_the_gan_lab_trains_as_train_py(ring_config, tmp_path):
   its picture is the model's (D on the grid, the generator's gradient) and its mode metrics
   are eval.json's."""
   c = _quiet(ring_config)
-  c.num_steps = 1_600                   # past the first epoch (1,562 steps of 64 points)
-  c.log_every = c.eval_every = c.checkpoint_every = 800
+  c.num_steps = 1_800                   # past the first epoch (1,562 steps of 64 points)
+  c.log_every = c.eval_every = c.checkpoint_every = 900
   state, result = train(c, str(tmp_path / "cli"), log=lambda s: None)
   lab = GanLab(c, steps_per_update=200, log=lambda s: None)
-  lab.step(1_600)
+  lab.step(1_800)
   chex.assert_trees_all_equal(lab.state, state)
   v = lab.view()
   for k in ("modes", "high_quality", "reverse_kl"):
@@ -206,7 +209,7 @@ def test_the_gan_lab_trains_as_train_py(ring_config, tmp_path):
   fake = jnp.asarray(v["fake"])
   g = jax.grad(lambda x: model.generator_loss(model.judge_each(lab.state, x)))(fake)
   np.testing.assert_allclose(v["arrows"], -g * fake.shape[0], rtol=1e-4, atol=1e-6)
-  assert v["step"] == 1_600 and set(v["losses"]) == {"d_loss", "g_loss"}
+  assert v["step"] == 1_800 and set(v["losses"]) == {"d_loss", "g_loss"}
 
 
 @pytest.mark.slow  # reason: 5 s, two trainings
