@@ -14,6 +14,7 @@ keys are checked to be strings.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import numbers
@@ -476,7 +477,6 @@ def validate(config: ml_collections.ConfigDict) -> None:
 def load_config_file(path: str) -> ml_collections.ConfigDict:
   """``get_config()`` of the Python config file ``path`` (as ``train.py --config`` reads
   it), validated; ConfigError (one line) if it is missing or is no config file."""
-  import importlib.util
   if not os.path.isfile(path):
     raise ConfigError(f"config file {path!r} not found: pass a file such as configs/gan_ring.py")
   spec = importlib.util.spec_from_file_location(

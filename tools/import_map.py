@@ -33,7 +33,7 @@ GROUND = ("jaxgen.batching", "jaxgen.compilation_cache", "jaxgen.json_output", "
 # floors, lowest first (a module's floor: its package, or itself at the top level)
 FLOOR_ORDER = ("ground", "distributions", "losses", "config", "scale", "distributed",
                "sharding", "launch", "layers", "checkpoint", "data", "nets", "models",
-               "evaluation", "plotting", "train", "uses", "modes", "jaxgen")
+               "evaluation", "plotting", "train", "uses", "modes", "studio", "jaxgen")
 FORBIDDEN = {("evaluation", "train"), ("evaluation", "uses"), ("train", "uses"),
              ("models", "data")}
 TOP_KEYS = {"dataset", "model", "gan", "pix2pix", "eval", "mesh", "seed", "num_steps",

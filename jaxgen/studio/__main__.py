@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from jaxgen import config as config_lib
+from jaxgen.studio.server import Studio, serve
+
 
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(
@@ -24,8 +27,6 @@ def main(argv=None) -> int:
   args = parser.parse_args(argv)
   if (args.path is None) == (args.config is None):
     parser.error("pass a workdir (or folder of runs) or --config FILE, one of the two")
-  from jaxgen import config as config_lib
-  from jaxgen.studio.server import Studio, serve
   config = None
   if args.config:
     try:

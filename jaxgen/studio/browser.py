@@ -25,7 +25,7 @@ def _first(paths, name: str) -> Optional[str]:
 def missing() -> Optional[str]:
   """None when a headless browser can be started here, else one line saying what to install."""
   try:
-    import selenium  # noqa: F401
+    import selenium  # noqa: F401  # lazy: selenium is a dev extra, not a dependency
   except ImportError:
     return f"selenium is not installed: {INSTALL}"
   if _first(BROWSERS, "chromium") is None:
@@ -41,8 +41,8 @@ def chrome(width: int = 1400, height: int = 1000):
   problem = missing()
   if problem:
     raise RuntimeError(problem)
-  from selenium import webdriver
-  from selenium.webdriver.chrome.service import Service
+  from selenium import webdriver  # lazy: selenium is a dev extra, not a dependency
+  from selenium.webdriver.chrome.service import Service  # lazy: as above
   options = webdriver.ChromeOptions()
   options.binary_location = _first(BROWSERS, "chromium")
   for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",

@@ -16,11 +16,19 @@ import time
 from typing import Any, Callable, Optional
 
 import numpy as np
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, JSONResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from jaxgen import config as config_lib
 from jaxgen.studio import runs as runs_lib
+from jaxgen.studio.gan_lab import GanLab
 from jaxgen.studio.views import (ImageGanView, LatentView, StudioError, TranslationView,
                                  png_data_url)
+from jaxgen.uses.loading import load, read_config
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 LATENT_MODELS = ("ae", "vae", "cvae")
@@ -92,8 +100,6 @@ class Studio:
       self._warm_up()
 
   def _load(self):
-    from jaxgen.studio.gan_lab import GanLab
-    from jaxgen.uses.loading import load, read_config
     if self.config is not None:
       return GanLab(self.config, None, self.seed_index, self.steps_per_update, self.log,
                     source="config")
@@ -295,12 +301,6 @@ def make_app(studio: Studio):
   """The Starlette app: ``GET /`` the page, ``/static/*`` its script and style, and
   ``GET|POST /api/<name>`` (query parameters and a JSON body merged) for :func:`call`;
   ``GET /api/runs/picture?name=`` a run's latest picture as PNG."""
-  from starlette.applications import Starlette
-  from starlette.concurrency import run_in_threadpool
-  from starlette.responses import FileResponse, JSONResponse
-  from starlette.routing import Mount, Route
-  from starlette.staticfiles import StaticFiles
-
   async def api(request):
     params = dict(request.query_params)
     if request.method == "POST":
@@ -340,7 +340,6 @@ class Background:
   :meth:`stop` ends it."""
 
   def __init__(self, studio: Studio, host: str = "127.0.0.1", port: int = 0):
-    import uvicorn
     self.studio = studio
     self.server = uvicorn.Server(uvicorn.Config(make_app(studio), host=host, port=port,
                                                 log_level="warning", lifespan="off"))
@@ -362,7 +361,6 @@ class Background:
 def serve(studio: Studio, host: str = "127.0.0.1", port: int = 8000,
           log: Callable[[str], None] = print) -> None:
   """Serves ``studio`` at http://host:port/ until interrupted (Ctrl-C)."""
-  import uvicorn
   server = uvicorn.Server(uvicorn.Config(make_app(studio), host=host, port=port,
                                          log_level="warning", lifespan="off"))
   original = server.startup

@@ -26,8 +26,11 @@ import jax
 import numpy as np
 from PIL import Image
 
+from jaxgen.data import load_dataset
 from jaxgen.data.preprocess import deterministic, preprocess
+from jaxgen.evaluation import classifier as classifier_lib
 from jaxgen.evaluation import image_quality as iq
+from jaxgen.evaluation.sample_quality import base_dataset_config
 from jaxgen.plotting import image_grid
 from jaxgen.uses import anomaly, explore
 from jaxgen.uses.loading import Trained
@@ -258,9 +261,6 @@ class LatentView:
     """The judge classifier of the run's dataset (None for unlabelled data)."""
     with self._lock:
       if self._classifier is None and self.test_labels is not None:
-        from jaxgen.evaluation import classifier as classifier_lib
-        from jaxgen.evaluation.sample_quality import base_dataset_config
-        from jaxgen.data import load_dataset
         d = self.trained.dataset
         base = load_dataset(base_dataset_config(self.trained.config.dataset)) \
             if "train_classes" in d.info else d
