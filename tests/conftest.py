@@ -240,3 +240,31 @@ def trained_tiny(tmp_path_factory):
       _TRAINED[key] = (config, workdir, state, result)
     return _TRAINED[key]
   return get
+
+
+def _png_pixels(url):
+  """A PNG data URL as uint8 pixels [H, W] (one channel) or [H, W, 3]."""
+  import base64
+  import io
+  import numpy as np
+  from PIL import Image
+  return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+
+
+def _as_uint8(image):
+  """An image [H, W, C] in [0, 1] as the uint8 pixels a PNG of it holds ([H, W] for C = 1)."""
+  import numpy as np
+  x = np.round(np.clip(np.asarray(image, np.float32), 0, 1) * 255).astype(np.uint8)
+  return x[..., 0] if x.shape[-1] == 1 else x
+
+
+@pytest.fixture
+def png_pixels():
+  """``png_pixels(data_url) -> uint8 array``: the pixels of a PNG data URL (the studio's images)."""
+  return _png_pixels
+
+
+@pytest.fixture
+def as_uint8():
+  """``as_uint8(image) -> uint8 array``: an image in [0, 1] as its PNG's pixels."""
+  return _as_uint8

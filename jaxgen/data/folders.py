@@ -99,10 +99,10 @@ def list_split(folder: str) -> tuple[list[str], Optional[list[int]], list[str]]:
   return paths, labels, classes
 
 
-def decode_image(path: str, channels: int, image_size: int = 0,
+def decode_image(path, channels: int, image_size: int = 0,
                  resize: str = "resize") -> np.ndarray:
-  """One image file as uint8 [H, W, channels] (see the module docstring); raises the
-  decoder's error for a file Pillow cannot read."""
+  """One image file (a path, or a binary file object) as uint8 [H, W, channels] (see the
+  module docstring); raises the decoder's error for a file Pillow cannot read."""
   with Image.open(path) as img:
     img.seek(0)
     img = img.convert("L" if channels == 1 else "RGB")

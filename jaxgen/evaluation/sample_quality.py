@@ -257,6 +257,13 @@ def base_dataset_config(dataset_config) -> ml_collections.ConfigDict:
   return c
 
 
+def judge_dataset(dataset, dataset_config):
+  """The dataset a judge classifier of ``dataset`` trains on: ``dataset`` itself, or, where
+  the config kept only some classes (``info['train_classes']``), the same dataset with all."""
+  return load_dataset(base_dataset_config(dataset_config)) if "train_classes" in dataset.info \
+      else dataset
+
+
 def make_judge(dataset, dataset_config, evaluation, log: Callable[[str], None] = print,
                model=None, num_classes: int = 10):
   """The sample judge a run's data (and model) calls for, or None. Settings: the config's
@@ -276,8 +283,7 @@ def make_judge(dataset, dataset_config, evaluation, log: Callable[[str], None] =
     def classifier_for(name):
       base = load_dataset(ml_collections.ConfigDict({"name": name, "classes": (),
                                                      "exclude_classes": ()})) if name else (
-          load_dataset(base_dataset_config(dataset_config)) if "train_classes" in dataset.info
-          else dataset)
+          judge_dataset(dataset, dataset_config))
       return classifier_lib.judge_classifier(base, log=log)
 
     samples = None
@@ -295,7 +301,5 @@ def make_judge(dataset, dataset_config, evaluation, log: Callable[[str], None] =
                             dataset.example_shape[-1])
   if dataset.test_labels is None or dataset.train_labels is None:
     return None
-  base = load_dataset(base_dataset_config(dataset_config)) if "train_classes" in dataset.info \
-      else dataset
-  clf = classifier_lib.judge_classifier(base, log=log)
+  clf = classifier_lib.judge_classifier(judge_dataset(dataset, dataset_config), log=log)
   return SampleJudge(clf, dataset.test.astype(np.float32) / 255.0)

@@ -45,6 +45,15 @@ def _means(prefix: str, values: dict[str, np.ndarray]) -> dict[str, float]:
   return {f"{prefix}{k}": float(np.mean(v)) for k, v in values.items()}
 
 
+def baselines(task: str, inputs: np.ndarray, out_shape) -> dict[str, np.ndarray]:
+  """The fixed baselines' outputs for inputs in [0, 1] [N, h, w, c] of a paired ``task``:
+  'gray' (the input repeated over the ``out_shape`` = (H, W, C) channels) for colorization,
+  else each of :data:`~jaxgen.evaluation.image_quality.UPSAMPLE_METHODS` to (H, W)."""
+  if task == "colorization":
+    return {"gray": np.repeat(inputs, out_shape[-1], axis=-1)}
+  return {m: iq.upsample(inputs, out_shape[:2], m) for m in iq.UPSAMPLE_METHODS}
+
+
 class TranslationJudge:
   """Image-to-image metrics of a model with ``translate(state, inputs)`` (outputs in
   [0, 1]) on a paired dataset's test split.
@@ -70,7 +79,7 @@ class TranslationJudge:
     inputs = dataset.test_inputs.astype(np.float32) / 255.0
     scale = self.truth.shape[1] // inputs.shape[1]
     self.period = scale if self.task == "super_resolution" and scale >= 2 else None
-    self.baselines = self._baselines(inputs)
+    self.baselines = baselines(self.task, inputs, self.truth.shape[1:])
     self.reference = {**_means("truth_", self._quality(self.truth)),
                       **self._spectral("truth_", self.truth)}
     self.baseline_metrics = {}
@@ -83,13 +92,6 @@ class TranslationJudge:
     if self.period is None or self.truth.shape[1] % self.period or self.truth.shape[2] % self.period:
       return {}
     return {f"{prefix}periodic_peak": iq.periodic_peak(images, self.period)}
-
-  def _baselines(self, inputs: np.ndarray) -> dict[str, np.ndarray]:
-    """The outputs of the fixed baselines on the test inputs."""
-    if self.task == "colorization":
-      return {"gray": np.repeat(inputs, self.truth.shape[-1], axis=-1)}
-    shape = self.truth.shape[1:3]
-    return {m: iq.upsample(inputs, shape, m) for m in iq.UPSAMPLE_METHODS}
 
   def _quality(self, images: np.ndarray) -> dict[str, np.ndarray]:
     """Per-image metrics that need no target: sharpness, colourfulness, accuracy."""

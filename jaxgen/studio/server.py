@@ -9,6 +9,7 @@ cannot answer gets a 4xx answer with a one-line ``error`` and the server goes on
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -161,6 +162,11 @@ class Studio:
       self.log(f"studio: background scoring failed ({type(e).__name__}: {e})")
 
   # -------------------------------------------------------------------- answers
+  @functools.cached_property
+  def api(self) -> dict[str, Callable[[dict], dict]]:
+    """The API's handlers, ``name -> fn(params) -> JSON-able dict`` (made once)."""
+    return _handlers(self)
+
   def info(self) -> dict:
     if self.page is None:
       return {"kind": "error", "error": self.error, "path": self.path}
@@ -277,7 +283,7 @@ def call(studio: Studio, name: str, params: Optional[dict] = None) -> tuple[int,
   """Answers API request ``name`` with ``params`` as the server does: (HTTP status, JSON
   body). 400 for a request the studio cannot answer as sent, 404 for an unknown name, 409
   for another page's request, 500 (with the exception's name) for anything else."""
-  handlers = _handlers(studio)
+  handlers = studio.api
   if name not in handlers:
     return 404, {"error": f"no API {name!r}; the API is {', '.join(sorted(handlers))}"}
   t0 = time.perf_counter()

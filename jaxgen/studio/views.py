@@ -26,11 +26,12 @@ import jax
 import numpy as np
 from PIL import Image
 
-from jaxgen.data import load_dataset
+from jaxgen.data.folders import decode_image
 from jaxgen.data.preprocess import deterministic, preprocess
 from jaxgen.evaluation import classifier as classifier_lib
 from jaxgen.evaluation import image_quality as iq
-from jaxgen.evaluation.sample_quality import base_dataset_config
+from jaxgen.evaluation.sample_quality import judge_dataset
+from jaxgen.evaluation.translation import baselines
 from jaxgen.plotting import image_grid
 from jaxgen.uses import anomaly, explore
 from jaxgen.uses.loading import Trained
@@ -55,21 +56,16 @@ def png_data_url(image) -> str:
   return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def image_from_data_url(url: str, shape: tuple[int, int], channels: int) -> np.ndarray:
-  """A PNG/JPEG data URL (or bare base64) decoded, converted to ``channels`` (1 or 3) and
-  resized to ``shape`` = (H, W) with bicubic resampling: [H, W, channels] uint8."""
+def image_from_data_url(url: str, size: int, channels: int) -> np.ndarray:
+  """A PNG/JPEG data URL (or bare base64) decoded as an image file of a folder dataset is
+  (:func:`jaxgen.data.folders.decode_image`: converted to ``channels``, 1 or 3, and resized
+  to ``size`` x ``size`` with bicubic resampling): [size, size, channels] uint8."""
   try:
     raw = base64.b64decode(url.split(",", 1)[-1], validate=False)
-    img = Image.open(io.BytesIO(raw))
-    img.load()
+    return decode_image(io.BytesIO(raw), channels, size)
   except Exception as e:  # noqa: BLE001 - any undecodable upload is the client's error
     raise StudioError(f"the image could not be decoded ({type(e).__name__}); send a PNG or "
                       f"JPEG as a data URL") from None
-  img = img.convert("L" if channels == 1 else "RGB")
-  if img.size != (shape[1], shape[0]):
-    img = img.resize((shape[1], shape[0]), Image.BICUBIC)
-  x = np.asarray(img, np.uint8)
-  return x[..., None] if x.ndim == 2 else x
 
 
 def _index(value, size: int, what: str) -> int:
@@ -261,9 +257,7 @@ class LatentView:
     """The judge classifier of the run's dataset (None for unlabelled data)."""
     with self._lock:
       if self._classifier is None and self.test_labels is not None:
-        d = self.trained.dataset
-        base = load_dataset(base_dataset_config(self.trained.config.dataset)) \
-            if "train_classes" in d.info else d
+        base = judge_dataset(self.trained.dataset, self.trained.config.dataset)
         self._classifier = classifier_lib.judge_classifier(base, log=self.log)
       return self._classifier
 
@@ -367,9 +361,8 @@ class TranslationView:
             "input_shape": list(self.inputs.shape[1:]), "output_shape": list(self.truth.shape[1:])}
 
   def _baseline(self, x: np.ndarray) -> tuple[str, np.ndarray]:
-    if self.task == "colorization":
-      return "gray", np.repeat(x, self.truth.shape[-1], axis=-1)
-    return "bicubic", iq.upsample(x, self.truth.shape[1:3], "bicubic")
+    name = "gray" if self.task == "colorization" else "bicubic"
+    return name, baselines(self.task, x, self.truth.shape[1:])[name]
 
   def _translate(self, x: np.ndarray, low: np.ndarray) -> dict:
     """``x``: the model's input (preprocessed); ``low``: the same in [0, 1]."""
@@ -391,8 +384,8 @@ class TranslationView:
   def upload(self, data_url: str) -> dict:
     """An uploaded image as the input (converted and resized to the inputs' shape,
     preprocessed as the test inputs): input, baseline and output (no truth)."""
-    h, w, c = self.inputs.shape[1:]
-    raw = image_from_data_url(data_url, (h, w), c)
+    h, w, c = self.inputs.shape[1:]         # square in every paired dataset
+    raw = image_from_data_url(data_url, h, c)
     mode = deterministic(self.trained.config.dataset.eval_preprocess)
     x = np.asarray(preprocess(raw[None], self.trained.key, mode))
     return self._translate(x, raw[None].astype(np.float32) / 255.0)

@@ -2,16 +2,13 @@
 slider moves, a digit is drawn, the GAN steps and plays, the runs table sorts — and what
 the page shows is what the library computes. Screenshots go to $JAXGEN_TEST_ARTIFACTS (or
 the test's temporary folder). Skipped, with the install line, where no browser is found."""
-import base64
 import copy
-import io
 import os
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from PIL import Image
 
 from jaxgen import studio
 from jaxgen.studio import browser
@@ -21,13 +18,6 @@ pytestmark = [pytest.mark.slow,   # reason: Chromium and several trained runs, ~
                                  reason=f"no headless browser: {browser.missing()}")]
 
 
-def pixels(url):
-  return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
-
-
-def as_uint8(image):
-  x = np.round(np.clip(np.asarray(image, np.float32), 0, 1) * 255).astype(np.uint8)
-  return x[..., 0] if x.shape[-1] == 1 else x
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +41,7 @@ def open_page(driver, s):
   return bg
 
 
-def test_latent_page_slider_and_drawing(driver, shots, trained_tiny):
+def test_latent_page_slider_and_drawing(driver, shots, trained_tiny, png_pixels, as_uint8):
   from selenium.webdriver.common.action_chains import ActionChains
   _, workdir, _, _ = trained_tiny("vae_mnist")
   s = studio.Studio(workdir, log=lambda m: None)
@@ -68,7 +58,7 @@ def test_latent_page_slider_and_drawing(driver, shots, trained_tiny):
               for i in range(p.axes.shape[0])]
     assert coords[1] > 0
     z = p.mean + (np.array(coords) * p.scales) @ p.axes
-    shown = pixels(driver.find_element("id", "decoded").get_attribute("src"))
+    shown = png_pixels(driver.find_element("id", "decoded").get_attribute("src"))
     np.testing.assert_array_equal(shown, as_uint8(s.page.trained.decode(z[None].astype(
         np.float32))[0]))
     canvas = driver.find_element("id", "draw")
@@ -139,7 +129,7 @@ def test_runs_page_sorts_and_error_page(driver, shots, trained_tiny, tmp_path):
     bg.stop()
 
 
-def test_translation_page(driver, shots, trained_tiny):
+def test_translation_page(driver, shots, trained_tiny, png_pixels, as_uint8):
   from jaxgen.evaluation import image_quality as iq
   _, workdir, _, _ = trained_tiny("pix2pix_sr_digits")
   s = studio.Studio(workdir, log=lambda m: None)
@@ -154,7 +144,7 @@ def test_translation_page(driver, shots, trained_tiny):
     browser.wait_for(driver, "document.getElementById('tOutCap').textContent.includes('dB')")
     p = s.page
     out = np.asarray(p.trained.translate(p.inputs[8:9]))
-    shown = pixels(driver.find_element("id", "tOut").get_attribute("src"))
+    shown = png_pixels(driver.find_element("id", "tOut").get_attribute("src"))
     np.testing.assert_array_equal(shown, as_uint8(out[0]))
     truth = p.trained.dataset.test[8:9].astype(np.float32) / 255.0   # in [0, 1], not [-1, 1]
     psnr = float(iq.psnr(truth, out)[0])

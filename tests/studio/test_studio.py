@@ -1,9 +1,7 @@
 """The studio's answers are the library's: decodes, interpolations, scores, the GAN lab's
 training (bit-identical to train.py) and picture, the runs table; bad requests get a 4xx
 and the server goes on; a missing, unfinished or damaged workdir gets a message."""
-import base64
 import copy
-import io
 import json
 import os
 import shutil
@@ -13,7 +11,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from PIL import Image
 
 from jaxgen import studio
 from jaxgen.studio import runs as runs_lib
@@ -24,14 +21,6 @@ from jaxgen.uses import anomaly, explore
 from jaxgen.uses.loading import load
 
 
-def pixels(url):
-  """A PNG data URL as uint8 pixels [H, W] or [H, W, 3]."""
-  return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
-
-
-def as_uint8(image):
-  x = np.round(np.clip(np.asarray(image, np.float32), 0, 1) * 255).astype(np.uint8)
-  return x[..., 0] if x.shape[-1] == 1 else x
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +29,7 @@ def vae(trained_tiny):
   return studio.Studio(workdir, log=lambda s: None, warm=False), load(workdir)
 
 
-def test_decode_is_the_library_decode(vae):
+def test_decode_is_the_library_decode(vae, png_pixels, as_uint8):
   s, t = vae
   p = s.page
   coords = np.linspace(-1.5, 2.0, p.axes.shape[0])
@@ -49,21 +38,21 @@ def test_decode_is_the_library_decode(vae):
   z = p.codes[3] + (coords * p.scales) @ p.axes          # the code the sliders name
   np.testing.assert_allclose(body["z"], z, rtol=1e-5, atol=1e-5)
   want = as_uint8(t.decode(z[None].astype(np.float32))[0])
-  np.testing.assert_array_equal(pixels(body["image"]), want)
+  np.testing.assert_array_equal(png_pixels(body["image"]), want)
   other = studio.call(s, "latent/decode", {"coords": (coords * 0).tolist(), "base": 3})[1]
-  assert not np.array_equal(pixels(other["image"]), want)    # the sliders are not ignored
+  assert not np.array_equal(png_pixels(other["image"]), want)    # the sliders are not ignored
   # the codes are the library's: test example 3's posterior mean
   np.testing.assert_allclose(p.codes[3], t.encode(t.test_x[3:4])[0], rtol=1e-6, atol=1e-6)
 
 
-def test_paths_and_edits_are_the_library_s(vae):
+def test_paths_and_edits_are_the_library_s(vae, png_pixels, as_uint8):
   s, t = vae
   p = s.page
   za, zb = p.codes[5], p.codes[700]
   for method, at in (("linear", explore.lerp_at), ("spherical", explore.slerp_at)):
     body = studio.call(s, "latent/interpolate", {"a": 5, "b": 700, "t": 0.3, "method": method})[1]
     want = t.decode(at(za, zb, [0.3]).astype(np.float32))[0]
-    np.testing.assert_array_equal(pixels(body["image"]), as_uint8(want))
+    np.testing.assert_array_equal(png_pixels(body["image"]), as_uint8(want))
   lin = studio.call(s, "latent/interpolate", {"a": 5, "b": 700, "t": 0.3})[1]["image"]
   sph = studio.call(s, "latent/interpolate", {"a": 5, "b": 700, "t": 0.3,
                                               "method": "spherical"})[1]["image"]
@@ -71,7 +60,7 @@ def test_paths_and_edits_are_the_library_s(vae):
   body = studio.call(s, "latent/attribute", {"index": 5, "from": 0, "to": 7, "strength": 0.8})[1]
   v = explore.attribute_vector(p.train_codes, p.train_labels, 0, 7)
   want = t.decode((za + 0.8 * v)[None].astype(np.float32))[0]
-  np.testing.assert_array_equal(pixels(body["image"]), as_uint8(want))
+  np.testing.assert_array_equal(png_pixels(body["image"]), as_uint8(want))
   # the code map: a point's decode is the decode of mean + position on the two PCs
   m = studio.call(s, "latent/map")[1]
   assert m["method"] == "pca" and len(m["points"]) == min(1000, len(p.codes))
@@ -80,17 +69,17 @@ def test_paths_and_edits_are_the_library_s(vae):
   np.testing.assert_allclose(m["points"][10], (p.codes[row] - p.mean) @ vt[:2].T, atol=1e-3)
   body = studio.call(s, "latent/map_decode", {"x": 0.5, "y": -0.25})[1]
   want = t.decode((p.mean + np.array([0.5, -0.25]) @ vt[:2])[None].astype(np.float32))[0]
-  np.testing.assert_array_equal(pixels(body["image"]), as_uint8(want))
+  np.testing.assert_array_equal(png_pixels(body["image"]), as_uint8(want))
 
 
-def test_a_drawn_digit_is_scored_as_the_library_scores(vae):
+def test_a_drawn_digit_is_scored_as_the_library_scores(vae, png_pixels, as_uint8):
   s, t = vae
   p = s.page
   raw = np.asarray(t.dataset.test[42], np.float64) / 255.0      # a test digit, "drawn"
   status, body = studio.call(s, "latent/score", {"pixels": raw.ravel().tolist()})
   assert status == 200
   x = np.asarray(t.test_x[42:43])                               # thresholded as the split
-  np.testing.assert_array_equal(pixels(body["input"]), as_uint8(x[0]))
+  np.testing.assert_array_equal(png_pixels(body["input"]), as_uint8(x[0]))
   want = anomaly.anomaly_scores(t.model, t.state, x, t.key, int(t.config.eval.nll_samples),
                                 batch_size=1)
   assert set(body["scores"]) == set(want)
@@ -245,7 +234,7 @@ def test_the_gan_lab_switches_loss_and_minibatch(ring_config, differ):
 
 
 @pytest.mark.slow  # reason: 3 s, trains a GAN on digits
-def test_gan_image_page_is_the_library_s(trained_tiny):
+def test_gan_image_page_is_the_library_s(trained_tiny, png_pixels, as_uint8):
   _, workdir, _, _ = trained_tiny("gan_mnist")
   s = studio.Studio(workdir, log=lambda m: None, warm=False)
   t = load(workdir)
@@ -253,10 +242,10 @@ def test_gan_image_page_is_the_library_s(trained_tiny):
   body = studio.call(s, "gan_images/samples", {"seed": 3})[1]
   z = t.model.sample_noise(jax.random.PRNGKey(3), s.page.grid)
   from jaxgen.plotting import image_grid
-  np.testing.assert_array_equal(pixels(body["image"]),
+  np.testing.assert_array_equal(png_pixels(body["image"]),
                                 as_uint8(image_grid(np.asarray(t.generate_from(z)))))
   walk0 = studio.call(s, "gan_images/walk", {"a": 3, "b": 4, "t": 0.0})[1]
-  np.testing.assert_array_equal(pixels(walk0["image"]), as_uint8(t.generate_from(z[:1])[0]))
+  np.testing.assert_array_equal(png_pixels(walk0["image"]), as_uint8(t.generate_from(z[:1])[0]))
   walk1 = studio.call(s, "gan_images/walk", {"a": 3, "b": 4, "t": 1.0})[1]
   assert walk1["image"] != walk0["image"]
   # generate_from is generate's own computation
@@ -264,8 +253,8 @@ def test_gan_image_page_is_the_library_s(trained_tiny):
   np.testing.assert_array_equal(t.generate(5, key), t.generate_from(t.model.sample_noise(key, 5)))
 
 
-def test_png_data_url_round_trip():
+def test_png_data_url_round_trip(png_pixels, as_uint8):
   x = np.random.default_rng(0).random((7, 5, 3))
-  np.testing.assert_array_equal(pixels(png_data_url(x)), as_uint8(x))
+  np.testing.assert_array_equal(png_pixels(png_data_url(x)), as_uint8(x))
   g = np.random.default_rng(1).random((4, 6, 1))
-  np.testing.assert_array_equal(pixels(png_data_url(g)), as_uint8(g))
+  np.testing.assert_array_equal(png_pixels(png_data_url(g)), as_uint8(g))
