@@ -36,7 +36,7 @@ SLOW_FIRST = (
     "tests/uses/test_uses_on_trained_runs.py", "tests/uses/test_loading_and_density.py",
     "tests/evaluation/test_sample_judges_in_runs.py", "tests/train/test_steps.py",
     "tests/train/test_loop.py", "tests/test_losses.py", "tests/models/test_options.py",
-    "tests/models/test_pix2pix.py",
+    "tests/models/test_pix2pix.py", "tests/studio/test_studio.py",
 )
 
 

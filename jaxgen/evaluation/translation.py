@@ -46,9 +46,10 @@ def _means(prefix: str, values: dict[str, np.ndarray]) -> dict[str, float]:
 
 
 def baselines(task: str, inputs: np.ndarray, out_shape) -> dict[str, np.ndarray]:
-  """The fixed baselines' outputs for inputs in [0, 1] [N, h, w, c] of a paired ``task``:
-  'gray' (the input repeated over the ``out_shape`` = (H, W, C) channels) for colorization,
-  else each of :data:`~jaxgen.evaluation.image_quality.UPSAMPLE_METHODS` to (H, W)."""
+  """The fixed baselines' outputs for ``inputs [N, h, w, c]`` (values in [0, 1]) of a
+  paired ``task``: 'gray' (the input repeated over the ``out_shape`` = (H, W, C) channels)
+  for colorization, else each of :data:`~jaxgen.evaluation.image_quality.UPSAMPLE_METHODS`
+  to (H, W)."""
   if task == "colorization":
     return {"gray": np.repeat(inputs, out_shape[-1], axis=-1)}
   return {m: iq.upsample(inputs, out_shape[:2], m) for m in iq.UPSAMPLE_METHODS}

@@ -216,7 +216,8 @@ def _handlers(studio: Studio) -> dict[str, Callable[[dict], dict]]:
 
   def decode(q):
     p = latent()
-    z = np.asarray(q["z"], np.float64) if "z" in q else p.code(q.get("coords"), q.get("base", "mean"))
+    z = (np.asarray(q["z"], np.float64) if "z" in q
+         else p.code(q.get("coords"), q.get("base", "mean")))
     return {**image(p.decode(z, q.get("label"))), "z": z}
 
   def example(q):
@@ -263,9 +264,9 @@ def _handlers(studio: Studio) -> dict[str, Callable[[dict], dict]]:
       "latent/attribute": lambda q: image(latent().attribute(
           q.get("index", 0), q.get("from", 0), q.get("to", 1), q.get("strength", 1.0),
           q.get("label"))),
-      "latent/map": lambda q: latent().code_map(),
+      "latent/map": lambda q: latent().code_map(q.get("method", "pca")),
       "latent/map_decode": lambda q: image(latent().decode(
-          latent().map_code(q.get("x"), q.get("y")), q.get("label"))),
+          latent().map_code(q.get("x"), q.get("y"), q.get("method", "pca")), q.get("label"))),
       "latent/score": score,
       "gan/view": lambda q: studio.need("gan2d").view(),
       "gan/step": gan_step,

@@ -39,6 +39,7 @@ from jaxgen.uses.loading import Trained
 MAX_SLIDERS = 10          # latents up to this size get a slider per axis; larger ones PCA's top
 CODEMAP_POINTS = 1000     # test codes drawn on the code map
 INTERPOLATIONS = ("linear", "spherical")
+MAP_METHODS = ("pca", "tsne")   # the code map of a latent with more than 2 dimensions
 
 
 class StudioError(ValueError):
@@ -139,6 +140,7 @@ class LatentView:
     self.map_rows = np.sort(rng.choice(len(self.codes), min(CODEMAP_POINTS, len(self.codes)),
                                        replace=False))
     self._map_pca = None
+    self._map_tsne = None
     self._reference: Optional[dict] = None
     self._classifier = None
     self._lock = threading.Lock()
@@ -216,14 +218,27 @@ class LatentView:
     return self.decode(self.codes[_index(index, len(self.codes), "index")] + s * v, label)
 
   # -------------------------------------------------------------------- code map
-  def code_map(self) -> dict:
-    """2-D positions of :data:`CODEMAP_POINTS` test codes: the codes themselves for a 2-D
-    latent, else their PCA projection (fitted on the training codes)."""
-    codes = self.codes[self.map_rows]
+  def _map_method(self, method) -> str:
     if self.mean.shape[0] == 2:
-      xy, method = codes, "latent"
+      return "latent"
+    method = "pca" if method is None else method
+    if method not in MAP_METHODS:
+      raise StudioError(f"method must be one of {MAP_METHODS}, got {method!r}")
+    return method
+
+  def code_map(self, method: str = "pca") -> dict:
+    """2-D positions of :data:`CODEMAP_POINTS` test codes: the codes themselves for a 2-D
+    latent, else their projection on the two principal directions of the training codes
+    (``method='pca'``) or their t-SNE embedding (``'tsne'``, :func:`explore.project_2d`
+    seeded by the run's seed; computed once)."""
+    method = self._map_method(method)
+    codes = self.codes[self.map_rows]
+    if method == "latent":
+      xy = codes
+    elif method == "pca":
+      xy = (codes - self.mean) @ self._pca2().T
     else:
-      xy, method = (codes - self.mean) @ self._pca2().T, "pca"
+      xy = self._tsne()
     labels = None if self.test_labels is None else self.test_labels[self.map_rows].tolist()
     return {"method": method, "points": np.round(xy, 4).tolist(),
             "rows": self.map_rows.tolist(), "labels": labels}
@@ -234,11 +249,26 @@ class LatentView:
       self._map_pca = vt[:2]
     return self._map_pca
 
-  def map_code(self, x, y) -> np.ndarray:
-    """The code at map position (x, y): itself for a 2-D latent, else the training mean
-    plus the position along the two principal directions."""
+  def _tsne(self) -> np.ndarray:
+    with self._lock:
+      if self._map_tsne is None:
+        self.log(f"t-SNE of {len(self.map_rows)} test codes")
+        self._map_tsne = explore.project_2d(self.codes[self.map_rows], "tsne",
+                                            seed=int(self.trained.config.seed))
+      return self._map_tsne
+
+  def map_code(self, x, y, method: str = "pca") -> np.ndarray:
+    """The code at map position (x, y): itself for a 2-D latent; for PCA the training mean
+    plus the position along the two principal directions; t-SNE has no inverse, so the
+    code of the nearest test point on the map."""
     p = np.array([_number(x, "x", -1e6, 1e6), _number(y, "y", -1e6, 1e6)])
-    return p if self.mean.shape[0] == 2 else self.mean + p @ self._pca2()
+    method = self._map_method(method)
+    if method == "latent":
+      return p
+    if method == "pca":
+      return self.mean + p @ self._pca2()
+    nearest = int(np.argmin(((self._tsne() - p) ** 2).sum(1)))
+    return self.codes[self.map_rows[nearest]]
 
   # -------------------------------------------------------------------- scoring
   def reference(self) -> dict:

@@ -72,6 +72,7 @@ def test_paths_and_edits_are_the_library_s(vae, png_pixels, as_uint8):
   np.testing.assert_array_equal(png_pixels(body["image"]), as_uint8(want))
 
 
+@pytest.mark.slow  # reason: 5 s, the test split's NLL with K = 1000
 def test_a_drawn_digit_is_scored_as_the_library_scores(vae, png_pixels, as_uint8):
   s, t = vae
   p = s.page
@@ -101,6 +102,7 @@ def test_a_drawn_digit_is_scored_as_the_library_scores(vae, png_pixels, as_uint8
     ("latent/attribute", {"index": 0, "from": 0, "to": 42}, 400),
     ("latent/score", {"pixels": [0.5] * 10}, 400),
     ("latent/score", {}, 400),
+    ("latent/map", {"method": "umap"}, 400),
     ("gan/step", {}, 409),                                         # another page's request
     ("nothing/here", {}, 404),
 ])
@@ -172,12 +174,52 @@ def test_runs_table(vae, tmp_path):
     s.page.picture("../../etc")
 
 
+@pytest.mark.slow  # reason: 10 s, a t-SNE of 1,000 codes
+def test_the_tsne_code_map(vae, png_pixels, as_uint8):
+  s, t = vae
+  p = s.page
+  m = studio.call(s, "latent/map", {"method": "tsne"})[1]
+  xy = explore.project_2d(p.codes[p.map_rows], "tsne", seed=int(t.config.seed))
+  np.testing.assert_allclose(m["points"], xy, atol=1e-3)
+  near = 17
+  body = studio.call(s, "latent/map_decode", {"x": xy[near, 0] + 1e-3, "y": xy[near, 1],
+                                              "method": "tsne"})[1]
+  want = t.decode(p.codes[p.map_rows[near]][None])[0]          # t-SNE: the nearest code
+  np.testing.assert_array_equal(png_pixels(body["image"]), as_uint8(want))
+
+
+@pytest.mark.slow  # reason: 15 s, trains a tiny pix2pix
+def test_translation_page_and_upload(trained_tiny, png_pixels, as_uint8):
+  from jaxgen.evaluation import image_quality as iq
+  _, workdir, _, _ = trained_tiny("pix2pix_sr_digits")
+  s = studio.Studio(workdir, log=lambda m: None, warm=False)
+  t = load(workdir)
+  d = t.dataset
+  body = studio.call(s, "translation/example", {"index": 4})[1]
+  out = np.asarray(t.translate(t.test_x["cond"][4:5]))
+  truth = d.test[4:5] / 255.0
+  bicubic = iq.upsample(d.test_inputs[4:5] / 255.0, truth.shape[1:3], "bicubic")
+  np.testing.assert_array_equal(png_pixels(body["output"]), as_uint8(out[0]))
+  np.testing.assert_array_equal(png_pixels(body["truth"]), as_uint8(truth[0]))
+  np.testing.assert_array_equal(png_pixels(body["baseline"]), as_uint8(bicubic[0]))
+  assert body["output_psnr"] == pytest.approx(float(iq.psnr(truth, out)[0]), rel=1e-6)
+  assert body["baseline_ssim"] == pytest.approx(float(iq.ssim(truth, bicubic)[0]), rel=1e-6)
+  # an upload of test input 4 (a PNG) gives that input's output
+  up = studio.call(s, "translation/upload", {"image": png_data_url(d.test_inputs[4] / 255.0)})
+  assert up[0] == 200
+  np.testing.assert_array_equal(png_pixels(up[1]["output"]), as_uint8(out[0]))
+  assert "truth" not in up[1]
+  assert studio.call(s, "translation/upload", {"image": "data:image/png;base64,AAAA"})[0] == 400
+  assert studio.call(s, "translation/example", {"index": len(d.test)})[0] == 400
+
+
 def _quiet(config):
   c = copy.deepcopy(config)
   c.progress = False
   return c
 
 
+@pytest.mark.slow  # reason: 10 s, 1,800 steps twice
 def test_the_gan_lab_trains_as_train_py(ring_config, tmp_path):
   """N steps in the lab (chunks of 200, across an epoch boundary) give train.py's parameters for N steps, bit for bit;
   its picture is the model's (D on the grid, the generator's gradient) and its mode metrics

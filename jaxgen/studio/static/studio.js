@@ -131,8 +131,10 @@ function latentPage(info, page) {
 
   // code map
   const map = el("canvas", { id: "codemap", width: 320, height: 320 });
-  page.append(section("Code map (click to decode there)", map, img("mapImg", "pix mid"), el("div", { id: "mapNote", class: "note" })));
-  api("latent/map").then(m => {
+  const methods = info.latent_dim === 2 ? "" : row("projection", select("mapMethod", ["pca", "tsne"], "pca"));
+  page.append(section("Code map (click to decode there)", methods, map, img("mapImg", "pix mid"), el("div", { id: "mapNote", class: "note" })));
+  let onClick = null;
+  const loadMap = () => api("latent/map", { method: info.latent_dim === 2 ? "pca" : $("mapMethod").value }).then(m => {
     const xs = m.points.map(p => p[0]), ys = m.points.map(p => p[1]);
     const lo = [Math.min(...xs), Math.min(...ys)], hi = [Math.max(...xs), Math.max(...ys)];
     const pad = 0.05, W = map.width, H = map.height;
@@ -149,20 +151,25 @@ function latentPage(info, page) {
       if (mark) { ctx.strokeStyle = "#000"; ctx.lineWidth = 2; ctx.beginPath(); ctx.arc(mark[0], mark[1], 6, 0, 7); ctx.stroke(); }
     };
     draw();
-    $("mapNote").textContent = `${m.points.length} test codes (${m.method === "pca" ? "PCA of the codes" : "the 2-D latent itself"}), coloured by label`;
-    map.addEventListener("click", async ev => {
+    const how = { pca: "on the two principal directions of the training codes", tsne: "t-SNE; a click decodes the nearest test code", latent: "the 2-D latent itself" };
+    $("mapNote").textContent = `${m.points.length} test codes (${how[m.method]}), coloured by label`;
+    if (onClick) map.removeEventListener("click", onClick);
+    onClick = async ev => {
       const r = map.getBoundingClientRect();
       const px = ev.clientX - r.left, py = ev.clientY - r.top;
       const [x, y] = fromPx(px, py);
       draw([px, py]);
       try {
-        const d = await api("latent/map_decode", { x, y, label: label() });
+        const d = await api("latent/map_decode", { x, y, method: m.method, label: label() });
         await setImage($("mapImg"), d.image);
-        studio.last.map = { x, y };
+        studio.last.map = { x, y, method: m.method };
         $("mapNote").textContent = `decoded at (${x.toFixed(2)}, ${y.toFixed(2)})`;
       } catch (e) { showError($("mapNote"), e); }
-    });
-  });
+    };
+    map.addEventListener("click", onClick);
+  }).catch(e => showError($("mapNote"), e));
+  loadMap();
+  if (methods) $("mapMethod").addEventListener("change", () => { $("mapNote").textContent = "projecting…"; loadMap(); });
 
   // draw and score
   const [H, W] = info.image_shape;
