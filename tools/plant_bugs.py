@@ -941,6 +941,14 @@ MUTANTS: list[Mutant] = [
            '    done = row["step"] is not None and row["step"] == row["num_steps"]',
            '    done = row["step"] is not None',
            (T_STUDIO,), "a run evaluated at an earlier step listed as finished"),
+    Mutant("studio_translation_truth_preprocessed", "jaxgen/studio/views.py",
+           "    self.truth = d.test.astype(np.float32) / 255.0",
+           '    self.truth = np.asarray(trained.test_x["x"])',
+           (T_STUDIO,), "the pix2pix page's truth in the model's [-1, 1] range, not [0, 1]"),
+    Mutant("studio_tsne_click_decodes_first_code", "jaxgen/studio/views.py",
+           "    nearest = int(np.argmin(((self._tsne() - p) ** 2).sum(1)))",
+           "    nearest = 0",
+           (T_STUDIO,), "a click on the t-SNE map decodes a fixed code, not the nearest"),
 ]
 
 
