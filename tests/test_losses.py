@@ -4,6 +4,7 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from jax.test_util import check_grads
 from scipy import stats
 
@@ -64,6 +65,7 @@ def _poor_posterior(x):
   return mean + 0.4, logvar + 0.8
 
 
+@pytest.mark.slow  # reason: 11 s, K up to 5,000 on a trained VAE
 def test_iwae_tightens_towards_log_marginal_with_k():
   x = jnp.asarray(np.tile(xs(), (50, 1)), jnp.float32)   # many rows: small Monte-Carlo error
   truth = float(np.mean(log_marginal(np.asarray(x, np.float64))))

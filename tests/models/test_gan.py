@@ -14,7 +14,7 @@ def _gan(config, shape=(2,)):
   return models.build(config, shape)
 
 
-@pytest.mark.parametrize("net", ["mlp", "dcgan"])
+@pytest.mark.parametrize("net", ["mlp", pytest.param("dcgan", marks=pytest.mark.slow)])  # dcgan: 13 s
 def test_each_update_touches_only_its_player(ring_config, net, differ):
   c = ring_config
   if net == "dcgan":

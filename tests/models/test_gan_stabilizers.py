@@ -164,6 +164,7 @@ def _image_config(ring_config, **gan):
   return c
 
 
+@pytest.mark.slow  # reason: 9 s, every augmentation compiled
 def test_augmentation_reaches_every_image_d_sees(ring_config, one_adam_update):
   c = _image_config(ring_config, augment="color,translation,cutout")
   _set_d_optimizer(c)

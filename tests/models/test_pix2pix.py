@@ -42,6 +42,7 @@ def _batch(n=4, target=TARGET, inputs=INPUT, seed=0):
           "cond": jax.random.uniform(k2, (n,) + inputs) * 2 - 1}
 
 
+@pytest.mark.slow  # reason: 10 s, compiles the pix2pix steps
 def test_each_update_touches_only_its_player(differ):
   model = _model()
   s0 = model.init(jax.random.PRNGKey(1))
@@ -57,6 +58,7 @@ def test_each_update_touches_only_its_player(differ):
   assert differ(s2.generator.batch_stats, s1.generator.batch_stats)
 
 
+@pytest.mark.slow  # reason: 9 s, compiles the pix2pix steps
 def test_generator_update_sees_the_updated_discriminator():
   model = _model()
   s0 = model.init(jax.random.PRNGKey(1))
@@ -152,6 +154,7 @@ def test_without_the_gan_term_the_gradient_is_the_l1_terms(differ):
   assert differ(s1.generator.params, state.generator.params)
 
 
+@pytest.mark.slow  # reason: 9 s, two pix2pix models
 def test_l1_weight_scales_the_l1_gradient():
   batch = _batch()
   key = jax.random.PRNGKey(7)

@@ -258,6 +258,7 @@ def test_the_gan_lab_continues_a_workdir_exactly(ring_config, tmp_path):
   chex.assert_trees_all_equal(s.page.state, state)
 
 
+@pytest.mark.slow  # reason: 6 s, four GAN labs compiled
 def test_the_gan_lab_switches_loss_and_minibatch(ring_config, differ):
   c = _quiet(ring_config)
   a = GanLab(c, steps_per_update=10, log=lambda s: None)

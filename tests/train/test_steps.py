@@ -155,6 +155,7 @@ def _init_check(repo_root, which: str) -> list[str]:
   return p.stdout.split()
 
 
+@pytest.mark.slow  # reason: 12 s, every model initialised op by op
 def test_initializers_give_the_same_values_compiled_and_op_by_op(repo_root):
   """``steps.init_state`` compiles ``model.init``; its values must be those of the same init
   run op by op (as jaxgen ran it before, and as every published figure was trained from).

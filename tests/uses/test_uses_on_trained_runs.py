@@ -204,6 +204,7 @@ def test_sample_with_a_fitted_sampler_decodes_its_codes(trained_tiny, tmp_path):
   assert not os.path.exists(os.path.join(wd, "samples.npy"))      # the prior's untouched
 
 
+@pytest.mark.slow  # reason: 10 s, a train.py process
 def test_train_py_anomaly_mode_on_a_workdir(trained_tiny, tmp_path, repo_root):
   config, workdir, _, _ = trained_tiny("ae_mnist", **{"dataset.classes": (0, 1)})
   wd = _copy(workdir, tmp_path)
