@@ -172,6 +172,11 @@ def _dataset() -> ml_collections.ConfigDict:
   c.split_seed = 0               # image_folder: which images are held out
   c.skip_corrupt = False         # image_folder: leave out (and count) files that do not decode
   c.cache_dir = ""               # image_folder: decoded arrays ('' = ~/.cache/jaxgen/folders)
+  c.stream = "auto"              # the training split on the device ('device'), in host memory
+                                 # with each step's rows streamed to the device ('host'), or
+                                 # 'host' when it takes over half the device's memory ('auto')
+  c.stream_mb = 64               # streaming: MiB of batches per transfer (steps per call)
+  c.stream_prefetch = 2          # streaming: calls' batches gathered ahead
   return c
 
 
@@ -194,6 +199,8 @@ def _check_dataset(dataset) -> None:
   _int(config, "dataset.split_seed", minimum=0)
   _bool(config, "dataset.skip_corrupt")
   _string(config, "dataset.cache_dir")
+  _int(config, "dataset.stream_mb", minimum=1)
+  _int(config, "dataset.stream_prefetch", minimum=1)
   if set(dataset.classes) & set(dataset.exclude_classes):
     raise ConfigError(f"config.dataset.classes {tuple(dataset.classes)} and "
                       f"dataset.exclude_classes {tuple(dataset.exclude_classes)} share "

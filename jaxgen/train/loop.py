@@ -69,9 +69,11 @@ class _SignalCatcher:
 # Keys that may change between a run and its resumption: they do not change the math
 # (num_steps only while the learning rate is constant: a decay schedule spans num_steps;
 # the mesh only in the last bits, through the all-reduce's summation order: a run may
-# resume on another number of devices or processes).
+# resume on another number of devices or processes; where the training split lives not at
+# all: a streamed run reads the same rows).
 RESUMABLE_CHANGES = ("num_steps", "progress", "keep_checkpoints", "num_samples", "mesh",
-                     "eval.background_rate")
+                     "eval.background_rate", "dataset.stream", "dataset.stream_mb",
+                     "dataset.stream_prefetch")
 
 
 def config_differences(old: dict, new: dict, prefix: str = "",

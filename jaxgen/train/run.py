@@ -23,6 +23,7 @@ from jaxgen import models as models_lib
 from jaxgen.batching import num_rows
 from jaxgen.checkpoint import Checkpointer
 from jaxgen.data import PREPROCESSORS, Dataset, load_dataset
+from jaxgen.data import streaming
 from jaxgen.data.preprocess import deterministic, preprocess_batch
 from jaxgen.evaluation import sample_quality
 from jaxgen.losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES, RECONSTRUCTION_LOSSES
@@ -79,6 +80,7 @@ def check_choices(config) -> None:
   check(config, "model.objective", OBJECTIVES)
   check(config, "dataset.preprocess", PREPROCESSORS)
   check(config, "dataset.eval_preprocess", PREPROCESSORS)
+  check(config, "dataset.stream", streaming.STREAM_MODES)
   check(config, "pix2pix.norm", conditional_nets.NORMS)
   check(config, "pix2pix.upsample", UPSAMPLE_METHODS)
   check(config, "pix2pix.recon_loss", tuple(RECONSTRUCTION_LOSSES))
@@ -171,15 +173,17 @@ def prepare(config, workdir: str | None = None) -> tuple[Dataset, GenerativeMode
 @dataclasses.dataclass
 class Run:
   """One config ready to train or evaluate: its dataset and model, the keys of its seeds,
-  the raw training split and the preprocessed test split on the device, and the device
-  mesh training runs on (:mod:`jaxgen.scale.mesh`)."""
+  the raw training split (on the device, or in host memory where it streams:
+  ``streamed``, :mod:`jaxgen.data.streaming`) and the preprocessed test split on the
+  device, and the device mesh training runs on (:mod:`jaxgen.scale.mesh`)."""
   config: Any
   dataset: Dataset
   model: GenerativeModel
   keys: list[dict]
-  train_x: jax.Array
+  train_x: Any
   test_x: jax.Array
   mesh: Any = None
+  streamed: bool = False
 
   @property
   def num_seeds(self) -> int:
@@ -202,16 +206,20 @@ class Run:
     return mesh_lib.put(state, mesh_lib.seed_sharding(self.mesh, self.num_seeds))
 
   def compile_chunk(self, length: int) -> Callable:
-    """The jitted, donating chunk of ``length`` steps on the run's mesh, called as
-    ``chunk(state, *run.chunk_inputs(), np.int32(start))``."""
-    return steps.compile_train_chunk(self.model, self.config, num_rows(self.train_x),
-                                     self.num_seeds, length, self.mesh)
+    """The jitted, donating chunk of ``length`` steps on the run's mesh (a
+    :class:`~jaxgen.train.steps.StreamedChunk` where the split streams from the host),
+    called as ``chunk(state, *run.chunk_inputs(), np.int32(start))``."""
+    return steps.compile_chunk_for(self.model, self.config, self.train_x, self.num_seeds,
+                                   length, self.mesh, self.streamed)
 
-  def chunk_inputs(self) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """(training split, train keys, data keys) placed on the mesh: the split replicated,
-    the keys stacked over seeds (where there are several) and laid over ``runs``."""
+  def chunk_inputs(self) -> tuple[Any, jax.Array, jax.Array]:
+    """(training split, train keys, data keys) placed on the mesh: the split replicated
+    (left in host memory where it streams), the keys stacked over seeds (where there are
+    several) and laid over ``runs``."""
     keys = mesh_lib.seed_sharding(self.mesh, self.num_seeds)
-    return (mesh_lib.put(self.train_x, mesh_lib.replicated(self.mesh)),
+    split = self.train_x if self.streamed else mesh_lib.put(self.train_x,
+                                                            mesh_lib.replicated(self.mesh))
+    return (split,
             mesh_lib.put(steps.stack_keys(self.keys, "train"), keys),
             mesh_lib.put(steps.stack_keys(self.keys, "data"), keys))
 
@@ -266,5 +274,10 @@ def build_run(config, workdir: str | None = None) -> Run:
   device (nothing compiled yet)."""
   dataset, model = prepare(config, workdir)
   keys = steps.seed_keys(config)
-  train_x, test_x = steps.device_splits(config, dataset, keys[0], model.condition)
-  return Run(config, dataset, model, keys, train_x, test_x, mesh_lib.build_mesh(config))
+  train_x = steps.train_split(config, dataset, model.condition)
+  streamed = streaming.streams(config.dataset.stream, train_x)
+  if not streamed:
+    train_x = jax.device_put(train_x)
+  test_x = steps.eval_split(config, dataset, keys[0], model.condition)
+  return Run(config, dataset, model, keys, train_x, test_x, mesh_lib.build_mesh(config),
+             streamed)

@@ -20,7 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import PartitionSpec as P
 
-from jaxgen.data import pipeline
+from jaxgen.batching import num_rows
+from jaxgen.data import pipeline, streaming
 from jaxgen.data.dataset import DataError
 from jaxgen.data.preprocess import (deterministic, dihedral, perturb, preprocess,
                                     preprocess_batch, static_binarize)
@@ -80,23 +81,26 @@ def conditions(dataset, condition: str) -> tuple:
   raise ValueError(f"unknown condition {condition!r}; use 'none', 'label' or 'image'")
 
 
-def device_splits(config, dataset, keys: dict, condition: str = "none"):
-  """The training split (raw, on the device) and the preprocessed test split (on the
-  device, binarized with the evaluation key of ``keys`` where the preprocessing draws).
-
-  For a conditional model (``condition`` 'label' or 'image', the model's declared
-  :attr:`condition`) each split is ``{"x": examples, "cond": conditions}``: the labels, or
-  the paired dataset's input images (preprocessed like the examples, without randomness).
-  """
+def train_split(config, dataset, condition: str = "none"):
+  """The raw training split as host arrays (statically binarized where the config says so);
+  for a conditional model (``condition`` 'label' or 'image', the model's declared
+  :attr:`condition`) ``{"x": examples, "cond": conditions}``: the labels, or the paired
+  dataset's input images."""
   train = dataset.train
   if config.dataset.preprocess == "static_binarize":
-    train = static_binarize(train, config.seed)
-  train_x = jax.device_put(train)
-  test_x = eval_split(config, dataset, keys, condition)
+    train = np.asarray(static_binarize(train, config.seed))
   train_c, _ = conditions(dataset, condition)
-  if train_c is None:
-    return train_x, test_x
-  return {"x": train_x, "cond": jax.device_put(train_c)}, test_x
+  return train if train_c is None else {"x": train, "cond": train_c}
+
+
+def device_splits(config, dataset, keys: dict, condition: str = "none"):
+  """The training split (raw, on the device: :func:`train_split`) and the preprocessed
+  test split (on the device, binarized with the evaluation key of ``keys`` where the
+  preprocessing draws; :func:`eval_split`). For a conditional model each split is
+  ``{"x": examples, "cond": conditions}`` (test conditions that are images preprocessed
+  like the examples, without randomness)."""
+  train = jax.device_put(train_split(config, dataset, condition))
+  return train, eval_split(config, dataset, keys, condition)
 
 
 def eval_split(config, dataset, keys: dict, condition: str = "none"):
@@ -113,20 +117,20 @@ def eval_split(config, dataset, keys: dict, condition: str = "none"):
   return {"x": test_x, "cond": jnp.asarray(test_c)}
 
 
-def make_step_at(model, config) -> Callable:
-  """``fn(state, train_x, perm, t, train_key) -> (state, metrics)``: training step ``t`` on
-  its batch of ``train_x`` (rows of the epoch permutation ``perm``; for a conditional model
-  rows of examples and conditions together), preprocessed with the step's own key. Traced
-  under a mesh (``jax.set_mesh``) the batch's rows are split over its ``data`` axis (each
-  device gathers its own rows; XLA all-reduces the gradients). The body of
-  :func:`make_train_chunk`; benchmarks jit it alone."""
-  batch_size = int(config.batch_size)
+def make_step_on(model, config) -> Callable:
+  """``fn(state, raw, t, train_key) -> (state, metrics)``: training step ``t`` on its raw
+  batch ``raw`` (rows of the training split; for a conditional model examples and conditions
+  together), preprocessed with the step's own key. Traced under a mesh (``jax.set_mesh``)
+  the batch's rows are split over its ``data`` axis (XLA all-reduces the gradients). The
+  body of both the on-device chunk (:func:`make_train_chunk`, which gathers ``raw`` from the
+  split on the device) and the streamed one (:func:`make_streamed_chunk`, whose batches come
+  from the host): the same ops on the same rows, so the same states."""
   mode = config.dataset.preprocess
   rate = float(config.dataset.perturb_rate)
   flips = bool(config.dataset.dihedral)
 
-  def step_at(state, train_x, perm, t, train_key):
-    raw = batch_rows(pipeline.batch_at(train_x, perm, t, batch_size))
+  def step_on(state, raw, t, train_key):
+    raw = batch_rows(raw)
     k_prep, k_model = jax.random.split(jax.random.fold_in(train_key, t))
     batch = preprocess_batch(raw, k_prep, mode)
     if rate:                                  # the background model of a likelihood ratio
@@ -134,6 +138,20 @@ def make_step_at(model, config) -> Callable:
     if flips:                                 # flips and quarter turns, pairs kept aligned
       batch = dihedral(batch, jax.random.fold_in(k_prep, 2))
     return model.train_step(state, batch, k_model)
+
+  return step_on
+
+
+def make_step_at(model, config) -> Callable:
+  """``fn(state, train_x, perm, t, train_key) -> (state, metrics)``: training step ``t`` on
+  its batch of ``train_x`` (rows of the epoch permutation ``perm``): :func:`make_step_on`
+  on the rows it gathers on the device (each device of a mesh's ``data`` axis gathers its
+  own rows). The body of :func:`make_train_chunk`; benchmarks jit it alone."""
+  batch_size = int(config.batch_size)
+  step_on = make_step_on(model, config)
+
+  def step_at(state, train_x, perm, t, train_key):
+    return step_on(state, pipeline.batch_at(train_x, perm, t, batch_size), t, train_key)
 
   return step_at
 
@@ -183,8 +201,32 @@ def make_carried_chunk(model, config, num_train: int, chunk: int) -> Callable:
   return carried_chunk
 
 
-def over_seeds(train_chunk: Callable, how: str) -> Callable:
+def make_streamed_chunk(model, config, chunk: int) -> Callable:
+  """``fn(state, batches, train_key, start) -> (state, metrics[chunk])``, not jitted: the
+  steps ``start, ..., start + chunk - 1`` of :func:`make_train_chunk` on batches that came
+  from the host (``batches[i]`` holds step ``start + i``'s raw rows, read by
+  :mod:`jaxgen.data.streaming` in the order of the on-device permutation): the same step
+  body, keys and rows, so the same states bit for bit."""
+  step_on = make_step_on(model, config)
+
+  def streamed_chunk(state, batches, train_key, start):
+    def body(state, xs):
+      t, raw = xs
+      return step_on(state, raw, t, train_key)
+
+    steps = start + jnp.arange(chunk, dtype=jnp.int32)
+    return jax.lax.scan(body, state, (steps, batches))
+
+  return streamed_chunk
+
+
+def over_seeds(train_chunk: Callable, how: str,
+               per_seed: tuple[bool, ...] = (True, False, True, True, False)) -> Callable:
   """Runs ``train_chunk`` for states stacked along a leading seed axis, in one program.
+
+  ``per_seed`` marks the arguments that carry the seed axis (by default those of
+  :func:`make_train_chunk`: the state and both keys, not the shared training split or the
+  start step; a streamed chunk's batches are per seed too: each seed reads its own order).
 
   ``vmap`` batches the seeds (``jax.vmap`` over the whole state): fastest on accelerators,
   and each seed's result is the same for any number of seeds >= 2, but XLA's batched
@@ -194,11 +236,15 @@ def over_seeds(train_chunk: Callable, how: str) -> Callable:
   seed is bit-identical to its single-seed run, at about the same speed on CPU.
   """
   if how == "vmap":
-    return jax.vmap(train_chunk, in_axes=(0, None, 0, 0, None))
+    return jax.vmap(train_chunk, in_axes=tuple(0 if p else None for p in per_seed))
 
-  def mapped(state, train_x, train_key, data_key, start):
-    return jax.lax.map(lambda a: train_chunk(a[0], train_x, a[1], a[2], start),
-                       (state, train_key, data_key))
+  def mapped(*args):
+    mine = tuple(a for a, p in zip(args, per_seed) if p)
+
+    def one(seed_args):
+      it = iter(seed_args)
+      return train_chunk(*(next(it) if p else a for a, p in zip(args, per_seed)))
+    return jax.lax.map(one, mine)
   return mapped
 
 
@@ -230,3 +276,114 @@ def compile_train_chunk(model, config, num_train: int, num_seeds: int, chunk: in
   per_seed, same = mesh_lib.seed_sharding(mesh, num_seeds), mesh_lib.replicated(mesh)
   return mesh_lib.OnMesh(jax.jit(fn, in_shardings=(per_seed, same, per_seed, per_seed, same),
                                  out_shardings=(per_seed, per_seed), donate_argnums=0), mesh)
+
+
+def batches_sharding(mesh, num_seeds: int):
+  """Where a streamed call's batches live: ``[steps, batch, ...]`` with the batch's rows
+  over ``data``, or ``[seeds, steps, batch, ...]`` with the seeds also over ``runs``."""
+  spec = P(mesh_lib.RUNS, None, mesh_lib.DATA) if num_seeds > 1 else P(None, mesh_lib.DATA)
+  return jax.sharding.NamedSharding(mesh, spec)
+
+
+class StreamedChunk:
+  """The trainer's chunk of ``length`` steps on a training split that stays in host memory
+  (:mod:`jaxgen.data.streaming`), called like :func:`compile_train_chunk`'s function:
+  ``chunk(state, train_x, train_key, data_key, start)`` with ``train_x`` the host split.
+
+  It runs ``length // steps_per_call`` compiled calls of :func:`make_streamed_chunk` (as
+  many steps per call as fit in ``dataset.stream_mb`` of batches), each on batches a
+  :class:`~jaxgen.data.streaming.HostReader` gathered and put on the device while the
+  previous call trained, and returns the state and the metrics of all ``length`` steps.
+  The states equal :func:`compile_train_chunk`'s bit for bit. Consecutive calls continue
+  one reader; a call at another step (a resumed run, a test) starts a new one.
+  """
+
+  def __init__(self, model, config, num_seeds: int, length: int, example_bytes: int,
+               mesh=None):
+    self.length, self.num_seeds = length, num_seeds
+    self.batch_size, self.num_steps = int(config.batch_size), int(config.num_steps)
+    self.prefetch = int(config.dataset.stream_prefetch)
+    self.steps_per_call = streaming.steps_per_call(
+        length, num_seeds * self.batch_size * example_bytes,
+        int(config.dataset.stream_mb) << 20)
+    fn = make_streamed_chunk(model, config, self.steps_per_call)
+    if num_seeds > 1:
+      fn = over_seeds(fn, config.seed_batching, per_seed=(True, True, True, False))
+    self.mesh = mesh
+    if mesh is None:
+      self.sharding = None
+      self.jitted = jax.jit(fn, donate_argnums=0)
+    else:
+      if num_seeds > 1 and mesh.shape[mesh_lib.RUNS] > 1:
+        runs = P(mesh_lib.RUNS)
+        fn = jax.shard_map(fn, mesh=mesh, in_specs=(runs, runs, runs, P()),
+                           out_specs=(runs, runs), axis_names={mesh_lib.RUNS},
+                           check_vma=False)
+      per_seed = mesh_lib.seed_sharding(mesh, num_seeds)
+      self.sharding = batches_sharding(mesh, num_seeds)
+      self.jitted = mesh_lib.OnMesh(jax.jit(
+          fn, in_shardings=(per_seed, self.sharding, per_seed, mesh_lib.replicated(mesh)),
+          out_shardings=(per_seed, per_seed), donate_argnums=0), mesh)
+    self.reader = None
+    self._calls, self._next, self._source, self._key = None, None, None, None
+
+  def _start_reader(self, train_x, data_key, start: int) -> None:
+    keys = np.asarray(mesh_lib.fetch(data_key))
+    seeds, rows, put = slice(None), slice(None), None
+    if self.sharding is not None:
+      shape = self._global_shape(jax.tree.leaves(train_x)[0].shape[1:])
+      index = self.sharding.addressable_devices_indices_map(shape).values()
+      dims = (0, 2) if self.num_seeds > 1 else (None, 1)
+
+      def local(dim):
+        if dim is None:
+          return slice(None)
+        lo = min(ix[dim].start or 0 for ix in index)
+        hi = max(shape[dim] if ix[dim].stop is None else ix[dim].stop for ix in index)
+        return slice(lo, hi)
+      seeds, rows = local(dims[0]), local(dims[1])
+      sharding, lead = self.sharding, 3 if self.num_seeds > 1 else 2
+      if jax.process_count() == 1:
+        put = lambda tree: jax.device_put(tree, sharding)   # noqa: E731
+      else:                 # each process supplies its own rows and seeds only
+        put = lambda tree: jax.tree.map(   # noqa: E731
+            lambda a: jax.make_array_from_process_local_data(
+                sharding, a, self._global_shape(a.shape[lead:])), tree)
+    self.reader = streaming.HostReader(
+        train_x, keys, self.batch_size, self.steps_per_call, self.num_seeds > 1,
+        seeds=seeds, rows=rows, put=put, prefetch=self.prefetch)
+    self._calls = self.reader.calls(start, max(self.num_steps, start + self.length))
+    self._source, self._key = train_x, data_key
+
+  def _global_shape(self, example_shape) -> tuple:
+    lead = (self.num_seeds,) if self.num_seeds > 1 else ()
+    return lead + (self.steps_per_call, self.batch_size) + tuple(example_shape)
+
+  def __call__(self, state, train_x, train_key, data_key, start):
+    start = int(start)
+    if (self._calls is None or start != self._next or train_x is not self._source
+        or data_key is not self._key):
+      self._start_reader(train_x, data_key, start)
+    metrics = []
+    for i in range(self.length // self.steps_per_call):
+      batches = next(self._calls)
+      state, m = self.jitted(state, batches, train_key,
+                             np.int32(start + i * self.steps_per_call))
+      metrics.append(m)
+    self._next = start + self.length
+    if len(metrics) == 1:
+      return state, metrics[0]
+    axis = 1 if self.num_seeds > 1 else 0
+    return state, jax.tree.map(lambda *m: jnp.concatenate(m, axis=axis), *metrics)
+
+
+def compile_chunk_for(model, config, train_x, num_seeds: int, chunk: int, mesh=None,
+                      streamed: bool = False) -> Callable:
+  """The trainer's chunk for a training split ``train_x``: :func:`compile_train_chunk` for a
+  split on the device, a :class:`StreamedChunk` for one that streams from the host; both
+  called as ``chunk(state, train_x, train_key, data_key, start)``."""
+  if not streamed:
+    return compile_train_chunk(model, config, num_rows(train_x), num_seeds, chunk, mesh)
+  example_bytes = sum(int(np.prod(a.shape[1:])) * np.dtype(a.dtype).itemsize
+                      for a in jax.tree.leaves(train_x))
+  return StreamedChunk(model, config, num_seeds, chunk, example_bytes, mesh)

@@ -196,7 +196,9 @@ def test_every_key_but_the_resumable_ones_is_refused_on_resume():
     else:
       assert len(diffs) == 1 and diffs[0].startswith(f"{key}: "), (key, diffs)
   assert set(loop.RESUMABLE_CHANGES) == {"num_steps", "progress", "keep_checkpoints",
-                                         "num_samples", "mesh", "eval.background_rate"}
+                                         "num_samples", "mesh", "eval.background_rate",
+                                         "dataset.stream", "dataset.stream_mb",
+                                         "dataset.stream_prefetch"}
   assert {"mesh.data", "mesh.runs"} <= set(keys)      # the whole group is resumable
   # a workdir of a run from before the mesh existed resumes: a missing group is no change
   no_mesh = {k: v for k, v in base.items() if k != "mesh"}
