@@ -172,6 +172,10 @@ def _dataset() -> ml_collections.ConfigDict:
   c.split_seed = 0               # image_folder: which images are held out
   c.skip_corrupt = False         # image_folder: leave out (and count) files that do not decode
   c.cache_dir = ""               # image_folder: decoded arrays ('' = ~/.cache/jaxgen/folders)
+  c.input_channels = 0           # paired_folder: inputs' channels (0: dataset.channels)
+  c.input_size = 0               # paired_folder: inputs resized to this (0: dataset.image_size)
+  c.pairs = ""                   # image_folder / arrays: inputs made from each image for
+                                 # pix2pix: 'sr2' / 'sr4' (box-downsampled), 'gray' (luminance)
   c.stream = "auto"              # the training split on the device ('device'), in host memory
                                  # with each step's rows streamed to the device ('host'), or
                                  # 'host' when it takes over half the device's memory ('auto')
@@ -199,6 +203,11 @@ def _check_dataset(dataset) -> None:
   _int(config, "dataset.split_seed", minimum=0)
   _bool(config, "dataset.skip_corrupt")
   _string(config, "dataset.cache_dir")
+  if _int(config, "dataset.input_channels", minimum=0) not in (0, 1, 3):
+    raise ConfigError(f"config.dataset.input_channels={dataset.input_channels}; use 0 (as "
+                      f"dataset.channels), 1 (gray) or 3 (RGB)")
+  _int(config, "dataset.input_size", minimum=0)
+  check_choice(config, "dataset.pairs", ("", "sr2", "sr4", "gray"))
   _int(config, "dataset.stream_mb", minimum=1)
   _int(config, "dataset.stream_prefetch", minimum=1)
   if set(dataset.classes) & set(dataset.exclude_classes):

@@ -198,12 +198,14 @@ def test_boundaries_inside_are_accepted():
     check_config(c)
 
 
-def _data(kind="images", shape=(28, 28, 1), n=4000, name="fake", paired=False, labels=None):
+def _data(kind="images", shape=(28, 28, 1), n=4000, name="fake", paired=False, labels=None,
+          n_test=1000):
   import types
   import numpy as np
   labels = None if labels is None else np.asarray(labels)
   return types.SimpleNamespace(kind=kind, name=name, example_shape=shape,
-                               train=np.zeros((n,) + shape, np.uint8), paired=paired,
+                               train=np.zeros((n,) + shape, np.uint8),
+                               test=np.zeros((n_test,) + shape, np.uint8), paired=paired,
                                train_labels=labels, test_labels=labels)
 
 
@@ -216,6 +218,7 @@ PIX2PIX = {"model.name": "pix2pix", "dataset.preprocess": "symmetric",
     ({"dataset.preprocess": "none", "dataset.eval_preprocess": "none"}, _data("points", (2,)),
      "use model.name='gan' with model.net='mlp'"),
     ({"batch_size": 129}, _data(n=128), "larger than the training split"),
+    ({"batch_size": 64}, _data(n_test=63), "holds 63 examples, fewer than one batch (64)"),
     ({"model.net": "conv"}, _data(shape=(30, 30, 1)), "use --config.model.net=mlp"),
     ({"model.name": "gan", "model.net": "dcgan"}, _data(shape=(30, 30, 1)),
      "use --config.model.net=mlp"),

@@ -22,6 +22,19 @@ built-in datasets, so every model, the trainer and the uses take them unchanged.
   ``~/.cache/jaxgen/folders``): the second run with the same folder and options loads them
   at once; any file added, removed or changed gives a new fingerprint, so a new decode.
 
+``dataset.name='paired_folder'``, ``dataset.data_dir=<folder>`` (pix2pix on your own pairs)
+  ``inputs/`` and ``targets/`` subfolders of image files (or ``train/`` and ``test/``, each
+  with its own ``inputs/`` and ``targets/``): an input and its target share a file name up
+  to the extension (``001.png`` and ``001.jpg``). Targets are read as an image folder's
+  images; inputs with ``dataset.input_channels`` and ``dataset.input_size`` (0: the
+  targets' settings), so a super-resolution folder holds small inputs and a colorization
+  folder gray ones. No labels. Cached like an image folder.
+
+``dataset.pairs='sr2' | 'sr4' | 'gray'`` (with ``image_folder`` or ``arrays``)
+  Pairs made from unpaired images, as the built-in paired datasets make theirs: each image
+  is a target and its input is the image box-downsampled by 2 or 4 (super-resolution; the
+  image size must divide) or its luminance (colorization; RGB images).
+
 ``dataset.name='arrays'``, ``dataset.data_dir=<file.npz or folder>``
   An ``.npz`` with ``x_train`` and ``x_test`` (and optionally ``y_train``, ``y_test``), or a
   folder with ``x_train.npy`` and ``x_test.npy`` (and optionally ``y_*.npy``). Images are
@@ -34,6 +47,7 @@ or folder and the fix, raised before anything compiles.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -43,6 +57,7 @@ from typing import Callable, Optional
 import numpy as np
 from PIL import Image
 
+from jaxgen.data import paired
 from jaxgen.data.dataset import DataError, Dataset
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -375,12 +390,159 @@ def load_arrays(dataset_config) -> Dataset:
   return Dataset("arrays", "image", x_train, x_test, y_train, y_test, info=info)
 
 
+PAIRS = ("sr2", "sr4", "gray")
+
+
+def derive_pairs(dataset: Dataset, how: str) -> Dataset:
+  """``dataset`` (unpaired images) as a paired dataset whose inputs are made from its
+  images: ``'sr2'`` / ``'sr4'`` box-downsampled (:func:`jaxgen.data.paired.box_downsample`),
+  ``'gray'`` their luminance (:func:`jaxgen.data.paired.luminance`); ``''`` leaves it as
+  it is. Labels are kept. DataError (one line, the fix) where the images do not allow it."""
+  if not how:
+    return dataset
+  if how not in PAIRS:
+    raise DataError(f"config.dataset.pairs={how!r}; use one of {', '.join(PAIRS)} (or '')")
+  if dataset.paired:
+    raise DataError(f"dataset {dataset.name!r} is paired already; leave config.dataset.pairs "
+                    f"empty")
+  h, w, c = dataset.example_shape
+  if how == "gray":
+    if c != 3:
+      raise DataError(f"config.dataset.pairs='gray' makes colorization pairs from RGB images, "
+                      f"but {dataset.name!r} has {c} channel(s); set --config.dataset.channels=3")
+    make = paired.luminance
+  else:
+    factor = int(how[2:])
+    if h % factor or w % factor:
+      raise DataError(f"config.dataset.pairs={how!r} box-downsamples by {factor}, but the "
+                      f"images are {w}x{h}; set --config.dataset.image_size to a multiple of "
+                      f"{factor}")
+    make = lambda x: paired.box_downsample(x, factor)   # noqa: E731
+  splits = {"train_inputs": make(dataset.train), "test_inputs": make(dataset.test)}
+  if dataset.val is not None:
+    splits["val_inputs"] = make(dataset.val)
+  return dataclasses.replace(dataset, **splits, info={**dataset.info, "pairs": how})
+
+
+def _pair_paths(folder: str) -> tuple[list[str], list[str]]:
+  """(input paths, target paths) of a paired split folder, matched by file name up to the
+  extension, sorted by name. DataError naming the folder or file and the fix."""
+  dirs = [os.path.join(folder, d) for d in ("inputs", "targets")]
+  for d in dirs:
+    if not os.path.isdir(d):
+      raise DataError(f"paired folder {folder!r} has no {os.path.basename(d)}/ subfolder; put "
+                      f"the inputs in {folder}/inputs and their targets in {folder}/targets, "
+                      f"one file each with the same name")
+  stems = []
+  for d in dirs:
+    paths, labels, _ = list_split(d)
+    if labels is not None:
+      raise DataError(f"{d!r} holds subfolders; a paired folder's inputs/ and targets/ hold "
+                      f"image files directly")
+    by_stem = {}
+    for p in paths:
+      stem = os.path.splitext(os.path.basename(p))[0]
+      if stem in by_stem:
+        raise DataError(f"{d!r} holds two files named {stem!r} ({os.path.basename(by_stem[stem])}"
+                        f", {os.path.basename(p)}); keep one")
+      by_stem[stem] = p
+    stems.append(by_stem)
+  inputs, targets = stems
+  for mine, other, name in ((inputs, targets, "targets"), (targets, inputs, "inputs")):
+    alone = sorted(set(mine) - set(other))
+    if alone:
+      raise DataError(f"{mine[alone[0]]!r} has no partner in {name}/ ({len(alone)} such file(s)); "
+                      f"an input and its target share a file name up to the extension")
+  names = sorted(inputs)
+  return [inputs[n] for n in names], [targets[n] for n in names]
+
+
+def load_paired_folder(dataset_config, log: Callable[[str], None] = print) -> Dataset:
+  """The ``paired_folder`` dataset of ``dataset_config`` (see the module docstring)."""
+  if not dataset_config.data_dir:
+    raise DataError("dataset 'paired_folder' reads the folder in --config.dataset.data_dir; set "
+                    "it to a folder with inputs/ and targets/ subfolders")
+  root = os.path.abspath(os.path.expanduser(str(dataset_config.data_dir)))
+  if not os.path.isdir(root):
+    raise DataError(f"paired folder {root!r} does not exist; set --config.dataset.data_dir to a "
+                    f"folder with inputs/ and targets/ subfolders")
+  has_splits = all(os.path.isdir(os.path.join(root, s)) for s in ("train", "test"))
+  names = ("train", "test") if has_splits else ("",)
+  listing = {s: _pair_paths(os.path.join(root, s)) for s in names}
+  listed = [p for ins, tgts in listing.values() for p in ins + tgts]
+  options = {k: dataset_config[k] for k in ("channels", "image_size", "resize", "skip_corrupt",
+                                            "test_fraction", "split_seed", "input_channels",
+                                            "input_size")}
+  key = "pairs-" + fingerprint(listed, root, options)
+  cache_dir = dataset_config.cache_dir or default_cache_dir()
+  path = os.path.join(cache_dir, f"{key}.npz")
+  t0 = time.perf_counter()
+  if os.path.exists(path):
+    with np.load(path) as f:
+      arrays = {k: f[k] for k in f.files}
+    how = f"loaded from the cache {path}"
+  else:
+    log(f"decoding {len(listed)} images of {root} (cached after this)")
+    arrays = _build_pairs(listing, has_splits, dataset_config, log)
+    os.makedirs(cache_dir, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+    how = f"decoded in {time.perf_counter() - t0:.1f} s, cached in {path}"
+  skipped = [str(s) for s in arrays["skipped"]]
+  if skipped:
+    log(f"skipped {len(skipped)} pair(s) with a file that could not be decoded, e.g. "
+        f"{skipped[0]}")
+  info = {"source": f"paired folder {root} ({how})", "fingerprint": key, "skipped": skipped,
+          "split": "train/ and test/" if has_splits else
+                   f"held-out fraction {dataset_config.test_fraction} (seed "
+                   f"{dataset_config.split_seed})"}
+  return Dataset("paired_folder", "image", arrays["x_train"], arrays["x_test"], info=info,
+                 train_inputs=arrays["i_train"], test_inputs=arrays["i_test"])
+
+
+def _build_pairs(listing: dict, has_splits: bool, config, log) -> dict:
+  inputs = [p for ins, _ in listing.values() for p in ins]
+  targets = [p for _, tgts in listing.values() for p in tgts]
+  input_config = dict(config.items())
+  input_config["channels"] = int(config.input_channels) or int(config.channels)
+  input_config["image_size"] = int(config.input_size) or int(config.image_size)
+  t_images, t_kept = _decode_all(targets, config, log)
+  i_images, i_kept = _decode_all(inputs, _Options(input_config), log)
+  kept = t_kept & i_kept
+  t_images = t_images[kept[t_kept]]
+  i_images = i_images[kept[i_kept]]
+  if has_splits:
+    n_train = len(listing["train"][0])
+    is_test = np.arange(len(targets)) >= n_train
+    is_test = is_test[kept]
+  else:
+    is_test = _held_out(None, int(kept.sum()), float(config.test_fraction),
+                        int(config.split_seed))
+  skipped = [os.path.relpath(t, os.path.dirname(os.path.dirname(t)))
+             for t, k in zip(targets, kept) if not k]
+  return {"x_train": t_images[~is_test], "x_test": t_images[is_test],
+          "i_train": i_images[~is_test], "i_test": i_images[is_test],
+          "skipped": np.array(skipped)}
+
+
+class _Options(dict):
+  """A dict read like a config group (``options.channels``)."""
+  __getattr__ = dict.__getitem__
+
+
 def load(name: str, dataset_config=None) -> Dataset:
-  """``image_folder`` or ``arrays`` (see the module docstring)."""
+  """``image_folder``, ``paired_folder`` or ``arrays`` (see the module docstring); an
+  unpaired one made paired by ``dataset.pairs`` (:func:`derive_pairs`)."""
   if dataset_config is None:
     raise DataError(f"dataset {name!r} needs a config: set --config.dataset.data_dir")
+  if name == "paired_folder":
+    return load_paired_folder(dataset_config)
   if name == "image_folder":
-    return load_image_folder(dataset_config)
-  if name == "arrays":
-    return load_arrays(dataset_config)
-  raise DataError(f"jaxgen.data.folders has no dataset {name!r}; use image_folder or arrays")
+    dataset = load_image_folder(dataset_config)
+  elif name == "arrays":
+    dataset = load_arrays(dataset_config)
+  else:
+    raise DataError(f"jaxgen.data.folders has no dataset {name!r}; use image_folder, "
+                    f"paired_folder or arrays")
+  return derive_pairs(dataset, dataset_config.get("pairs", ""))

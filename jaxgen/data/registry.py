@@ -24,6 +24,7 @@ BUILTIN = {
     "photos_color": "jaxgen.data.paired",
     "image_folder": "jaxgen.data.folders",
     "arrays": "jaxgen.data.folders",
+    "paired_folder": "jaxgen.data.folders",
 }
 TFDS_MODULE = "jaxgen.data.tfds_source"
 

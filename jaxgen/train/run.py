@@ -125,11 +125,19 @@ def validate_against_data(config: ml_collections.ConfigDict, dataset) -> None:
   if config.batch_size > n:
     raise config_lib.ConfigError(f"config.batch_size={config.batch_size} is larger than the training split "
                       f"of {dataset.name!r} ({n} examples); use --config.batch_size<={n}")
+  n_test = dataset.test.shape[0]
+  if n_test < config.batch_size:
+    raise config_lib.ConfigError(
+        f"the test split of {dataset.name!r} holds {n_test} examples, fewer than one batch "
+        f"({config.batch_size}); evaluation and the sample metrics need at least a batch: add "
+        f"test examples (raise --config.dataset.test_fraction for a folder) or lower "
+        f"--config.batch_size")
   if config.model.name == "pix2pix":
     if not dataset.paired:
       raise config_lib.ConfigError(f"model pix2pix translates input images, but {dataset.name!r} holds "
                         f"none; use a paired dataset: --config.dataset.name=mnist_sr4 (or "
-                        f"mnist_sr2, photos_sr4, photos_color)")
+                        f"mnist_sr2, photos_sr4, photos_color, paired_folder), or make pairs "
+                        f"from your images with --config.dataset.pairs=sr4 (sr2, gray)")
     h, w = dataset.example_shape[:2]
     depth = config.pix2pix.depth or min(5, conditional_nets.unet_max_depth(h, w))
     problem = conditional_nets.unet_size_problem(h, w, depth)

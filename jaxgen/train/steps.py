@@ -285,6 +285,23 @@ def batches_sharding(mesh, num_seeds: int):
   return jax.sharding.NamedSharding(mesh, spec)
 
 
+def local_slices(sharding, shape: tuple, num_seeds: int, devices=None) -> tuple[slice, slice]:
+  """(seeds, rows): the slices of the seeds and of each batch's rows that ``devices``
+  (default: this process's) hold of a streamed call's batches of global ``shape`` placed
+  with ``sharding`` (:func:`batches_sharding`): what this process reads from the host."""
+  index = sharding.devices_indices_map(shape)
+  devices = set(sharding.addressable_devices if devices is None else devices)
+  mine = [ix for d, ix in index.items() if d in devices]
+
+  def span(dim):
+    lo = min(ix[dim].start or 0 for ix in mine)
+    hi = max(shape[dim] if ix[dim].stop is None else ix[dim].stop for ix in mine)
+    return slice(lo, hi)
+  if num_seeds > 1:
+    return span(0), span(2)
+  return slice(None), span(1)
+
+
 class StreamedChunk:
   """The trainer's chunk of ``length`` steps on a training split that stays in host memory
   (:mod:`jaxgen.data.streaming`), called like :func:`compile_train_chunk`'s function:
@@ -332,16 +349,7 @@ class StreamedChunk:
     seeds, rows, put = slice(None), slice(None), None
     if self.sharding is not None:
       shape = self._global_shape(jax.tree.leaves(train_x)[0].shape[1:])
-      index = self.sharding.addressable_devices_indices_map(shape).values()
-      dims = (0, 2) if self.num_seeds > 1 else (None, 1)
-
-      def local(dim):
-        if dim is None:
-          return slice(None)
-        lo = min(ix[dim].start or 0 for ix in index)
-        hi = max(shape[dim] if ix[dim].stop is None else ix[dim].stop for ix in index)
-        return slice(lo, hi)
-      seeds, rows = local(dims[0]), local(dims[1])
+      seeds, rows = local_slices(self.sharding, shape, self.num_seeds)
       sharding, lead = self.sharding, 3 if self.num_seeds > 1 else 2
       if jax.process_count() == 1:
         put = lambda tree: jax.device_put(tree, sharding)   # noqa: E731

@@ -254,6 +254,7 @@ def test_colour_folder_configs_build_at_32_and_64(name, size, colour_folders, lo
   c.dataset.name, c.dataset.data_dir = "image_folder", str(colour_folders[size])
   c.dataset.channels, c.dataset.image_size = 3, size
   c.dataset.cache_dir = str(tmp_path / "cache")
+  c.dataset.test_fraction = 0.3                 # 18 test images: more than a batch
   c.batch_size = 16
   if c.model.name != "gan":
     c.model.likelihood = "gaussian"
@@ -269,7 +270,8 @@ def test_colour_folder_configs_build_at_32_and_64(name, size, colour_folders, lo
 def test_colour_folder_configs_train(name, size, colour_folders, load_config, tiny, tmp_path):
   from jaxgen import train
   c = tiny(load_config(name), **{"dataset.data_dir": str(colour_folders[size]),
-                                 "dataset.cache_dir": str(tmp_path / "cache")})
+                                 "dataset.cache_dir": str(tmp_path / "cache"),
+                                 "dataset.test_fraction": 0.3})
   c.batch_size, c.num_steps, c.log_every, c.eval_every, c.checkpoint_every = 16, 4, 2, 4, 4
   c.eval.num_metric_samples = 50
   if c.model.name == "gan":

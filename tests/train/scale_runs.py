@@ -41,6 +41,19 @@ def _counting_make(*args, **kwargs):
 
 
 steps.make_train_chunk = _counting_make
+_make_streamed = steps.make_streamed_chunk
+
+
+def _counting_make_streamed(*args, **kwargs):
+  fn = _make_streamed(*args, **kwargs)
+
+  def counted(*a):
+    TRACES["n"] += 1
+    return fn(*a)
+  return counted
+
+
+steps.make_streamed_chunk = _counting_make_streamed
 
 # The multi-process tests' config (test_scale.MP_OVERRIDES): the tiny MLP VAE.
 VAE = {"batch_size": 48, "num_steps": 40, "checkpoint_every": 10, "log_every": 10,
@@ -72,6 +85,21 @@ def per_device_flops(config_name: str, overrides: dict) -> float:
   return float(cost["flops"])
 
 
+def streamed_shares() -> dict:
+  """The seeds and rows of a streamed call's batches that the first and the last 4 of the 8
+  devices hold (what each of two 4-device processes reads), for two meshes."""
+  from jax.sharding import Mesh
+  devices = jax.devices()
+  out = {}
+  for name, (runs, data, seeds) in {"data8": (1, 8, 1), "runs4_data2": (4, 2, 4)}.items():
+    mesh = Mesh(np.array(devices).reshape(runs, data), ("runs", "data"))
+    sharding = steps.batches_sharding(mesh, seeds)
+    shape = ((seeds,) if seeds > 1 else ()) + (5, 48, 28, 28, 1)
+    out[name] = [[[s.start, s.stop] for s in steps.local_slices(sharding, shape, seeds, half)]
+                 for half in (devices[:4], devices[4:])]
+  return out
+
+
 def main(out: str, work: str) -> None:
   assert jax.device_count() == 8, jax.devices()
   runs = {
@@ -84,9 +112,14 @@ def main(out: str, work: str) -> None:
       "seeds_runs4": ("gan_mnist", {**GAN, "num_seeds": 4, "mesh.runs": 4, "mesh.data": 1}),
       "seeds_runs4_data2": ("gan_mnist", {**GAN, "num_seeds": 4, "mesh.runs": 4,
                                           "mesh.data": 2}),
+      # the training split streamed from host memory (jaxgen.data.streaming)
+      "vae_8_host": ("vae_mnist", {**VAE, "mesh.data": 8, "dataset.stream": "host"}),
+      "seeds_runs4_data2_host": ("gan_mnist", {**GAN, "num_seeds": 4, "mesh.runs": 4,
+                                               "mesh.data": 2, "dataset.stream": "host"}),
   }
   reference = {"vae_4": "vae_1", "vae_8": "vae_1", "gan_8": "gan_1", "seeds_runs4": "seeds_1",
-               "seeds_runs4_data2": "seeds_1"}
+               "seeds_runs4_data2": "seeds_1", "vae_8_host": "vae_8",
+               "seeds_runs4_data2_host": "seeds_runs4_data2"}
   results = {name: run(name, *spec, work) for name, spec in runs.items()}
   report = {}
   for name, r in results.items():
@@ -103,6 +136,7 @@ def main(out: str, work: str) -> None:
   report["flops"] = {f"gan_{n}": per_device_flops("gan_mnist", {**GAN, "batch_size": 64,
                                                                  "mesh.data": n})
                      for n in (1, 8)}
+  report["local_slices"] = streamed_shares()
   with open(out, "w") as f:
     json.dump(report, f, indent=1)
 

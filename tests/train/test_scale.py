@@ -153,9 +153,34 @@ def test_seeds_over_the_runs_axis_are_bit_identical(mesh_runs):
   assert report["seeds_runs4_data2"]["max_param_diff"] < PARAM_TOL
 
 
+def test_streamed_runs_equal_on_device_runs_on_a_mesh(mesh_runs):
+  """The training split streamed from host memory, its batches placed over the mesh (rows over
+  ``data``, seeds over ``runs``): the same bits as the split on the devices."""
+  report, _ = mesh_runs
+  assert report["vae_8_host"]["hash"] == report["vae_8"]["hash"]
+  assert report["seeds_runs4_data2_host"]["hash"] == report["seeds_runs4_data2"]["hash"]
+  # what each of two 4-device processes reads: its half of every batch's rows (one seed), or
+  # its two seeds' whole batches (4 seeds over runs=4, each runs row 2 data devices)
+  shares = report["local_slices"]
+  assert shares["data8"] == [[[None, None], [0, 24]], [[None, None], [24, 48]]]
+  assert shares["runs4_data2"] == [[[0, 2], [0, 48]], [[2, 4], [0, 48]]]
+
+
+def test_two_processes_streaming_their_shares_equal_one_process(mesh_runs, params, tmp_path):
+  """2 processes x 2 devices, the split streamed (each process gathers its 24 of the 48 rows
+  of every batch and builds the global batch with make_array_from_process_local_data): the
+  parameters of the one-process 4-device run, within the all-reduce's rounding."""
+  _, work = mesh_runs
+  two = tmp_path / "two_host"
+  proc = _launch(two, 2, 2, extra=["--config.dataset.stream=host"])
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  for step in (20, 40):
+    _assert_close_trees(params(two, step), params(work / "vae_4", step), PARAM_TOL)
+
+
 def test_the_step_compiles_once_per_run_whatever_the_mesh(mesh_runs):
   report, _ = mesh_runs
-  runs = {name: r for name, r in report.items() if name != "flops"}
+  runs = {name: r for name, r in report.items() if name not in ("flops", "local_slices")}
   assert {name: r["traces"] for name, r in runs.items()} == {name: 1 for name in runs}
 
 
