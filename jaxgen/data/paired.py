@@ -222,6 +222,20 @@ def grid_patches(image: np.ndarray, stride: int,
   return patches, yx.astype(np.int32)
 
 
+def photo_patches(size: int = 64, stride: int = 0) -> np.ndarray:
+  """Every ``size`` x ``size`` RGB patch (gray photographs as R = G = B) of the shipped
+  photographs at full resolution, on a grid of step ``stride`` (0: ``size // 2``), in the
+  order of :data:`PHOTOS`: a folder of colour images to try your own-data configs on
+  (``jaxgen.data.folders.write_image_folder(root, photo_patches())``: 6,067 patches of
+  64x64). Not the ``photos_*`` datasets' patches (those are reduced, filtered and split by
+  photograph)."""
+  out = []
+  for image in photographs().values():
+    rgb = np.repeat(image, 3 // image.shape[-1], axis=-1)
+    out.append(grid_patches(rgb, stride or size // 2, size)[0])
+  return np.concatenate(out)
+
+
 def _split_patches(names: tuple[str, ...], stride: int) -> dict:
   photos = photographs()
   patches, index, yx, dropped = [], [], [], {}

@@ -279,3 +279,98 @@ def test_colour_folder_configs_train(name, size, colour_folders, load_config, ti
   state, result = train.train(c, str(tmp_path / "w"), log=lambda s: None)
   assert int(state.step) == 4 and all(np.isfinite(v) for v in result.values()
                                       if isinstance(v, float))
+
+
+# ------------------------------------------------------------------ pairs for pix2pix
+def _write_pairs(root, n, input_size=4, size=8, gray_inputs=False, split=""):
+  """``n`` pairs: RGB targets size x size as PNG, inputs (input_size, gray or RGB) as PNG or
+  BMP (pairs match by name up to the extension)."""
+  pairs = {}
+  for i in range(n):
+    t = _rgb(1000 + i, size)
+    x = _rgb(2000 + i, input_size)
+    if gray_inputs:
+      x = x[..., 0]
+    ext = ".bmp" if i % 2 else ".png"
+    _write(str(root / split / "inputs" / f"p{i:03d}{ext}"), x)
+    _write(str(root / split / "targets" / f"p{i:03d}.png"), t)
+    pairs[i] = (x if not gray_inputs else x[..., None], t)
+  return pairs
+
+
+def _row(stack, x):
+  return np.flatnonzero((stack == x).all(axis=tuple(range(1, stack.ndim))))
+
+
+def test_paired_folders_read_back_each_input_with_its_target(tmp_path):
+  root = tmp_path / "pairs"
+  pairs = _write_pairs(root, 20, gray_inputs=True)
+  ds = load_dataset(_cfg(tmp_path, root, name="paired_folder", channels=3, input_channels=1,
+                         test_fraction=0.25))
+  assert ds.paired and ds.train.shape == (15, 8, 8, 3) and ds.test.shape == (5, 8, 8, 3)
+  assert ds.train_inputs.shape == (15, 4, 4, 1) and ds.train_labels is None
+  targets = np.concatenate([ds.train, ds.test])
+  inputs = np.concatenate([ds.train_inputs, ds.test_inputs])
+  for i, (x, t) in pairs.items():                # each target sits beside its own input
+    row = _row(targets, t)
+    assert row.size == 1 and np.array_equal(inputs[row[0]], x), i
+  # train/ and test/ folders are the splits; inputs resized by input_size
+  split_root = tmp_path / "split"
+  _write_pairs(split_root, 6, split="train")
+  _write_pairs(split_root, 3, split="test")
+  ds = load_dataset(_cfg(tmp_path, split_root, name="paired_folder", input_size=2))
+  assert ds.train.shape[0] == 6 and ds.test.shape[0] == 3 and ds.test_inputs.shape[1:] == (2, 2, 3)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda r: _write(str(r / "inputs" / "a.png"), _rgb(1)), "no targets/ subfolder"),
+    (lambda r: (_write_pairs(r, 3), os.remove(r / "targets" / "p001.png")),
+     "has no partner in targets/"),
+    (lambda r: (_write_pairs(r, 3), _write(str(r / "inputs" / "p000.jpg"), _rgb(3, 4))),
+     "holds two files named 'p000'"),
+    (lambda r: (_write(str(r / "inputs" / "a.png"), _rgb(1)),
+                _write(str(r / "targets" / "sub" / "a.png"), _rgb(1))), "hold image files directly"),
+])
+def test_bad_paired_folders_are_one_line_errors(tmp_path, make, message):
+  root = tmp_path / "bad"
+  os.makedirs(root)
+  make(root)
+  with pytest.raises(DataError) as e:
+    load_dataset(_cfg(tmp_path, root, name="paired_folder"))
+  assert message in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
+def test_pairs_made_from_unpaired_images(tmp_path):
+  from jaxgen.data import paired
+  root = tmp_path / "flat"
+  for i in range(10):
+    _write(str(root / f"{i}.png"), _rgb(i, 8))
+  base = load_dataset(_cfg(tmp_path, root))
+  for how, want in (("sr2", lambda x: paired.box_downsample(x, 2)),
+                    ("sr4", lambda x: paired.box_downsample(x, 4)), ("gray", paired.luminance)):
+    ds = load_dataset(_cfg(tmp_path, root, pairs=how))
+    np.testing.assert_array_equal(ds.train, base.train)
+    np.testing.assert_array_equal(ds.train_inputs, want(base.train))
+    np.testing.assert_array_equal(ds.test_inputs, want(base.test))
+  assert load_dataset(_cfg(tmp_path, root, pairs="sr4")).train_inputs.shape[1:] == (2, 2, 3)
+  with pytest.raises(DataError, match="multiple of 3|image_size"):
+    folders.derive_pairs(base, "sr2") and folders.derive_pairs(
+        load_dataset(_cfg(tmp_path, root, image_size=6)), "sr4")
+  with pytest.raises(DataError, match="set --config.dataset.channels=3"):
+    load_dataset(_cfg(tmp_path, root, channels=1, pairs="gray"))
+
+
+@pytest.mark.slow  # reason: a compiled pix2pix training, about 15 s
+def test_pix2pix_trains_on_pairs_made_from_a_folder(tmp_path, load_config, tiny):
+  from jaxgen import train
+  root = tmp_path / "flat"
+  for i in range(40):
+    _write(str(root / f"{i}.png"), _rgb(i, 16))
+  c = tiny(load_config("pix2pix_sr_photos"), batch_size=8, num_steps=4, log_every=2,
+           eval_every=4, checkpoint_every=4)
+  c.dataset.name, c.dataset.data_dir, c.dataset.pairs = "image_folder", str(root), "sr4"
+  c.dataset.cache_dir, c.dataset.test_fraction = str(tmp_path / "cache"), 0.25
+  c.eval.select_on = ""
+  c.pix2pix.features, c.pix2pix.d_features = 8, 8
+  state, result = train.train(c, str(tmp_path / "w"), log=lambda s: None)
+  assert int(state.step) == 4 and np.isfinite(result["psnr"]) and "psnr_bicubic" in result
