@@ -503,6 +503,43 @@ def folder_io(src: Sources, rel: str) -> str:
                     "first loads", "cached loads"], rows))
 
 
+def streaming(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.streaming --out``: steps/s with the split on the device and
+  streamed from the host, the ratio's median."""
+  r = src.json(rel)
+  rows = [[f"`{name}` (`{w['config']}`)", f"{w['chunk']} × {w['chunks_per_repeat']}",
+           str(w["steps_per_call"]), _f(w["device_median"], 1), _f(w["host_median"], 1),
+           _f(w["ratio_median"], 2) + "×", ", ".join(_f(x, 2) for x in w["ratios"])]
+          for name, w in r["workloads"].items()]
+  return (f"`{r['command'].strip()}` on {r['machine']}, {r['date']}.\n\n"
+          + _table(["workload", "steps per chunk × chunks per timing", "steps per streamed call",
+                    "on the device, steps/s (median)", "streamed, steps/s (median)",
+                    "streamed / on the device (median)", "ratios"], rows))
+
+
+def feature_yardstick(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.feature_yardstick --out``: the unlabelled feature extractor's
+  metrics of training images and damaged images against the test split."""
+  r = src.json(rel)
+  rows = []
+  for d in r["datasets"].values():
+    for name in ("train", "blurred", "shuffled", "noise"):
+      m = d[name]
+      rows.append([f"{d['path']} ({d['num_train']:,} / {d['num_test']:,})",
+                   {"train": "training images", "blurred": "the same, blurred (σ 1.5 px)",
+                    "shuffled": "the same, pixels shuffled", "noise": "uniform noise"}[name],
+                   _f(m["fd"], 2), _f(m["precision"], 3), _f(m["recall"], 3),
+                   _f(m["density"], 3), _f(m["coverage"], 3), _f(m["upright"], 1) + "%"])
+  acc = "; ".join(f"{d['path']}: turns told apart on {_f(100 * d['extractor_test_accuracy'], 1)}% "
+                  f"of the turned test images, the test split itself {_f(d['test_upright'], 1)}% "
+                  f"upright, extractor trained in {_f(d['extractor_train_seconds'] or 0, 0)} s"
+                  for d in r["datasets"].values())
+  return (f"`{r['command'].strip()}` on {r['machine']}, {r['date']}.\n\n"
+          + _table(["folder (train / test images)", "scored set (as many as the test split)",
+                    "FD", "precision", "recall", "density", "coverage", "upright"], rows)
+          + f"\n\n{acc}.")
+
+
 def folder_run(src: Sources, rel: str) -> str:
   """A run's ``eval.json`` on a folder beside the numbers of the same config on the built-in
   dataset (the README's quickstart figures)."""
@@ -596,7 +633,8 @@ def background_rate(src: Sources, rel: str) -> str:
                    + [str(d) for d in digits], rows))
 
 
-TABLES = {"studio_latency": studio_latency, "folder_io": folder_io, "folder_run": folder_run, "seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
+TABLES = {"studio_latency": studio_latency, "folder_io": folder_io, "streaming": streaming,
+          "feature_yardstick": feature_yardstick, "folder_run": folder_run, "seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
           "fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}
