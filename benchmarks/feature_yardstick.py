@@ -49,7 +49,7 @@ def measure(dataset: Dataset, log=print) -> dict:
   out = {"num_train": int(dataset.train.shape[0]), "num_test": int(n),
          "extractor_test_accuracy": judge.classifier.test_accuracy,
          "extractor_train_seconds": judge.classifier.info.get("train_seconds"),
-         "test_upright": judge(judge.reference)["upright"]}
+         "exemplars": judge.classifier.info.get("num_train")}
   for name, x in sets.items():
     out[name] = judge(x)
     log(f"  {name}: " + ", ".join(f"{k} {v:.3g}" for k, v in out[name].items()))

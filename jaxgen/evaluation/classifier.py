@@ -46,15 +46,28 @@ class ClassifierConfig:
   shift: int = 2                         # random translation, pixels (0: off)
   seed: int = 0
   binarize: bool = True                  # half of each batch binarized (digits read both ways)
+  flip: bool = False                     # each image flipped left-right with probability 1/2
+  jitter: float = 0.0                    # > 0: brightness and contrast each scaled by a
+                                         # factor in [1 - jitter, 1 + jitter] per image
 
 
-# The feature extractor of an unlabelled image dataset (:func:`rotation_dataset`): the same
-# CNN trained to tell the four quarter turns of its training images apart (Gidaris et al.
-# 2018, "Unsupervised representation learning by predicting image rotations"), a third conv
-# level for images up to 64x64, no binarization (photographs are not digits), 10 epochs of
-# the four-fold split.
-ROTATION_CONFIG = ClassifierConfig(channels=(32, 64, 128), hidden=128, epochs=10,
-                                   binarize=False)
+# Fields added after judges were first cached, with the value they had implicitly before:
+# left out of the cache key at that value, so the judges cached then are still found.
+_LATER_FIELDS = {"binarize": True, "flip": False, "jitter": 0.0}
+
+# The feature extractor of an unlabelled image dataset: the same CNN, with a third conv
+# level, trained to tell up to EXEMPLARS of its training images apart, each seen in a new
+# random shift, left-right flip and brightness / contrast change every epoch (Exemplar-CNN,
+# Dosovitskiy et al. 2014: :func:`exemplar_dataset`). Its features must separate images
+# and ignore those small changes; nothing about a class, orientation or content is assumed.
+EXEMPLARS = 1000
+
+
+def feature_config(example_shape) -> ClassifierConfig:
+  """The :class:`ClassifierConfig` of the feature extractor of images of ``example_shape``
+  (the shift a sixteenth of the height, at least a pixel)."""
+  return ClassifierConfig(channels=(32, 64, 128), hidden=128, epochs=60, binarize=False,
+                          shift=max(1, int(example_shape[0]) // 16), flip=True, jitter=0.2)
 
 
 class CNN(nn.Module):
@@ -132,30 +145,47 @@ def _fingerprint(dataset: Dataset, config: ClassifierConfig) -> str:
   h.update(dataset.name.encode())
   h.update(np.ascontiguousarray(dataset.train).tobytes())
   h.update(np.ascontiguousarray(dataset.train_labels).tobytes())
-  fields = dataclasses.asdict(config)
-  if fields["binarize"]:      # the default, as before the key existed: old caches still fit
-    del fields["binarize"]
+  fields = {k: v for k, v in dataclasses.asdict(config).items()
+            if k not in _LATER_FIELDS or v != _LATER_FIELDS[k]}
   h.update(json.dumps(fields, sort_keys=True).encode())
   return h.hexdigest()[:16]
 
 
-def rotations(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """Every image of [N, H, W, C] (square) in its four quarter turns, and the turn (0-3,
-  counter-clockwise) as its label: [4N, H, W, C], [4N]."""
-  if images.shape[1] != images.shape[2]:
-    raise ValueError(f"quarter turns need square images, got {images.shape[1]}x"
-                     f"{images.shape[2]}")
-  turned = np.concatenate([np.rot90(images, k, axes=(1, 2)) for k in range(4)])
-  return np.ascontiguousarray(turned), np.repeat(np.arange(4, dtype=np.int32), images.shape[0])
+def augment(images: np.ndarray, config: ClassifierConfig, seed: int) -> np.ndarray:
+  """``images`` [N, H, W, C] in [0, 1] each changed once as :func:`train_classifier` changes
+  its batches (shift, flip, jitter of ``config``), drawn from ``seed``: what an exemplar's
+  test view is."""
+  x = jnp.asarray(images, jnp.float32)
+  return np.asarray(_augment(x, jax.random.PRNGKey(seed), config))
 
 
-def rotation_dataset(dataset: Dataset) -> Dataset:
-  """The labelled dataset a feature extractor of the unlabelled image ``dataset`` trains on:
-  its splits in their four quarter turns, labelled by the turn (:func:`rotations`)."""
-  train, train_labels = rotations(dataset.train)
-  test, test_labels = rotations(dataset.test)
-  return Dataset(f"{dataset.name}-rotations", "image", train, test, train_labels, test_labels,
-                 info={"rotations_of": dataset.name})
+def _augment(x: jax.Array, key: jax.Array, config: ClassifierConfig) -> jax.Array:
+  k_shift, k_flip, k_jitter = jax.random.split(key, 3)
+  if config.shift:
+    x = _shift(x, k_shift, config.shift)
+  if config.flip:
+    flip = jax.random.bernoulli(k_flip, 0.5, (x.shape[0], 1, 1, 1))
+    x = jnp.where(flip, x[:, :, ::-1], x)
+  if config.jitter:
+    b, c = jax.random.uniform(k_jitter, (2, x.shape[0], 1, 1, 1), minval=1 - config.jitter,
+                              maxval=1 + config.jitter)
+    mean = jnp.mean(x, axis=(1, 2, 3), keepdims=True)
+    x = jnp.clip((x - mean) * c + mean * b, 0.0, 1.0)
+  return x
+
+
+def exemplar_dataset(dataset: Dataset, config: ClassifierConfig,
+                     num: int = EXEMPLARS) -> Dataset:
+  """The labelled dataset the feature extractor of the unlabelled image ``dataset`` trains
+  on: ``num`` of its training images (all if fewer; chosen by a fixed seed), each its own
+  class; the test split is every exemplar changed once more (:func:`augment`)."""
+  n = dataset.train.shape[0]
+  pick = np.sort(np.random.RandomState(0).permutation(n)[:min(num, n)])
+  train = dataset.train[pick]
+  test = np.round(augment(train / 255.0, config, seed=1) * 255).astype(np.uint8)
+  labels = np.arange(pick.size, dtype=np.int32)
+  return Dataset(f"{dataset.name}-exemplars", "image", train, test, labels, labels,
+                 info={"exemplars_of": dataset.name, "num_train": int(n)})
 
 
 def default_cache_dir() -> str:
@@ -198,6 +228,9 @@ def train_classifier(dataset: Dataset, config: ClassifierConfig = ClassifierConf
       ks = jax.random.split(jax.random.fold_in(ke, i + 1), 2)
       if config.shift:
         xb = _shift(xb, ks[0], config.shift)
+      if config.flip or config.jitter:
+        xb = _augment(xb, jax.random.fold_in(ks[1], 1),
+                      dataclasses.replace(config, shift=0))
       if config.binarize:
         binary = jax.random.bernoulli(ks[1], xb).astype(jnp.float32)
         half = (jnp.arange(b) % 2 == 1)[:, None, None, None]

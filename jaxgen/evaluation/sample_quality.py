@@ -218,12 +218,10 @@ class SampleJudge:
 
 class FeatureJudge:
   """The sample metrics of an unlabelled image dataset, on the features of a classifier
-  trained on the quarter turns of its training split (:func:`jaxgen.evaluation.classifier.
-  rotation_dataset`), against a reference set (the test split) in [0, 1]:
-  ``judge(samples)`` returns ``fd``, ``precision``, ``recall``, ``density``, ``coverage``
-  and ``upright``: the percentage of samples the classifier reads as not turned (about the
-  test split's own figure for images that look like the data; a turn-less blur or noise
-  reads as anything)."""
+  trained to tell its training images apart (:func:`jaxgen.evaluation.classifier.
+  exemplar_dataset`), against a reference set (the test split) in [0, 1]:
+  ``judge(samples)`` returns ``fd``, ``precision``, ``recall``, ``density`` and
+  ``coverage``."""
 
   def __init__(self, classifier, reference):
     self.classifier = classifier
@@ -231,9 +229,8 @@ class FeatureJudge:
     self.reference_features = classifier.features(self.reference)
 
   def __call__(self, samples) -> dict[str, float]:
-    logits, feats = self.classifier.outputs(np.asarray(samples, np.float32))
-    out = {"fd": frechet_distance(feats, self.reference_features),
-           "upright": float(100.0 * np.mean(logits.argmax(1) == 0))}
+    feats = self.classifier.features(np.asarray(samples, np.float32))
+    out = {"fd": frechet_distance(feats, self.reference_features)}
     out.update(precision_recall(self.reference_features, feats))
     out.update(density_coverage(self.reference_features, feats))
     return out
@@ -301,11 +298,11 @@ def make_judge(dataset, dataset_config, evaluation, log: Callable[[str], None] =
     dataset's judge classifier, on ``eval.num_mode_samples`` samples;
   * a labelled image dataset with ``eval.sample_metrics``: :class:`SampleJudge`
     with its judge classifier against the preprocessed-to-[0, 1] test split;
-  * an unlabelled image dataset of square images with ``eval.sample_metrics`` (a folder of
-    your own images): :class:`FeatureJudge`, with a feature extractor trained on the
-    quarter turns of its training split (:data:`~jaxgen.evaluation.classifier.
-    ROTATION_CONFIG`, cached like the judge classifier);
-  * anything else (points, unlabelled non-square images, ``sample_metrics`` off): None."""
+  * an unlabelled image dataset with ``eval.sample_metrics`` (a folder of your own
+    images): :class:`FeatureJudge`, with a feature extractor trained to tell its training
+    images apart (:func:`~jaxgen.evaluation.classifier.exemplar_dataset`,
+    :func:`~jaxgen.evaluation.classifier.feature_config`; cached like the judge classifier);
+  * anything else (points, ``sample_metrics`` off): None."""
   if getattr(model, "condition", "none") != "none":
     def classifier_for(name):
       base = load_dataset(ml_collections.ConfigDict({"name": name, "classes": (),
@@ -327,12 +324,9 @@ def make_judge(dataset, dataset_config, evaluation, log: Callable[[str], None] =
     return StackedModeJudge(classifier_lib.judge_classifier(base, log=log),
                             dataset.example_shape[-1])
   if dataset.test_labels is None or dataset.train_labels is None:
-    if dataset.example_shape[0] != dataset.example_shape[1]:
-      log(f"no sample metrics for {dataset.name!r}: its images are not square (the feature "
-          f"extractor of unlabelled images learns their quarter turns)")
-      return None
-    clf = classifier_lib.judge_classifier(classifier_lib.rotation_dataset(dataset),
-                                          classifier_lib.ROTATION_CONFIG, log=log)
+    config = classifier_lib.feature_config(dataset.example_shape)
+    clf = classifier_lib.judge_classifier(classifier_lib.exemplar_dataset(dataset, config),
+                                          config, log=log)
     return FeatureJudge(clf, dataset.test.astype(np.float32) / 255.0)
   clf = classifier_lib.judge_classifier(judge_dataset(dataset, dataset_config), log=log)
   return SampleJudge(clf, dataset.test.astype(np.float32) / 255.0)

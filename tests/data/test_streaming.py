@@ -120,9 +120,19 @@ def test_the_streamed_chunk_cuts_a_chunk_into_calls_and_returns_every_steps_metr
   run = build_run(vae_config)
   fn = run.compile_chunk(50)
   assert isinstance(fn, steps.StreamedChunk) and fn.steps_per_call == 25
-  state, metrics = fn(run.place_state(run.init_state()), *run.chunk_inputs(), np.int32(0))
+  inputs = run.chunk_inputs()
+  state, metrics = fn(run.place_state(run.init_state()), *inputs, np.int32(0))
   assert all(np.shape(v) == (50,) for v in metrics.values())
   assert int(state.step) == 50 and fn.reader.read == 50 * vae_config.batch_size
+  # called at another step (a jump, as a resumed run does), it reads that step's rows: the
+  # on-device chunk's result from the same state and start
+  vae_config.dataset.stream = "device"
+  on_device = build_run(vae_config)
+  host = jax.device_get(state)                      # each call below donates its own copy
+  want, _ = on_device.compile_chunk(50)(on_device.place_state(host), *on_device.chunk_inputs(),
+                                       np.int32(130))
+  got, _ = fn(run.place_state(host), *inputs, np.int32(130))     # the same inputs as before
+  assert all(np.array_equal(a, b) for a, b in zip(_leaves(want), _leaves(got)))
 
 
 @pytest.mark.slow  # reason: 4 pairs of short trainings, about 30 s
