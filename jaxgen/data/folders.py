@@ -504,11 +504,11 @@ def load_paired_folder(dataset_config, log: Callable[[str], None] = print) -> Da
 def _build_pairs(listing: dict, has_splits: bool, config, log) -> dict:
   inputs = [p for ins, _ in listing.values() for p in ins]
   targets = [p for _, tgts in listing.values() for p in tgts]
-  input_config = dict(config.items())
-  input_config["channels"] = int(config.input_channels) or int(config.channels)
-  input_config["image_size"] = int(config.input_size) or int(config.image_size)
+  input_config = config.copy_and_resolve_references()      # the inputs' own size and mode
+  input_config.channels = int(config.input_channels) or int(config.channels)
+  input_config.image_size = int(config.input_size) or int(config.image_size)
   t_images, t_kept = _decode_all(targets, config, log)
-  i_images, i_kept = _decode_all(inputs, _Options(input_config), log)
+  i_images, i_kept = _decode_all(inputs, input_config, log)
   kept = t_kept & i_kept
   t_images = t_images[kept[t_kept]]
   i_images = i_images[kept[i_kept]]
@@ -524,11 +524,6 @@ def _build_pairs(listing: dict, has_splits: bool, config, log) -> dict:
   return {"x_train": t_images[~is_test], "x_test": t_images[is_test],
           "i_train": i_images[~is_test], "i_test": i_images[is_test],
           "skipped": np.array(skipped)}
-
-
-class _Options(dict):
-  """A dict read like a config group (``options.channels``)."""
-  __getattr__ = dict.__getitem__
 
 
 def load(name: str, dataset_config=None) -> Dataset:

@@ -228,7 +228,8 @@ def test_bad_arrays_are_one_line_errors(tmp_path):
 
 
 FOLDER_CONFIGS = [("vae_conv_folder", 32), ("vae_conv_folder", 64), ("dcgan_folder", 32),
-                  ("dcgan_folder", 64), ("vae_mnist", 32), ("ae_mnist", 64)]
+                  ("dcgan_folder", 64), ("vae_mnist", 32), ("ae_mnist", 64),
+                  ("pix2pix_sr_photos", 32), ("pix2pix_color_photos", 64)]
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +257,10 @@ def test_colour_folder_configs_build_at_32_and_64(name, size, colour_folders, lo
   c.dataset.cache_dir = str(tmp_path / "cache")
   c.dataset.test_fraction = 0.3                 # 18 test images: more than a batch
   c.batch_size = 16
-  if c.model.name != "gan":
+  if c.model.name == "pix2pix":        # pairs made from the images: x4 inputs, or gray ones
+    c.dataset.pairs = "sr4" if "sr" in name else "gray"
+    c.eval.select_on = ""
+  elif c.model.name != "gan":
     c.model.likelihood = "gaussian"
     c.dataset.preprocess = c.dataset.eval_preprocess = "unit"
   run = train.build_run(c)
