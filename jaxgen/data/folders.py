@@ -421,7 +421,19 @@ def derive_pairs(dataset: Dataset, how: str) -> Dataset:
   splits = {"train_inputs": make(dataset.train), "test_inputs": make(dataset.test)}
   if dataset.val is not None:
     splits["val_inputs"] = make(dataset.val)
-  return dataclasses.replace(dataset, **splits, info={**dataset.info, "pairs": how})
+  task = ({"task": "colorization"} if how == "gray" else
+          {"task": "super_resolution", "scale": int(how[2:])})
+  return dataclasses.replace(dataset, **splits, info={**dataset.info, "pairs": how, **task})
+
+
+def pair_task(input_shape, target_shape) -> dict:
+  """What a pair of these shapes is for (``info['task']``, which the translation judge's
+  baselines follow): 'colorization' for inputs of one channel and targets of three, the
+  same size; else 'super_resolution' (``scale``: the size ratio, when a whole number)."""
+  if input_shape[:2] == target_shape[:2] and input_shape[-1] == 1 and target_shape[-1] == 3:
+    return {"task": "colorization"}
+  ratio = target_shape[0] / input_shape[0]
+  return {"task": "super_resolution", "scale": int(ratio) if ratio == int(ratio) else 1}
 
 
 def _pair_paths(folder: str) -> tuple[list[str], list[str]]:
@@ -494,6 +506,7 @@ def load_paired_folder(dataset_config, log: Callable[[str], None] = print) -> Da
     log(f"skipped {len(skipped)} pair(s) with a file that could not be decoded, e.g. "
         f"{skipped[0]}")
   info = {"source": f"paired folder {root} ({how})", "fingerprint": key, "skipped": skipped,
+          **pair_task(arrays["i_train"].shape[1:], arrays["x_train"].shape[1:]),
           "split": "train/ and test/" if has_splits else
                    f"held-out fraction {dataset_config.test_fraction} (seed "
                    f"{dataset_config.split_seed})"}

@@ -313,6 +313,8 @@ def test_paired_folders_read_back_each_input_with_its_target(tmp_path):
                          test_fraction=0.25))
   assert ds.paired and ds.train.shape == (15, 8, 8, 3) and ds.test.shape == (5, 8, 8, 3)
   assert ds.train_inputs.shape == (15, 4, 4, 1) and ds.train_labels is None
+  assert (ds.info["task"], ds.info["scale"]) == ("super_resolution", 2)     # 4x4 -> 8x8
+  assert folders.pair_task((8, 8, 1), (8, 8, 3)) == {"task": "colorization"}
   targets = np.concatenate([ds.train, ds.test])
   inputs = np.concatenate([ds.train_inputs, ds.test_inputs])
   for i, (x, t) in pairs.items():                # each target sits beside its own input
@@ -356,7 +358,10 @@ def test_pairs_made_from_unpaired_images(tmp_path):
     np.testing.assert_array_equal(ds.train, base.train)
     np.testing.assert_array_equal(ds.train_inputs, want(base.train))
     np.testing.assert_array_equal(ds.test_inputs, want(base.test))
-  assert load_dataset(_cfg(tmp_path, root, pairs="sr4")).train_inputs.shape[1:] == (2, 2, 3)
+  sr4 = load_dataset(_cfg(tmp_path, root, pairs="sr4"))
+  assert sr4.train_inputs.shape[1:] == (2, 2, 3)
+  assert (sr4.info["task"], sr4.info["scale"]) == ("super_resolution", 4)
+  assert load_dataset(_cfg(tmp_path, root, pairs="gray")).info["task"] == "colorization"
   with pytest.raises(DataError, match="multiple of 3|image_size"):
     folders.derive_pairs(base, "sr2") and folders.derive_pairs(
         load_dataset(_cfg(tmp_path, root, image_size=6)), "sr4")
@@ -377,4 +382,5 @@ def test_pix2pix_trains_on_pairs_made_from_a_folder(tmp_path, load_config, tiny)
   c.eval.select_on = ""
   c.pix2pix.features, c.pix2pix.d_features = 8, 8
   state, result = train.train(c, str(tmp_path / "w"), log=lambda s: None)
-  assert int(state.step) == 4 and np.isfinite(result["psnr"]) and "psnr_bicubic" in result
+  assert int(state.step) == 4 and np.isfinite(result["psnr"])
+  assert np.isfinite(result["bicubic_psnr"]) and "periodic_peak" in result   # x4 SR's judge
