@@ -63,6 +63,7 @@ def test_the_feature_judge_measures_distance_and_quality_on_the_features():
   assert set(far) == {"fd", "precision", "recall", "density", "coverage"}
 
 
+@pytest.mark.slow  # reason: trains a (tiny) extractor and compiles it twice, 9 s
 def test_an_unlabelled_dataset_gets_the_feature_judge(monkeypatch, tmp_path):
   full = classifier_lib.feature_config
   small = lambda shape: dataclasses.replace(full(shape), channels=(4,), hidden=8,   # noqa: E731

@@ -157,6 +157,7 @@ def test_weaker_discriminator_has_d_features_channels(tiny, load_config):
   assert state.discriminator.params["Conv_0"]["kernel"].shape[-1] == 16
 
 
+@pytest.mark.slow  # reason: fits every latent sampler and judges each, 13 s
 def test_judge_workdir_scores_every_source(trained_tiny, tmp_path, small_classifier,
                                            monkeypatch):
   from jaxgen.uses import samplers

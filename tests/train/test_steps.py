@@ -63,6 +63,7 @@ def test_seeds_in_one_program_equal_single_seed_runs(tmp_path, ring_config, diff
   assert result["step"] == 20 and result["per_seed"][0]["step"] == 20
 
 
+@pytest.mark.slow  # reason: three multi-seed compilations, 10 s
 def test_vmapped_seeds_do_not_depend_on_the_number_of_seeds(ring_config):
   ring_config.seed_batching = "vmap"
   ring_config.num_seeds = 3
