@@ -230,6 +230,25 @@ def _build_folder(root: str, has_splits: bool, splits: dict, config,
   return out
 
 
+def _cached(key: str, dataset_config, log: Callable[[str], None], what: str,
+            build: Callable[[], dict]) -> tuple[dict, str]:
+  """The arrays cached under ``key`` in ``dataset.cache_dir``, else ``build()``'s, cached
+  there (atomically: a reader never sees half a cache); and how they were obtained."""
+  cache_dir = dataset_config.cache_dir or default_cache_dir()
+  path = os.path.join(cache_dir, f"{key}.npz")
+  if os.path.exists(path):
+    with np.load(path) as f:
+      return {k: f[k] for k in f.files}, f"loaded from the cache {path}"
+  t0 = time.perf_counter()
+  log(f"decoding {what} (cached after this)")
+  arrays = build()
+  os.makedirs(cache_dir, exist_ok=True)
+  tmp = f"{path}.{os.getpid()}.tmp.npz"
+  np.savez(tmp, **arrays)
+  os.replace(tmp, path)
+  return arrays, f"decoded in {time.perf_counter() - t0:.1f} s, cached in {path}"
+
+
 def load_image_folder(dataset_config, log: Callable[[str], None] = print) -> Dataset:
   """The ``image_folder`` dataset of ``dataset_config`` (see the module docstring)."""
   root = os.path.abspath(os.path.expanduser(str(dataset_config.data_dir or "")))
@@ -250,21 +269,8 @@ def load_image_folder(dataset_config, log: Callable[[str], None] = print) -> Dat
   options = {k: dataset_config[k] for k in ("channels", "image_size", "resize", "skip_corrupt",
                                             "test_fraction", "split_seed")}
   key = fingerprint(listed, root, options)
-  cache_dir = dataset_config.cache_dir or default_cache_dir()
-  path = os.path.join(cache_dir, f"{key}.npz")
-  t0 = time.perf_counter()
-  if os.path.exists(path):
-    with np.load(path) as f:
-      arrays = {k: f[k] for k in f.files}
-    how = f"loaded from the cache {path}"
-  else:
-    log(f"decoding {len(listed)} images of {root} (cached after this)")
-    arrays = _build_folder(root, has_splits, splits, dataset_config, log)
-    os.makedirs(cache_dir, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)          # atomic: a reader never sees half a cache
-    how = f"decoded in {time.perf_counter() - t0:.1f} s, cached in {path}"
+  arrays, how = _cached(key, dataset_config, log, f"{len(listed)} images of {root}",
+                        lambda: _build_folder(root, has_splits, splits, dataset_config, log))
   skipped = [str(s) for s in arrays["skipped"]]
   if skipped:
     log(f"skipped {len(skipped)} file(s) that could not be decoded, e.g. {skipped[0]}")
@@ -486,21 +492,8 @@ def load_paired_folder(dataset_config, log: Callable[[str], None] = print) -> Da
                                             "test_fraction", "split_seed", "input_channels",
                                             "input_size")}
   key = "pairs-" + fingerprint(listed, root, options)
-  cache_dir = dataset_config.cache_dir or default_cache_dir()
-  path = os.path.join(cache_dir, f"{key}.npz")
-  t0 = time.perf_counter()
-  if os.path.exists(path):
-    with np.load(path) as f:
-      arrays = {k: f[k] for k in f.files}
-    how = f"loaded from the cache {path}"
-  else:
-    log(f"decoding {len(listed)} images of {root} (cached after this)")
-    arrays = _build_pairs(listing, has_splits, dataset_config, log)
-    os.makedirs(cache_dir, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-    how = f"decoded in {time.perf_counter() - t0:.1f} s, cached in {path}"
+  arrays, how = _cached(key, dataset_config, log, f"{len(listed)} images of {root}",
+                        lambda: _build_pairs(listing, has_splits, dataset_config, log))
   skipped = [str(s) for s in arrays["skipped"]]
   if skipped:
     log(f"skipped {len(skipped)} pair(s) with a file that could not be decoded, e.g. "
