@@ -207,7 +207,6 @@ def _check_dataset(dataset) -> None:
     raise ConfigError(f"config.dataset.input_channels={dataset.input_channels}; use 0 (as "
                       f"dataset.channels), 1 (gray) or 3 (RGB)")
   _int(config, "dataset.input_size", minimum=0)
-  check_choice(config, "dataset.pairs", ("", "sr2", "sr4", "gray"))
   _int(config, "dataset.stream_mb", minimum=1)
   _int(config, "dataset.stream_prefetch", minimum=1)
   if set(dataset.classes) & set(dataset.exclude_classes):

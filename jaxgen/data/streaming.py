@@ -79,10 +79,11 @@ class Permutations:
   threads."""
 
   def __init__(self, data_keys: np.ndarray, num_examples: int):
-    self.keys = np.asarray(data_keys).reshape(-1, 2) if np.asarray(data_keys).ndim <= 2 else None
-    if self.keys is None:
+    keys = np.asarray(data_keys)
+    if keys.ndim > 2:
       raise ValueError(f"data keys must be one key [2] or one per seed [S, 2], got shape "
-                       f"{np.shape(data_keys)}")
+                       f"{keys.shape}")
+    self.keys = keys.reshape(-1, 2)
     self.num_examples = num_examples
     self._fn = jax.jit(pipeline.epoch_permutation, static_argnums=2)
     self._cache: dict[tuple[int, int], np.ndarray] = {}
@@ -138,6 +139,7 @@ class HostReader:
     self.put = put or jax.device_put
     self.prefetch, self.threads = max(1, prefetch), max(1, threads)
     self.read = 0           # examples gathered so far (this process's rows only)
+    self._lock = threading.Lock()
 
   def gather(self, start: int):
     """The host batches of the call that starts at step ``start``."""
@@ -146,7 +148,7 @@ class HostReader:
       positions = np.concatenate([
           step_positions(self.perms, seed, t, self.batch_size, self.rows)
           for t in range(start, start + self.steps_per_call)])
-      with self.perms._lock:
+      with self._lock:
         self.read += positions.size
       rows = _take(self.split, positions)
       per_seed.append(jax.tree.map(

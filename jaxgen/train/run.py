@@ -20,10 +20,9 @@ import ml_collections
 
 from jaxgen import config as config_lib
 from jaxgen import models as models_lib
-from jaxgen.batching import num_rows
 from jaxgen.checkpoint import Checkpointer
 from jaxgen.data import PREPROCESSORS, Dataset, load_dataset
-from jaxgen.data import streaming
+from jaxgen.data import folders, streaming
 from jaxgen.data.preprocess import deterministic, preprocess_batch
 from jaxgen.evaluation import sample_quality
 from jaxgen.losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES, RECONSTRUCTION_LOSSES
@@ -81,6 +80,7 @@ def check_choices(config) -> None:
   check(config, "dataset.preprocess", PREPROCESSORS)
   check(config, "dataset.eval_preprocess", PREPROCESSORS)
   check(config, "dataset.stream", streaming.STREAM_MODES)
+  check(config, "dataset.pairs", ("",) + folders.PAIRS)
   check(config, "pix2pix.norm", conditional_nets.NORMS)
   check(config, "pix2pix.upsample", UPSAMPLE_METHODS)
   check(config, "pix2pix.recon_loss", tuple(RECONSTRUCTION_LOSSES))

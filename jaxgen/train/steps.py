@@ -326,7 +326,6 @@ class StreamedChunk:
     fn = make_streamed_chunk(model, config, self.steps_per_call)
     if num_seeds > 1:
       fn = over_seeds(fn, config.seed_batching, per_seed=(True, True, True, False))
-    self.mesh = mesh
     if mesh is None:
       self.sharding = None
       self.jitted = jax.jit(fn, donate_argnums=0)
