@@ -68,6 +68,7 @@ def _jaxgen_run(name: str, batch_size: int | None, bf16: bool = False):
   from benchmarks.cli import load_config
   from jaxgen import models as models_lib
   from jaxgen.train import build_run, steps
+  from jaxgen.scale import mesh as mesh_lib
   from jaxgen.train.run import Run
 
   w = WORKLOADS[name]
@@ -79,7 +80,7 @@ def _jaxgen_run(name: str, batch_size: int | None, bf16: bool = False):
     keys = steps.seed_keys(config)
     n = max(1024, 4 * config.batch_size)
     images = np.random.default_rng(0).integers(0, 256, (n,) + tuple(w["shape"]), np.uint8)
-    run = Run(config, None, model, keys, jax.device_put(images), None)
+    run = Run(config, None, model, keys, jax.device_put(images), None, mesh_lib.build_mesh(config))
   else:
     run = build_run(config)
   if bf16:
@@ -277,12 +278,23 @@ def run_child(workload: str, impl: str, steps: int, windows: int, batch_size: in
   return out
 
 
+def cpu_line(cpu: dict) -> str:
+  """'AMD EPYC (family 25, model 17; AVX-512, avx512_bf16)': the processor a row belongs to."""
+  ext = cpu.get("vector_extensions", [])
+  isa = ("AVX-512" + (", avx512_bf16" if "avx512_bf16" in ext else "")
+         if any(e.startswith("avx512") for e in ext) else "AVX2, no AVX-512" if "avx2" in ext
+         else "no AVX2")
+  ids = (f"family {cpu['family']}, model {cpu['model_number']}; "
+         if "family" in cpu and "model_number" in cpu else "")
+  return f"{cpu.get('model', '?')} ({ids}{isa})"
+
+
 def _fmt_rate(x):
   return "—" if x is None else (f"{x / 1000:.1f}k" if x >= 10_000 else f"{x:.0f}")
 
 
 def table(results: dict, env: dict) -> str:
-  lines = [f"CPU: {env['cpu']['model']}, {env['cores']} cores; jax {env['jax']} "
+  lines = [f"CPU: {cpu_line(env['cpu'])}, {env['cores']} cores; jax {env['jax']} "
            f"({env['backend']}, {env['device']}); torch {env.get('torch')} "
            f"({env.get('torch_threads')} threads)", "",
            "| workload | batch × seeds | jaxgen ex/s | per-step jit ex/s | PyTorch ex/s | "
@@ -330,7 +342,7 @@ def scaling_plot(scaling: dict, path: str, env: dict) -> None:
     ax.set_title(name)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-  fig.suptitle(f"{env['cpu']['model']}, {env['cores']} cores ({env['backend']})", fontsize=9)
+  fig.suptitle(f"{cpu_line(env['cpu'])}, {env['cores']} cores ({env['backend']})", fontsize=9)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
@@ -369,7 +381,7 @@ def main(argv=None) -> None:
   scale = 0.25 if args.quick else args.steps_scale
   env = environment()
   os.makedirs(args.out, exist_ok=True)
-  print(f"{env['cpu']['model']} ({env['cores']} cores), jax {env['jax']} on {env['backend']}, "
+  print(f"{cpu_line(env['cpu'])}, {env['cores']} cores, jax {env['jax']} on {env['backend']}, "
         f"torch {env.get('torch')}; {windows} windows per figure", flush=True)
 
   jobs = []

@@ -22,6 +22,16 @@ def test_jit_loop_runs_the_same_steps_as_the_trainers_chunk():
   assert int(loop_state.step) == 3
 
 
+def test_a_workload_on_random_images_builds_a_chunk():
+  """The 64 x 64 workloads train on random images through a hand-built Run: it must carry
+  the config's mesh as build_run's does (a Run without one failed at the chunk's
+  shardings, and the suite lost its 64 x 64 rows)."""
+  run = suite._jaxgen_run("dcgan64_b64", batch_size=2)
+  assert run.mesh is not None
+  state = jax.eval_shape(run.init_state)
+  run.compile_chunk(1).lower(state, *run.chunk_inputs(), jnp.int32(0))
+
+
 def _jax_param_count(run) -> int:
   shapes = jax.eval_shape(run.model.init, jax.random.PRNGKey(0))
   params = [shapes.generator.params, shapes.discriminator.params] if hasattr(shapes, "generator") \

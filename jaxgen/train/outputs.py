@@ -71,25 +71,30 @@ def format_scalars(values: dict[str, float]) -> str:
 
 
 def cpu_info() -> dict:
-  """The processor's model name and its vector extensions (AVX, AVX2, AVX-512, FMA, ...).
+  """The processor's model name, family and model numbers (x86 Linux) and its vector
+  extensions (AVX, AVX2, AVX-512, FMA, ...).
 
   XLA:CPU compiles for the instructions it finds, so CPU results are bit-identical for
   the same processor family, not across families (README, "Reproducibility").
   """
-  model, flags = platform.processor() or platform.machine(), []
+  model, flags, ids = platform.processor() or platform.machine(), [], {}
   try:
     with open("/proc/cpuinfo") as f:
       for line in f:
-        if line.startswith("model name") and ":" in line:
-          model = line.split(":", 1)[1].strip()
-        elif line.startswith(("flags", "Features")) and ":" in line:
-          flags = line.split(":", 1)[1].split()
-        if flags and model:
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "model name":
+          model = value.strip()
+        elif key in ("flags", "Features"):
+          flags = value.split()
+        elif key in ("cpu family", "model") and value.strip().isdigit():
+          ids.setdefault("family" if key == "cpu family" else "model_number", int(value))
+        elif not line.strip() and flags:    # the end of the first processor's block
           break
   except OSError:          # not Linux: the model name from platform only
     pass
   vector = sorted({f for f in flags if f.startswith(("avx", "fma", "sse4", "amx", "asimd", "sve"))})
-  return {"model": model, "vector_extensions": vector, "cores": os.cpu_count()}
+  return {"model": model, **ids, "vector_extensions": vector, "cores": os.cpu_count()}
 
 
 def environment() -> dict:
