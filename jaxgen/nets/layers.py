@@ -14,7 +14,8 @@ in a slow generic loop, so here both gradients are canonical NHWC/HWIO convoluti
 matrix products; and :func:`minibatch_discrimination` (:func:`minibatch_similarity`),
 because XLA:CPU's autodiff of the pairwise L1 similarities (exp/abs reductions over an
 [N, N, B] tensor) is slow, so its backward pass is written by hand and reuses the
-forward's similarities.
+forward's similarities (and with kernels of one dimension the sums need no pairs at all:
+:func:`sorted_similarity`).
 
 The tests that prove each equal to autodiff: ``tests/nets/test_layers.py`` (``Dense`` and
 the bias gradient; both convolutions at several strides and paddings against autodiff of
@@ -379,15 +380,27 @@ class ConvTranspose(Conv):
     return conv_transpose(x, kernel, strides, padding)
 
 
-@jax.custom_vjp
 def minibatch_similarity(m: Array) -> Array:
   """o_b(i) = sum_{j != i} exp(-||m_{i,b} - m_{j,b}||_1) for m of shape [N, B, C] -> [N, B].
 
+  With C > 1, :func:`pairwise_similarity` (O(N² B) time and memory); with C = 1, where the
+  L1 distance is the distance on a line, :func:`sorted_similarity` gives the same sums in
+  O(N log N) time and O(N B) memory. Both have hand-written backward passes.
+  """
+  if m.shape[-1] == 1:
+    return sorted_similarity(m[..., 0])
+  return pairwise_similarity(m)
+
+
+@jax.custom_vjp
+def pairwise_similarity(m: Array) -> Array:
+  """:func:`minibatch_similarity` pair by pair: [N, B, C] -> [N, B].
+
   The L1 distances are accumulated one kernel dimension c at a time, so no [N, N, B, C]
-  tensor is built. The backward pass is written by hand: with w_ijb = c_ijb g_ib (c the
-  pair similarities, g the incoming gradient), dL/dm_ibc = -sum_j (w_ijb + w_jib)
-  sign(m_ibc - m_jbc). It reuses the forward's similarities (equal to autodiff of the
-  one-line form: tests/nets/test_layers.py).
+  tensor is built: memory O(N² B), time O(N² B C). The backward pass is written by hand:
+  with w_ijb = c_ijb g_ib (c the pair similarities, g the incoming gradient), dL/dm_ibc =
+  -sum_j (w_ijb + w_jib) sign(m_ibc - m_jbc). It reuses the forward's similarities (equal
+  to autodiff of the one-line form: tests/nets/test_layers.py).
   """
   return _similarity_fwd(m)[0]
 
@@ -409,7 +422,93 @@ def _similarity_bwd(residuals, g):
   return (jnp.stack(grads, axis=-1),)
 
 
-minibatch_similarity.defvjp(_similarity_fwd, _similarity_bwd)
+pairwise_similarity.defvjp(_similarity_fwd, _similarity_bwd)
+
+
+def _decayed_sums(decay: Array, u: Array) -> Array:
+  """x_0 = 0, x_k = decay_{k-1} (x_{k-1} + u_{k-1}) along axis 0: [N-1, ...] -> [N, ...].
+
+  A linear recurrence, run as a parallel prefix (``lax.associative_scan``, O(log N)
+  depth) over the affine maps x -> a x + b, composed as (a1, b1) then (a2, b2) =
+  (a1 a2, a2 b1 + b2). Every decay lies in (0, 1] and every term is added with a positive
+  weight, so the sums carry no cancellation.
+  """
+  def compose(first, then):
+    return first[0] * then[0], then[0] * first[1] + then[1]
+  zero = jnp.zeros((1,) + decay.shape[1:], decay.dtype)
+  if decay.shape[0] == 0:                                    # a batch of one
+    return zero
+  _, x = jax.lax.associative_scan(compose, (decay, decay * u), axis=0)
+  return jnp.concatenate([zero, x], axis=0)
+
+
+def _sorted_parts(v: Array):
+  """The values sorted along axis 0 (``order``: where each sorted row came from), the
+  decays exp(s_k - s_{k+1}) between neighbours, which neighbours are equal, and for each
+  sorted value the sums over the values below it, L_k = sum_{j<k} exp(s_j - s_k), and
+  above it, R_k = sum_{j>k} exp(s_k - s_j)."""
+  order = jnp.argsort(v, axis=0)
+  s = jnp.take_along_axis(v, order, axis=0)
+  decay = jnp.exp(s[:-1] - s[1:])
+  tied = (s[:-1] == s[1:]).astype(v.dtype)
+  ones = jnp.ones_like(decay)
+  below, above = _both_ways([decay], [ones], [ones])
+  return order, decay, tied, below[0], above[0]
+
+
+def _both_ways(decays: list[Array], ups: list[Array], downs: list[Array]):
+  """:func:`_decayed_sums` of each (decay, weights) pair from below (weights of the rows
+  0..N-2) and from above (weights of the rows 1..N-1), all in one prefix scan (one scan
+  of many columns costs about what one column does: its cost is the scan's steps)."""
+  k = len(decays)
+  a = jnp.stack(decays + [d[::-1] for d in decays], axis=-1)
+  u = jnp.stack(ups + [w[::-1] for w in downs], axis=-1)
+  x = _decayed_sums(a, u)
+  return ([x[..., i] for i in range(k)], [x[::-1, ..., k + i] for i in range(k)])
+
+
+def _unsorted(x: Array, order: Array) -> Array:
+  """The rows of ``x`` (in sorted order) put back where ``order`` says they came from."""
+  cols = jnp.broadcast_to(jnp.arange(x.shape[1]), x.shape)
+  return jnp.zeros_like(x).at[order, cols].set(x, unique_indices=True)
+
+
+@jax.custom_vjp
+def sorted_similarity(v: Array) -> Array:
+  """o_b(i) = sum_{j != i} exp(-|v_{i,b} - v_{j,b}|) for v of shape [N, B] (kernels of one
+  dimension, C = 1) in O(N log N) time and O(N B) memory instead of O(N² B).
+
+  Sorted along the batch, s_0 <= ... <= s_{N-1}, every pair's distance is a difference:
+  o = L + R with L_k = sum_{j<k} exp(s_j - s_k) = exp(s_{k-1} - s_k) (L_{k-1} + 1) and R
+  the same from above, two linear recurrences (:func:`_decayed_sums`). The backward pass:
+  dL/dv_k = -g_k (L_k - R_k) - (G^L_k - G^R_k), with G^L_k = sum_{j<k} g_j exp(s_j - s_k)
+  and G^R_k likewise, two more recurrences with the upstream gradient as weights. Pairs of
+  equal values, where |.| has no derivative, are left out of the backward sums (counted by
+  the same recurrences over the equal neighbours), as :func:`pairwise_similarity`'s
+  backward pass leaves them out (sign(0) = 0): the same gradient, ties included.
+  """
+  order, _, _, below, above = _sorted_parts(v)
+  return _unsorted(below + above, order)
+
+
+def _sorted_similarity_fwd(v):
+  order, decay, tied, below, above = _sorted_parts(v)
+  return _unsorted(below + above, order), (order, decay, tied, below, above)
+
+
+def _sorted_similarity_bwd(residuals, g):
+  order, decay, tied, below, above = residuals
+  gs = jnp.take_along_axis(g, order, axis=0)                 # upstream gradient, sorted
+  ones = jnp.ones_like(tied)
+  (g_below, n_below, tg_below), (g_above, n_above, tg_above) = _both_ways(
+      [decay, tied, tied], [gs[:-1], ones, gs[:-1]], [gs[1:], ones, gs[1:]])
+  # n: equal values below / above; tg: their upstream gradients
+  dv = (-gs * ((below - n_below) - (above - n_above))
+        - ((g_below - tg_below) - (g_above - tg_above)))
+  return (_unsorted(dv, order),)
+
+
+sorted_similarity.defvjp(_sorted_similarity_fwd, _sorted_similarity_bwd)
 
 
 def minibatch_discrimination(f: Array, kernel: Array, normalize: bool = False) -> Array:

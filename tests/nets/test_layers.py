@@ -158,3 +158,68 @@ def test_minibatch_similarity_backward_matches_autodiff(x64):
     b = jax.grad(lambda x: jnp.sum(r * minibatch_similarity(x)))(m)
     np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
     check_grads(minibatch_similarity, (m[:6, :3, :2],), order=1, modes=["rev"])
+
+
+def _pairs_plain(v):
+  """sum_{j != i} exp(-|v_i - v_j|) for v [N, B], the one-line pairwise form."""
+  return jnp.sum(jnp.exp(-jnp.abs(v[:, None] - v[None, :])), axis=1) - 1.0
+
+
+@pytest.mark.parametrize("n,spread", [(1, 1.0), (2, 1.0), (9, 0.3), (64, 2.0), (257, 5.0)])
+def test_sorted_similarity_equals_the_pairwise_sums_and_their_gradient(x64, n, spread):
+  """Kernels of one dimension go through the O(N log N) sorted form: the same sums as the
+  pairwise form and the same gradient as the pairwise form's hand-written backward, at
+  batch sizes odd and even, 1 (no pairs) and past a power of two (the prefix scan's
+  padding)."""
+  with x64():
+    v = jnp.asarray(np.random.default_rng(n).normal(size=(n, 4)) * spread, jnp.float64)
+    r = jnp.asarray(np.random.default_rng(7).normal(size=(n, 4)), jnp.float64)
+    np.testing.assert_allclose(layers.sorted_similarity(v), _pairs_plain(v), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(layers.minibatch_similarity(v[..., None]), _pairs_plain(v),
+                               rtol=1e-12, atol=1e-14)
+    a = jax.grad(lambda x: jnp.sum(r * _pairs_plain(x)))(v)
+    b = jax.grad(lambda x: jnp.sum(r * layers.sorted_similarity(x)))(v)
+    np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    if n <= 9:
+      check_grads(layers.sorted_similarity, (v,), order=1, modes=["rev"])
+
+
+def test_sorted_similarity_leaves_tied_pairs_out_of_the_gradient_as_the_pairwise_form_does(x64):
+  """Equal values (a collapsed generator's identical samples) have no derivative of |.|;
+  both hand-written backward passes give such pairs sign 0, so the gradients agree, and a
+  batch of identical values gets no gradient at all."""
+  with x64():
+    v = jnp.asarray(np.round(np.random.default_rng(3).normal(size=(30, 3)) * 2), jnp.float64)
+    r = jnp.asarray(np.random.default_rng(4).normal(size=(30, 3)), jnp.float64)
+    assert len(np.unique(np.asarray(v[:, 0]))) < 30                     # ties present
+    pair = jax.grad(lambda x: jnp.sum(r * layers.pairwise_similarity(x[..., None])))(v)
+    srt = jax.grad(lambda x: jnp.sum(r * layers.sorted_similarity(x)))(v)
+    np.testing.assert_allclose(srt, pair, rtol=1e-10, atol=1e-12)
+    same = jnp.ones((6, 2), jnp.float64)
+    np.testing.assert_array_equal(layers.sorted_similarity(same), 5.0)
+    np.testing.assert_array_equal(jax.grad(lambda x: jnp.sum(r[:6, :2] * layers.sorted_similarity(x)))(same), 0.0)
+
+
+def test_one_dimensional_kernels_build_no_pairwise_tensor():
+  """The point of the sorted form: with C = 1 the largest intermediate of the forward and
+  backward pass (under vmap over seeds) grows linearly with the batch, not with its
+  square; with C = 2 the pairwise [N, N, B] tensor is there."""
+  b = 4
+
+  def largest(fn, m):
+    jaxpr = jax.make_jaxpr(jax.vmap(jax.grad(lambda x: jnp.sum(jnp.sin(fn(x))))))(m)
+    out = []
+    def walk(j):                              # every equation, inside sub-jaxprs too
+      for eqn in j.eqns:
+        out.extend(int(np.prod(v.aval.shape)) for v in eqn.outvars if hasattr(v.aval, "shape"))
+        for p in eqn.params.values():
+          inner = getattr(p, "jaxpr", p)
+          if hasattr(inner, "eqns"):
+            walk(inner)
+    walk(jaxpr.jaxpr)
+    return max(out)
+
+  one = [largest(layers.minibatch_similarity, jnp.ones((3, n, b, 1))) for n in (64, 128)]
+  two = [largest(layers.minibatch_similarity, jnp.ones((3, n, b, 2))) for n in (64, 128)]
+  assert one[1] <= 2.1 * one[0] and one[1] < 128 * 128, one
+  assert two[1] >= 3.9 * two[0] and two[1] >= 3 * 128 * 128 * b, two
