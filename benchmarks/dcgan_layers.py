@@ -165,9 +165,35 @@ def main(argv=None) -> None:
     print(f"{conv['name']:26s} " + " | ".join(cells), flush=True)
   print(f"total of the passes a step needs once (jaxgen / PyTorch): {totals['jax']:.1f} / "
         f"{totals['torch']:.1f} ms")
-  write_report({"machine": machine_line(), "xla_flags": os.environ.get("XLA_FLAGS", ""),
-                "size": args.size, "batch": args.batch, "features": args.features,
-                "repeats": args.repeats, "rows": rows, "totals_ms": totals}, args.out)
+  report = {"machine": machine_line(), "xla_flags": os.environ.get("XLA_FLAGS", ""),
+            "size": args.size, "batch": args.batch, "features": args.features,
+            "repeats": args.repeats, "rows": rows, "totals_ms": totals}
+  write_report(report, args.out)
+  if args.out:
+    with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
+      f.write(markdown(report) + "\n")
+
+
+def markdown(report: dict) -> str:
+  """The rows as a markdown table: ms per pass, jaxgen / PyTorch, GFLOP/s (jaxgen)."""
+  lines = [f"{report['machine']}; XLA_FLAGS={report['xla_flags']!r}; DCGAN {report['size']}x"
+           f"{report['size']}, features {report['features']}, batch {report['batch']}, median of "
+           f"{report['repeats']}", "",
+           "| layer | GFLOP per pass | forward, ms jaxgen / PyTorch (time ratio) | input gradient | "
+           "kernel gradient |", "|---|---|---|---|---|"]
+  for r in report["rows"]:
+    cells = []
+    for p in ("fwd", "dx", "dk"):
+      j, t = r["jax"][p], (r["torch"] or {}).get(p)
+      unused = p == "dx" and r["layer"][:2] in ("G1", "D1")
+      cell = f"{j:.1f} / {t:.1f} ({j / t:.2f}×)" if t else f"{j:.1f}"
+      cells.append(f"({cell}, unused)" if unused else cell)
+    lines.append(f"| {r['layer']} | {r['gflop_per_pass']:.2f} | " + " | ".join(cells) + " |")
+  tot = report["totals_ms"]
+  if tot.get("torch"):
+    lines.append(f"| **all passes a step needs once** | | **{tot['jax']:.0f} / {tot['torch']:.0f} ms "
+                 f"({tot['jax'] / tot['torch']:.2f}×)** | | |")
+  return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ at the grid configs' B = 4, C = 1 (both forms) and the ring configs' B = 8, C = 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import jax
@@ -66,7 +67,27 @@ def main(argv=None) -> None:
         rows.append(r)
         temp = "—" if r["temp_mib"] is None else f"{r['temp_mib']:.2f}"
         print(f"{f'B={b}, C={c}':>10s} {form:>9s} {n:6d} {r['ms']:11.3f} {temp:>9s}", flush=True)
-  write_report({"machine": machine_line(), "repeats": args.repeats, "rows": rows}, args.out)
+  report = {"machine": machine_line(), "repeats": args.repeats, "rows": rows}
+  write_report(report, args.out)
+  if args.out:
+    with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
+      f.write(markdown(report) + "\n")
+
+
+def markdown(report: dict) -> str:
+  """One row per batch size: ms (forward + backward) and XLA's temporary MiB of each form."""
+  keys = sorted({(r["b"], r["c"], r["form"]) for r in report["rows"]}, key=lambda k: (-k[1], k[2]))
+  keys = [k for k in keys if k[1] == 1] + [k for k in keys if k[1] != 1]
+  head = " | ".join(f"{form}, B={b} C={c}: ms / MiB" for b, c, form in keys)
+  lines = [f"{report['machine']}; median of {report['repeats']}", "", f"| N | {head} |",
+           "|---|" + "---|" * len(keys)]
+  for n in sorted({r["n"] for r in report["rows"]}):
+    cells = []
+    for b, c, form in keys:
+      r = next((r for r in report["rows"] if (r["n"], r["b"], r["c"], r["form"]) == (n, b, c, form)), None)
+      cells.append("—" if r is None else f"{r['ms']:.2f} / {r['temp_mib']:.2f}")
+    lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
+  return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@
 """
 __version__ = "0.1.0"
 
-from jaxgen.uses.loading import load  # noqa: E402  (after __version__, which nothing imports)
+from jaxgen import xla_options  # noqa: E402  (first: XLA_FLAGS before JAX starts its backend)
+
+xla_options.apply()
+
+from jaxgen.uses.loading import load  # noqa: E402  (after the XLA options)
 
 __all__ = ["load", "__version__"]

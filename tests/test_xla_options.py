@@ -1,0 +1,59 @@
+"""jaxgen's XLA defaults: added to XLA_FLAGS at import unless the user set the option or
+turned them off, and in effect (a compiled matrix product is no YNNPACK fusion)."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from jaxgen import xla_options
+
+FLAG = "--xla_cpu_experimental_ynn_fusion_type="
+
+
+def test_defaults_are_added_where_missing_and_never_override_the_user():
+  env = {}
+  assert xla_options.apply(env) == [FLAG]
+  assert env["XLA_FLAGS"] == FLAG
+  env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+  xla_options.apply(env)
+  assert env["XLA_FLAGS"] == f"--xla_force_host_platform_device_count=4 {FLAG}"
+  mine = "--xla_cpu_experimental_ynn_fusion_type=individual_dot"
+  env = {"XLA_FLAGS": mine}
+  assert xla_options.apply(env) == [] and env["XLA_FLAGS"] == mine
+  env = {"JAXGEN_XLA_DEFAULTS": "off"}
+  assert xla_options.apply(env) == [] and "XLA_FLAGS" not in env
+
+
+@pytest.mark.skipif(os.environ.get("JAXGEN_XLA_DEFAULTS") == "off", reason="defaults turned off")
+def test_the_pytest_process_runs_under_the_defaults():
+  """The test suite itself (its reproducibility tests included) runs with them."""
+  assert FLAG in os.environ.get("XLA_FLAGS", "")
+
+
+_PROBE = ("import jaxgen, jax, jax.numpy as jnp, os; "
+          "t = jax.jit(lambda a, b: a @ b).lower(jnp.ones((64, 128)), jnp.ones((128, 32))).compile().as_text(); "
+          "print(os.environ.get('XLA_FLAGS', ''), '__ynn_fusion' in t)")
+
+
+def _probe(**env) -> str:
+  full = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAXGEN_XLA_DEFAULTS")}
+  full.update(env)
+  return subprocess.run([sys.executable, "-c", _PROBE], env=full, capture_output=True, text=True,
+                        check=True).stdout.strip()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the option is XLA:CPU's; probed on Linux")
+def test_the_option_takes_effect_at_import_and_the_switch_restores_xlas_default():
+  """With jaxgen's defaults a compiled matrix product is XLA's own (no __ynn_fusion);
+  with JAXGEN_XLA_DEFAULTS=off it is XLA's default YNNPACK fusion again."""
+  assert _probe().endswith("False")
+  assert _probe(JAXGEN_XLA_DEFAULTS="off").endswith("True")
+
+
+def test_a_backend_started_before_jaxgen_is_warned_about(monkeypatch):
+  monkeypatch.setattr(xla_options, "_backend_started", lambda: True)
+  monkeypatch.delenv("XLA_FLAGS", raising=False)
+  monkeypatch.delenv("JAXGEN_XLA_DEFAULTS", raising=False)
+  with pytest.warns(RuntimeWarning, match="import jaxgen first"):
+    assert xla_options.apply() == [FLAG]
