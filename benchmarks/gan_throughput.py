@@ -70,7 +70,8 @@ def main(argv=None) -> None:
     sec, flops = time_chunk(config, args.steps, args.repeats)
     reference = reference or sec
     rows.append({"spec": spec, "ms_per_step": sec * 1e3, "ratio": sec / reference,
-                 "gflop_per_step": flops / 1e9, "num_seeds": config.num_seeds})
+                 "gflop_per_step": flops / 1e9, "num_seeds": config.num_seeds,
+                 "num_steps": int(config.num_steps), "run_seconds": sec * config.num_steps})
     print(f"{spec:60s} {sec * 1e3:7.2f} ms/step  {1 / sec:7.1f} steps/s  "
           f"{config.num_seeds} seeds  {config.num_steps} steps ~ {sec * config.num_steps:5.0f} s"
           f"  x{sec / reference:.2f}  {flops / 1e9:6.1f} GFLOP/step"

@@ -328,11 +328,45 @@ def gan_throughput(src: Sources, rel: str) -> str:
   """``python -m benchmarks.gan_throughput --out``: ms per training step of each spec beside
   the first (the reference), in one invocation."""
   r = src.json(rel)
+  timed = all("run_seconds" in row for row in r["rows"])
   rows = [[f"`{row['spec']}`", f"{row['ms_per_step']:.1f}", f"×{row['ratio']:.2f}",
-           f"{row['gflop_per_step']:.1f}"] for row in r["rows"]]
+           f"{row['gflop_per_step']:.1f}"]
+          + ([f"{row['num_steps']:,} steps: {row['run_seconds']:,.0f} s"] if timed else [])
+          for row in r["rows"]]
   head = (f"`{r['command']}` on {r['machine']}, {r['date']}; the median of {r['repeats']} "
           f"calls of {r['steps']} steps, all specs in one invocation.")
-  return head + "\n\n" + _table(["spec", "ms / step", "against the first", "GFLOP / step"], rows)
+  return head + "\n\n" + _table(["spec", "ms / step", "against the first", "GFLOP / step"]
+                                 + (["the config's run, training only"] if timed else []), rows)
+
+
+def gan_throughput_ab(src: Sources, folder: str) -> str:
+  """``gan_throughput --out FOLDER/{A}_{round}_{name}.json`` under two settings A, rounds
+  alternating: per spec, the median ms per step over the rounds under each setting and their
+  ratio (the first setting's time over the second's)."""
+  files = sorted(p.name for p in (ROOT / folder).glob("*.json"))
+  times: dict[str, dict[str, list[float]]] = {}
+  settings: list[str] = []
+  machine = date = ""
+  for name in files:
+    setting = name.split("_", 1)[0]
+    if setting not in settings:
+      settings.append(setting)
+    r = src.json(f"{folder}/{name}")
+    machine, date = r["machine"], r["date"]
+    for row in r["rows"]:
+      times.setdefault(row["spec"], {}).setdefault(setting, []).append(row["ms_per_step"])
+  a, b = settings[:2]
+  rows = []
+  for spec, t in times.items():
+    ma, mb = statistics.median(t[a]), statistics.median(t[b])
+    rows.append([f"`{spec}`", f"{ma:.2f} ({', '.join(f'{x:.2f}' for x in t[a])})",
+                 f"{mb:.2f} ({', '.join(f'{x:.2f}' for x in t[b])})", f"{mb / ma:.2f}×"])
+  rounds = max(len(t[a]) for t in times.values())
+  head = (f"{machine}, {date}: `python -m benchmarks.gan_throughput SPEC --out {folder}/SETTING_ROUND_NAME.json`, "
+          f"{rounds} rounds alternating `{a}` and `{b}`; ms per step, the median over the rounds "
+          "(each round's figure itself the median of 3 calls), every round in brackets.")
+  return head + "\n\n" + _table(["spec", f"`{a}` ms / step", f"`{b}` ms / step",
+                                   f"speed-up of `{a}`"], rows)
 
 
 def saturation(src: Sources, rel: str) -> str:
@@ -649,7 +683,7 @@ def background_rate(src: Sources, rel: str) -> str:
 
 
 TABLES = {"studio_latency": studio_latency, "folder_io": folder_io, "streaming": streaming,
-          "feature_yardstick": feature_yardstick, "own_dcgan": own_dcgan, "folder_run": folder_run, "seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
+          "feature_yardstick": feature_yardstick, "own_dcgan": own_dcgan, "folder_run": folder_run, "seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "gan_throughput_ab": gan_throughput_ab, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
           "fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}

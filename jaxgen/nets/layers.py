@@ -481,7 +481,7 @@ def sorted_similarity(v: Array) -> Array:
   Sorted along the batch, s_0 <= ... <= s_{N-1}, every pair's distance is a difference:
   o = L + R with L_k = sum_{j<k} exp(s_j - s_k) = exp(s_{k-1} - s_k) (L_{k-1} + 1) and R
   the same from above, two linear recurrences (:func:`_decayed_sums`). The backward pass:
-  dL/dv_k = -g_k (L_k - R_k) - (G^L_k - G^R_k), with G^L_k = sum_{j<k} g_j exp(s_j - s_k)
+  d loss/dv_k = -g_k (L_k - R_k) - (G^L_k - G^R_k), with G^L_k = sum_{j<k} g_j exp(s_j - s_k)
   and G^R_k likewise, two more recurrences with the upstream gradient as weights. Pairs of
   equal values, where |.| has no derivative, are left out of the backward sums (counted by
   the same recurrences over the equal neighbours), as :func:`pairwise_similarity`'s
