@@ -1,4 +1,5 @@
-"""jaxgen's defaults for XLA's own options, applied when jaxgen is imported.
+"""jaxgen's defaults for XLA's own options, applied when jaxgen is imported, and the
+processor facts jaxgen's choices depend on (:func:`cpu_info`).
 
 XLA reads ``XLA_FLAGS`` once, when JAX starts its backend (at the first computation), so
 ``import jaxgen`` adds these to the environment variable before that, unless the variable
@@ -7,12 +8,14 @@ already names the option (yours wins) or ``JAXGEN_XLA_DEFAULTS=off``:
 * ``--xla_cpu_experimental_ynn_fusion_type=`` (an empty list): XLA:CPU's matrix products
   run on its own Eigen-based kernels instead of YNNPACK's, which XLA uses by default for a
   single dot ("individual dot"). Measured on a 2-core AMD EPYC with AVX-512 (family 25,
-  model 17), jax 0.10.2: ``vae_mnist`` 11% more examples/s, ``dcgan_mnist`` 23%, the 64×64
-  DCGAN 7%, ``gan_grid_mbd_b256`` 19% (results record, Speed). Results stay bit-identical
+  model 17), jax 0.10.2, three rounds alternating with XLA's default: ms per step of
+  ``gan_grid_mbd_b256`` 19% faster, ``dcgan_mnist`` 8%, ``vae_mnist`` equal, the small
+  ``gan_ring`` MLPs 9–10% slower (results record, Speed). Results stay bit-identical
   run to run with it, as with XLA's default (the test suite's reproducibility tests run
   under it), but differ in the last bits from runs made without it — the runs recorded
-  before this default among them (their ``environment.json`` lists no such flag). ``XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=individual_dot``
-  or ``JAXGEN_XLA_DEFAULTS=off`` restores XLA's own default.
+  before this default among them (their ``environment.json`` lists no such flag).
+  ``XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=individual_dot`` or
+  ``JAXGEN_XLA_DEFAULTS=off`` restores XLA's own default.
 
 If JAX's backend is already running when jaxgen is imported (a computation ran first), the
 defaults cannot take effect; jaxgen warns once, since results then differ in the last bits
@@ -21,6 +24,7 @@ from ``train.py``'s.
 from __future__ import annotations
 
 import os
+import platform
 import warnings
 
 # option name -> value; each measured (module docstring, results record "Speed")
@@ -61,3 +65,35 @@ def _backend_started() -> bool:
     return False
   started = getattr(xla_bridge, "backends_are_initialized", None)
   return bool(started and started())
+
+
+def cpu_info() -> dict:
+  """The processor's model name, family and model numbers (x86 Linux) and its vector
+  extensions (AVX, AVX2, AVX-512, FMA, ...).
+
+  XLA:CPU compiles for the instructions it finds, so CPU results are bit-identical for
+  the same processor family, not across families (README, "Reproducibility").
+  """
+  model, flags, ids = platform.processor() or platform.machine(), [], {}
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "model name":
+          model = value.strip()
+        elif key in ("flags", "Features"):
+          flags = value.split()
+        elif key in ("cpu family", "model") and value.strip().isdigit():
+          ids.setdefault("family" if key == "cpu family" else "model_number", int(value))
+        elif not line.strip() and flags:    # the end of the first processor's block
+          break
+  except OSError:          # not Linux: the model name from platform only
+    pass
+  vector = sorted({f for f in flags if f.startswith(("avx", "fma", "sse4", "amx", "asimd", "sve"))})
+  return {"model": model, **ids, "vector_extensions": vector, "cores": os.cpu_count()}
+
+
+def cpu_has_avx512() -> bool:
+  """Whether this machine's processor has AVX-512 (``avx512f``)."""
+  return "avx512f" in cpu_info()["vector_extensions"]

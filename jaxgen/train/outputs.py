@@ -5,13 +5,14 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
-import platform
 import sys
 from typing import Optional
 
 import jax
 import matplotlib.image
 import numpy as np
+
+from jaxgen.xla_options import cpu_info  # noqa: F401  (re-exported: outputs.cpu_info)
 
 from jaxgen.json_output import write_json
 from jaxgen.plotting import save_image_grid, scatter_plot
@@ -68,33 +69,6 @@ def save_picture(path: str, data: np.ndarray, info: dict, title: str = "") -> np
 def format_scalars(values: dict[str, float]) -> str:
   """``k=v k=v ...`` of the numeric entries, 4 significant digits (the log lines)."""
   return " ".join(f"{k}={v:.4g}" for k, v in values.items() if isinstance(v, (int, float)))
-
-
-def cpu_info() -> dict:
-  """The processor's model name, family and model numbers (x86 Linux) and its vector
-  extensions (AVX, AVX2, AVX-512, FMA, ...).
-
-  XLA:CPU compiles for the instructions it finds, so CPU results are bit-identical for
-  the same processor family, not across families (README, "Reproducibility").
-  """
-  model, flags, ids = platform.processor() or platform.machine(), [], {}
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        key, _, value = line.partition(":")
-        key = key.strip()
-        if key == "model name":
-          model = value.strip()
-        elif key in ("flags", "Features"):
-          flags = value.split()
-        elif key in ("cpu family", "model") and value.strip().isdigit():
-          ids.setdefault("family" if key == "cpu family" else "model_number", int(value))
-        elif not line.strip() and flags:    # the end of the first processor's block
-          break
-  except OSError:          # not Linux: the model name from platform only
-    pass
-  vector = sorted({f for f in flags if f.startswith(("avx", "fma", "sse4", "amx", "asimd", "sve"))})
-  return {"model": model, **ids, "vector_extensions": vector, "cores": os.cpu_count()}
 
 
 def environment() -> dict:

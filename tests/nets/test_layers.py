@@ -223,3 +223,24 @@ def test_one_dimensional_kernels_build_no_pairwise_tensor():
   two = [largest(layers.minibatch_similarity, jnp.ones((3, n, b, 2))) for n in (64, 128)]
   assert one[1] <= 2.1 * one[0] and one[1] < 128 * 128, one
   assert two[1] >= 3.9 * two[0] and two[1] >= 3 * 128 * 128 * b, two
+
+
+def test_the_few_channel_policy_picks_the_kernel_gradient_form_and_keeps_the_values(monkeypatch):
+  """Where few-channel convolutions are slow (CPUs without AVX-512) the kernel gradients
+  of a 3-channel conv2d and a 3-channel conv_transpose are matrix products of patches;
+  elsewhere one more convolution each; the values agree with autodiff of lax either way."""
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 16, 16, 3))   # output 8 x 8: not "small"
+  k = jax.random.normal(jax.random.PRNGKey(1), (4, 4, 3, 5)) * 0.1
+  kt = jax.random.normal(jax.random.PRNGKey(2), (4, 4, 5, 3)) * 0.1
+  h = jax.random.normal(jax.random.PRNGKey(3), (2, 4, 4, 5))
+  cases = [(lambda k: layers.conv2d(x, k, (2, 2), "SAME"), lambda k: _lax_conv(x, k, (2, 2), "SAME"), k),
+           (lambda k: layers.conv_transpose(h, k, (2, 2), "SAME"),
+            lambda k: _lax_conv_transpose(h, k, (2, 2), "SAME"), kt)]
+  for ours, ref, kernel in cases:
+    grad = lambda f: jax.grad(lambda k: jnp.sum(jnp.sin(f(k))))
+    convs = {}
+    for slow in (True, False):
+      monkeypatch.setattr(layers, "few_channel_convolutions_are_slow", lambda: slow)
+      np.testing.assert_allclose(grad(ours)(kernel), grad(ref)(kernel), rtol=1e-4, atol=1e-5)
+      convs[slow] = str(jax.make_jaxpr(grad(ours))(kernel)).count("conv_general_dilated")
+    assert convs[False] == convs[True] + 1, convs
