@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
+from jaxgen import xla_options
 from jaxgen.nets import layers
 
 
@@ -244,3 +245,12 @@ def test_the_few_channel_policy_picks_the_kernel_gradient_form_and_keeps_the_val
       np.testing.assert_allclose(grad(ours)(kernel), grad(ref)(kernel), rtol=1e-4, atol=1e-5)
       convs[slow] = str(jax.make_jaxpr(grad(ours))(kernel)).count("conv_general_dilated")
     assert convs[False] == convs[True] + 1, convs
+
+
+def test_the_few_channel_policy_follows_the_processor():
+  """On the CPU backend the matrix-product forms are kept exactly where the processor lacks
+  AVX-512 (read from /proc/cpuinfo's flags, as environment.json records them)."""
+  assert jax.default_backend() == "cpu"
+  has = "avx512f" in xla_options.cpu_info()["vector_extensions"]
+  assert xla_options.cpu_has_avx512() == has
+  assert layers.few_channel_convolutions_are_slow() == (not has)
