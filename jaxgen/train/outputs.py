@@ -12,10 +12,9 @@ import jax
 import matplotlib.image
 import numpy as np
 
-from jaxgen.xla_options import cpu_info  # noqa: F401  (re-exported: outputs.cpu_info)
-
 from jaxgen.json_output import write_json
 from jaxgen.plotting import save_image_grid, scatter_plot
+from jaxgen.xla_options import cpu_info  # noqa: F401  (re-exported: outputs.cpu_info)
 
 
 class MetricsWriter:
