@@ -503,8 +503,7 @@ def sorted_similarity(v: Array) -> Array:
   the same recurrences over the equal neighbours), as :func:`pairwise_similarity`'s
   backward pass leaves them out (sign(0) = 0): the same gradient, ties included.
   """
-  order, _, _, below, above = _sorted_parts(v)
-  return _unsorted(below + above, order)
+  return _sorted_similarity_fwd(v)[0]
 
 
 def _sorted_similarity_fwd(v):
