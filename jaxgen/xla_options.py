@@ -28,7 +28,7 @@ import platform
 import warnings
 
 # option name -> value; each measured (module docstring, results record "Speed")
-DEFAULTS: dict[str, str] = {"xla_cpu_experimental_ynn_fusion_type": ""}
+DEFAULTS: dict[str, str] = {"xla_cpu_experimental_ynn_fusion_type": "reduce"}
 SWITCH = "JAXGEN_XLA_DEFAULTS"
 
 

@@ -118,6 +118,12 @@ def _input_dilated_conv(g: Array, kernel: Array, strides, pads) -> Array:
   """
   if g.shape[1] * g.shape[2] <= 16 or 4 * kernel.shape[3] <= kernel.shape[2]:
     return _scatter_conv(g, kernel, strides, pads)
+  return _phase_conv(g, kernel, strides, pads)
+
+
+def _phase_conv(g: Array, kernel: Array, strides, pads) -> Array:
+  """:func:`_input_dilated_conv` as s_h x s_w stride-1 convolutions of the undilated input,
+  one per output phase, interleaved (see there)."""
   if tuple(strides) == (1, 1):
     return jax.lax.conv_general_dilated(g, kernel, (1, 1), pads, dimension_numbers=_NHWC)
   axes = []                                     # per axis: (output length, phase length, phases)
