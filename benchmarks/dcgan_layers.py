@@ -23,36 +23,31 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks.cli import machine_line, write_report
-from jaxgen.nets import layers
+from jaxgen.nets import adversarial, layers
 
 
 def dcgan_convs(size: int, channels: int, features: int, latent: int) -> list[dict]:
   """The convolutions of jaxgen's DCGAN generator and discriminator at ``size``: name, kind
-  ('transpose' or 'conv'), input shape without the batch, kernel shape, stride, padding."""
+  ('transpose' or 'conv'), input shape without the batch, kernel shape, stride, padding
+  (the layouts of :class:`jaxgen.nets.adversarial.DCGANGenerator` and
+  :class:`~jaxgen.nets.adversarial.DCGANDiscriminator`)."""
   convs = []
-  if size == 64:
-    g = [(1, latent, 8 * features, 4, 1, "VALID")]
-    h, c = 4, 8 * features
-    for mult in (4, 2, 1):
-      g.append((h, c, mult * features, 4, 2, "SAME"))
-      h, c = 2 * h, mult * features
-    g.append((h, c, channels, 4, 2, "SAME"))
-    d_mults = (1, 2, 4, 8)
-  elif size == 28:
-    g = [(1, latent, 4 * features, 7, 1, "VALID"), (7, 4 * features, 2 * features, 4, 2, "SAME"),
-         (14, 2 * features, channels, 4, 2, "SAME")]
-    d_mults = (1, 2)
-  else:
-    raise ValueError(f"size {size}: use 64 or 28")
+  start, mults = adversarial.dcgan_generator_layout(size, size)
+  g = [(1, latent, mults[0] * features, start, 1, "VALID")]
+  h, c = start, mults[0] * features
+  for mult in mults[1:]:
+    g.append((h, c, mult * features, 4, 2, "SAME"))
+    h, c = 2 * h, mult * features
+  g.append((h, c, channels, 4, 2, "SAME"))
   for i, (hw, cin, cout, k, s, pad) in enumerate(g):
     convs.append(dict(name=f"G{i + 1} {hw}x{hw}x{cin} -> {cout}", kind="transpose",
                       x=(hw, hw, cin), k=(k, k, cin, cout), s=s, pad=pad))
-  hw, cin = size, channels
-  for i, mult in enumerate(d_mults):
-    cout = mult * features
-    convs.append(dict(name=f"D{i + 1} {hw}x{hw}x{cin} -> {cout}", kind="conv",
-                      x=(hw, hw, cin), k=(4, 4, cin, cout), s=2, pad="SAME"))
-    hw, cin = hw // 2, cout
+  hw, cin, block = size, channels, 0
+  while block == 0 or hw > 4:                 # the discriminator's blocks: 4x4, stride 2, pad 1
+    cout = features * 2 ** min(block, 3)
+    convs.append(dict(name=f"D{block + 1} {hw}x{hw}x{cin} -> {cout}", kind="conv",
+                      x=(hw, hw, cin), k=(4, 4, cin, cout), s=2, pad=((1, 1), (1, 1))))
+    hw, cin, block = (hw + 2 - 4) // 2 + 1, cout, block + 1
   return convs
 
 

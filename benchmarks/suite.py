@@ -129,7 +129,7 @@ def _time_jaxgen(name, impl, steps, windows, batch_size, t0):
   import jax.numpy as jnp
   run = _jaxgen_run(name, batch_size, bf16=impl == "jaxgen_bf16")
   inputs = run.chunk_inputs()
-  state = run.init_state()
+  state = run.place_state(run.init_state())  # as train.py: the chunk compiles once
   one = run.compile_chunk(1)
   state, _ = one(state, *inputs, jnp.int32(0))
   jax.block_until_ready(state)

@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from benchmarks import suite
+from benchmarks import dcgan_layers, suite
+from jaxgen.nets import adversarial
 
 
 def test_jit_loop_runs_the_same_steps_as_the_trainers_chunk():
@@ -20,6 +21,28 @@ def test_jit_loop_runs_the_same_steps_as_the_trainers_chunk():
   for a, b in zip(jax.tree.leaves(chunk_state), jax.tree.leaves(loop_state)):
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
   assert int(loop_state.step) == 3
+
+
+@pytest.mark.parametrize("size,channels", [(28, 1), (64, 3)])
+def test_the_layer_benchmark_times_every_convolution_of_the_dcgan(size, channels):
+  """benchmarks.dcgan_layers lists the kernels of jaxgen's DCGAN at each size, no more and
+  no fewer (its 28 x 28 list once missed the discriminator's third block), with the
+  layer shapes that produce them."""
+  convs = dcgan_layers.dcgan_convs(size, channels, 8, 100)
+  g = adversarial.DCGANGenerator(features=8, out_shape=(size, size, channels))
+  d = adversarial.DCGANDiscriminator(features=8)
+  g_params = jax.eval_shape(lambda: g.init(jax.random.PRNGKey(0), jnp.zeros((2, 100)), train=False))
+  d_params = jax.eval_shape(lambda: d.init(jax.random.PRNGKey(0), jnp.zeros((2, size, size, channels)),
+                                           train=False))
+  kernels = lambda p, kind: [v["kernel"].shape for n, v in p["params"].items() if n.startswith(kind)]
+  assert [c["k"] for c in convs if c["kind"] == "transpose"] == kernels(g_params, "ConvTranspose")
+  assert [c["k"] for c in convs if c["kind"] == "conv"] == kernels(d_params, "Conv_")
+  for c in convs:                             # each layer's input is the previous one's output
+    x = jnp.zeros((1,) + c["x"])
+    op = dcgan_layers._op(c)
+    assert jax.eval_shape(op, x, jnp.zeros(c["k"])).shape[-1] == c["k"][-1]
+  d_in = [c["x"][0] for c in convs if c["kind"] == "conv"]
+  assert d_in[-1] > 4 and all(a == 2 * b or a == 2 * b + 1 for a, b in zip(d_in, d_in[1:]))
 
 
 def test_a_workload_on_random_images_builds_a_chunk():

@@ -194,14 +194,16 @@ def _scatter_conv(g: Array, kernel: Array, strides, pads) -> Array:
 
 @functools.lru_cache(maxsize=None)
 def few_channel_convolutions_are_slow() -> bool:
-  """Whether the kernel gradients of few-channel convolutions go through one matrix
-  product (:func:`_patch_kernel_grad`, :func:`_transpose_patch_kernel_grad`) instead of
-  XLA's convolution form: on CPUs without AVX-512, where XLA:CPU's convolution with 1 to
-  16 input or up to 64 output channels was measured 1.6–9× slower than the matrix product
-  (an AMD EPYC with AVX2), and on other backends (unmeasured there: as before). With
-  AVX-512 (an AMD EPYC, family 25, model 17) the convolution form was as fast or faster on
-  every DCGAN layer measured (2.6× for the 16×16×128 → 32×32×64 transposed layer), so there
-  it is used throughout (results record, Speed)."""
+  """Whether the kernel gradients of few-channel convolutions, and of convolutions with a
+  small output (at most 16 pixels), go through one matrix product
+  (:func:`_patch_kernel_grad`, :func:`_transpose_patch_kernel_grad`) instead of XLA's
+  convolution form: on CPUs without AVX-512, where XLA:CPU's convolution with 1 to 16
+  input or up to 64 output channels was measured 1.6–9× slower than the matrix product (an
+  AMD EPYC with AVX2), and on other backends (unmeasured there: as before). With AVX-512
+  (an AMD EPYC, family 25, model 17) the convolution form was as fast or faster on every
+  DCGAN layer measured (2.6× for the 16×16×128 → 32×32×64 transposed layer; 1.7× for the
+  8×8×256 → 4×4×512 layer, 1.4× for 7×7×128 → 3×3×256, both small outputs), so there it
+  is used throughout (results record, Speed)."""
   return jax.default_backend() != "cpu" or not xla_options.cpu_has_avx512()
 
 
@@ -254,8 +256,8 @@ def _conv2d_bwd(strides, padding, residuals, g):
     span = (out - 1) * s + 1                        # the output gradient, stride-dilated
     dx_pads.append((k - 1 - lo, size - span + lo))
     dk_pads.append((lo, k - 1 + span - size - lo))
-  few_channels = x.shape[3] <= 16 and few_channel_convolutions_are_slow()
-  if few_channels or g.shape[1] * g.shape[2] <= 16:        # few input channels or a small output
+  few_or_small = x.shape[3] <= 16 or g.shape[1] * g.shape[2] <= 16   # channels in, output
+  if few_or_small and few_channel_convolutions_are_slow():
     dk = _patch_kernel_grad(x, g, kernel.shape, strides, pads)
   else:
     dk = _kernel_grad(x, g, dk_pads, rhs_dilation=strides)

@@ -228,13 +228,18 @@ def test_one_dimensional_kernels_build_no_pairwise_tensor():
 
 def test_the_few_channel_policy_picks_the_kernel_gradient_form_and_keeps_the_values(monkeypatch):
   """Where few-channel convolutions are slow (CPUs without AVX-512) the kernel gradients
-  of a 3-channel conv2d and a 3-channel conv_transpose are matrix products of patches;
-  elsewhere one more convolution each; the values agree with autodiff of lax either way."""
+  of a 3-channel conv2d, of a 32-channel conv2d with a 3 x 3 output and of a 3-channel
+  conv_transpose are matrix products of patches; elsewhere one more convolution each; the
+  values agree with autodiff of lax either way."""
   x = jax.random.normal(jax.random.PRNGKey(0), (2, 16, 16, 3))   # output 8 x 8: not "small"
   k = jax.random.normal(jax.random.PRNGKey(1), (4, 4, 3, 5)) * 0.1
+  xs = jax.random.normal(jax.random.PRNGKey(4), (2, 7, 7, 32))   # output 3 x 3: "small"
+  ks = jax.random.normal(jax.random.PRNGKey(5), (4, 4, 32, 5)) * 0.1
   kt = jax.random.normal(jax.random.PRNGKey(2), (4, 4, 5, 3)) * 0.1
   h = jax.random.normal(jax.random.PRNGKey(3), (2, 4, 4, 5))
+  pads = ((1, 1), (1, 1))
   cases = [(lambda k: layers.conv2d(x, k, (2, 2), "SAME"), lambda k: _lax_conv(x, k, (2, 2), "SAME"), k),
+           (lambda k: layers.conv2d(xs, k, (2, 2), pads), lambda k: _lax_conv(xs, k, (2, 2), pads), ks),
            (lambda k: layers.conv_transpose(h, k, (2, 2), "SAME"),
             lambda k: _lax_conv_transpose(h, k, (2, 2), "SAME"), kt)]
   for ours, ref, kernel in cases:
