@@ -3,8 +3,9 @@
     python -m benchmarks.gan_throughput [--steps 200] [--repeats 3] SPEC [SPEC ...]
 
 A SPEC is a config name from configs/ with optional overrides, comma-separated:
-``gan_grid`` or ``gan_grid_mbd,batch_size=128,gan.mb_kernels=4``. The first SPEC is the
-reference. For each, builds the compiled training chunk exactly as ``jaxgen.train.train``
+``gan_grid`` or ``gan_grid_mbd,batch_size=128,gan.mb_kernels=4``, or the name of one of
+``benchmarks.suite``'s workloads on random images (``dcgan64_b64``, ``dcgan64_b256``). The
+first SPEC is the reference. For each, builds the compiled training chunk exactly as ``jaxgen.train.train``
 does (``jaxgen.train.build_run``: all ``num_seeds`` seeds in one call, ``--steps`` steps
 per call), runs it once to
 compile, then ``--repeats`` times, and prints the median ms per step (all seeds
@@ -29,15 +30,28 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks import suite
 from benchmarks.cli import load_config, machine_line
 from jaxgen.train import build_run
 
 
-def time_chunk(config, steps: int, repeats: int) -> tuple[float, float]:
+def spec_run(spec: str):
+  """(config, Run) of a SPEC: a config and its overrides (``build_run``), or a suite workload
+  that trains on random images (its hand-built Run, as ``benchmarks.suite`` times it)."""
+  name = spec.split(",")[0]
+  if name in suite.WORKLOADS and "shape" in suite.WORKLOADS[name] and "," not in spec:
+    run = suite._jaxgen_run(name, None)
+    return run.config, run
+  config = load_config(spec)
+  return config, None
+
+
+def time_chunk(config, steps: int, repeats: int, run=None) -> tuple[float, float]:
   """Median seconds per training step (all seeds) of the compiled chunk, and the floating-
   point operations of one step (all seeds) by XLA's cost analysis of the compiled program
-  (which counts a loop's body once: the scan over steps, and ``lax.map`` over seeds)."""
-  run = build_run(config)
+  (which counts a loop's body once: the scan over steps, and ``lax.map`` over seeds).
+  ``run``: the Run to time (default: ``build_run(config)``)."""
+  run = run or build_run(config)
   state = run.init_state()
   inputs = run.chunk_inputs()
   chunk = run.compile_chunk(steps).lower(state, *inputs, jnp.int32(0)).compile()
@@ -66,8 +80,8 @@ def main(argv=None) -> None:
   print(f"{machine_line()}; median of {args.repeats} calls of {args.steps} steps")
   reference, rows = None, []
   for spec in args.specs:
-    config = load_config(spec)
-    sec, flops = time_chunk(config, args.steps, args.repeats)
+    config, run = spec_run(spec)
+    sec, flops = time_chunk(config, args.steps, args.repeats, run)
     reference = reference or sec
     rows.append({"spec": spec, "ms_per_step": sec * 1e3, "ratio": sec / reference,
                  "gflop_per_step": flops / 1e9, "num_seeds": config.num_seeds,

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from benchmarks import dcgan_layers, suite
+from benchmarks import dcgan_layers, gan_throughput, step_profile, suite
 from jaxgen.nets import adversarial
 
 
@@ -43,6 +43,29 @@ def test_the_layer_benchmark_times_every_convolution_of_the_dcgan(size, channels
     assert jax.eval_shape(op, x, jnp.zeros(c["k"])).shape[-1] == c["k"][-1]
   d_in = [c["x"][0] for c in convs if c["kind"] == "conv"]
   assert d_in[-1] > 4 and all(a == 2 * b or a == 2 * b + 1 for a, b in zip(d_in, d_in[1:]))
+
+
+def test_step_profile_sums_operation_events_by_kind():
+  """Operations are summed by name without their numeric suffix; runtime and Python spans
+  and events that are not complete ('X') are left out; the largest kind comes first."""
+  events = [{"ph": "X", "name": "wrapped_reduce-window.9", "dur": 100.0},
+            {"ph": "X", "name": "wrapped_reduce-window.23", "dur": 50.0},
+            {"ph": "X", "name": "transpose_copy_fusion", "dur": 120.0},
+            {"ph": "X", "name": "ThunkExecutor::Execute", "dur": 900.0},
+            {"ph": "X", "name": "$api.py:2479 block_until_ready", "dur": 900.0},
+            {"ph": "i", "name": "copy.3", "dur": 70.0}]
+  kinds = step_profile.op_kinds(events)
+  assert list(kinds) == ["wrapped_reduce-window", "transpose_copy_fusion"]
+  assert kinds["wrapped_reduce-window"] == {"us": 150.0, "count": 2}
+
+
+def test_a_spec_names_a_config_or_a_suite_workload_on_random_images():
+  """gan_throughput's SPEC: a config (built by build_run later), or a 64 x 64 suite
+  workload, whose Run trains on random 64 x 64 x 3 images."""
+  config, run = gan_throughput.spec_run("gan_ring,num_seeds=2")
+  assert run is None and config.num_seeds == 2
+  config, run = gan_throughput.spec_run("dcgan64_b64")
+  assert run.train_x.shape[1:] == (64, 64, 3) and config.batch_size == 64
 
 
 def test_a_workload_on_random_images_builds_a_chunk():
