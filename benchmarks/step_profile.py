@@ -14,19 +14,21 @@ time can add up past the step; and XLA:CPU's Eigen convolutions and matrix produ
 only their launch in the trace, not their work (a 20 ms convolution shows as a few
 microseconds), so ``step - the listed total`` is mostly convolution time: use
 ``benchmarks.dcgan_layers`` for those. What the trace does show well is the rest: a
-reduction XLA runs in its own loop (``wrapped_reduce-window``: BatchNorm's statistics, 145 ms
-of a 1.08 s 64x64 DCGAN step until jaxgen's XLA default kept YNNPACK's reductions), layout
+reduction XLA runs in its own loop (``wrapped_reduce-window``: BatchNorm's statistics, 136 ms
+of a 1.10 s 64x64 DCGAN step until jaxgen's XLA default kept YNNPACK's reductions), layout
 copies (``transpose_copy_fusion``), the elementwise fusions.
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import datetime
 import glob
 import gzip
 import json
 import os
 import re
+import sys
 import tempfile
 import time
 
@@ -102,7 +104,9 @@ def main(argv=None) -> None:
         f"products count their launch only)")
   for kind, v in list(r["kinds"].items())[:args.top]:
     print(f"{v['ms_per_step']:9.2f} ms {v['per_step']:7.1f}x {100 * v['ms_per_step'] / r['ms_per_step']:5.1f}%  {kind}")
-  r.update(machine=machine_line(), command="python -m benchmarks.step_profile " + " ".join(argv or []))
+  flags = os.environ.get("XLA_FLAGS", "")
+  r.update(machine=machine_line(), date=datetime.date.today().isoformat(), xla_flags=flags,
+           command="python -m benchmarks.step_profile " + " ".join(argv if argv is not None else sys.argv[1:]))
   write_report(r, args.out)
 
 

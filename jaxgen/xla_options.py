@@ -15,7 +15,7 @@ already names the option (yours wins) or ``JAXGEN_XLA_DEFAULTS=off``:
   list, also took the reductions off YNNPACK: XLA then runs a large reduction (BatchNorm's
   statistics over an image batch) as a reduce-window loop, 5-30x slower (13.2 against
   0.42 ms for a 64x32x32x64 batch) and less accurate (relative error 8e-6 against 1e-7),
-  145 ms of a 1.08 s 64x64 DCGAN step. Results stay bit-identical run to run with it, as
+  136 ms of a 1.10 s 64x64 DCGAN step. Results stay bit-identical run to run with it, as
   with XLA's default (the test suite's reproducibility tests run under it), but differ in
   the last bits from runs made under another setting — the runs recorded before this
   default among them (their ``environment.json`` lists the flag they ran under, or none).

@@ -339,6 +339,37 @@ def gan_throughput(src: Sources, rel: str) -> str:
                                  + (["the config's run, training only"] if timed else []), rows)
 
 
+def suite_ratios(src: Sources, folder: str) -> str:
+  """Several invocations of ``python -m benchmarks.suite --out FOLDER[/NAME]``: per workload,
+  jaxgen's throughput over PyTorch's in each invocation (FOLDER's own first, then its
+  sub-folders by name) and their median."""
+  paths = [f"{folder}/suite.json"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / folder).glob("*/suite.json"))
+  ratios: dict[str, list[float]] = {}
+  for rel in paths:
+    for name, r in src.json(rel)["results"].items():
+      if "jaxgen" in r and "torch" in r:
+        ratios.setdefault(name, []).append(r["jaxgen"]["examples_per_s"] / r["torch"]["examples_per_s"])
+  rows = [[f"`{name}`", ", ".join(f"{x:.2f}×" for x in xs), f"**{statistics.median(xs):.2f}×**"]
+          for name, xs in ratios.items()]
+  head = (f"{len(paths)} invocations of `python -m benchmarks.suite` ({', '.join(f'`{p}`' for p in paths)}); "
+          "jaxgen's examples per second over PyTorch's, each invocation's figure the median of its windows.")
+  return head + "\n\n" + _table(["workload", "jaxgen / PyTorch, each invocation", "median"], rows)
+
+
+def step_profile(src: Sources, rel: str) -> str:
+  """``python -m benchmarks.step_profile --out``: a training step's operations by kind (the
+  twelve largest), with the XLA_FLAGS the process ran under."""
+  r = src.json(rel)
+  rows = [[f"`{kind}`", f"{v['ms_per_step']:.1f}", f"{v['per_step']:g}",
+           f"{100 * v['ms_per_step'] / r['ms_per_step']:.1f}%"]
+          for kind, v in list(r["kinds"].items())[:12]]
+  listed = sum(v["ms_per_step"] for v in r["kinds"].values())
+  head = (f"`{r['command']}` on {r['machine']}, {r['date']}, `XLA_FLAGS={r['xla_flags']}`: "
+          f"{r['ms_per_step']:,.0f} ms per step; all operations listed {listed:,.0f} ms per step "
+          "(convolutions and Eigen matrix products count their launch only).")
+  return head + "\n\n" + _table(["operation kind", "ms / step", "per step", "share of the step"], rows)
+
+
 def gan_throughput_ab(src: Sources, folder: str) -> str:
   """``gan_throughput --out FOLDER/{A}_{round}_{name}.json`` under two settings A, rounds
   alternating: per spec, the median ms per step over the rounds under each setting and their
@@ -683,7 +714,7 @@ def background_rate(src: Sources, rel: str) -> str:
 
 
 TABLES = {"studio_latency": studio_latency, "folder_io": folder_io, "streaming": streaming,
-          "feature_yardstick": feature_yardstick, "own_dcgan": own_dcgan, "folder_run": folder_run, "seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "gan_throughput_ab": gan_throughput_ab, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
+          "feature_yardstick": feature_yardstick, "own_dcgan": own_dcgan, "folder_run": folder_run, "seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "gan_throughput_ab": gan_throughput_ab, "step_profile": step_profile, "suite_ratios": suite_ratios, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
           "fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}
