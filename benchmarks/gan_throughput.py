@@ -5,8 +5,8 @@
 A SPEC is a config name from configs/ with optional overrides, comma-separated:
 ``gan_grid`` or ``gan_grid_mbd,batch_size=128,gan.mb_kernels=4``, or the name of one of
 ``benchmarks.suite``'s workloads on random images (``dcgan64_b64``, ``dcgan64_b256``). The
-first SPEC is the reference. For each, builds the compiled training chunk exactly as ``jaxgen.train.train``
-does (``jaxgen.train.build_run``: all ``num_seeds`` seeds in one call, ``--steps`` steps
+first SPEC is the reference. For each, builds the compiled training chunk exactly as
+``jaxgen.train.train`` does (``jaxgen.train.build_run``: all ``num_seeds`` seeds in one call, ``--steps`` steps
 per call), runs it once to
 compile, then ``--repeats`` times, and prints the median ms per step (all seeds
 together), steps/s, the implied wall time of the config's ``num_steps``, the ratio to
@@ -39,7 +39,11 @@ def spec_run(spec: str):
   """(config, Run) of a SPEC: a config and its overrides (``build_run``), or a suite workload
   that trains on random images (its hand-built Run, as ``benchmarks.suite`` times it)."""
   name = spec.split(",")[0]
-  if name in suite.WORKLOADS and "shape" in suite.WORKLOADS[name] and "," not in spec:
+  if name in suite.WORKLOADS and "shape" in suite.WORKLOADS[name]:
+    if "," in spec:
+      raise ValueError(f"the suite workload {name!r} takes no overrides (got {spec!r}); "
+                       f"time its config with overrides instead, e.g. "
+                       f"{suite.WORKLOADS[name]['spec']},batch_size=128")
     run = suite._jaxgen_run(name, None)
     return run.config, run
   config = load_config(spec)

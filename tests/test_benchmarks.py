@@ -66,6 +66,8 @@ def test_a_spec_names_a_config_or_a_suite_workload_on_random_images():
   assert run is None and config.num_seeds == 2
   config, run = gan_throughput.spec_run("dcgan64_b64")
   assert run.train_x.shape[1:] == (64, 64, 3) and config.batch_size == 64
+  with pytest.raises(ValueError, match="takes no overrides"):
+    gan_throughput.spec_run("dcgan64_b64,batch_size=8")
 
 
 def test_a_workload_on_random_images_builds_a_chunk():
