@@ -342,8 +342,11 @@ def gan_throughput(src: Sources, rel: str) -> str:
 def suite_ratios(src: Sources, folder: str) -> str:
   """Several invocations of ``python -m benchmarks.suite --out FOLDER[/NAME]``: per workload,
   jaxgen's throughput over PyTorch's in each invocation (FOLDER's own first, then its
-  sub-folders by name) and their median."""
-  paths = [f"{folder}/suite.json"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / folder).glob("*/suite.json"))
+  sub-folders: 'second', 'third', ... in that order, others by name) and their median."""
+  ordinals = ("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+  subs = sorted((ROOT / folder).glob("*/suite.json"), key=lambda p: (
+      ordinals.index(p.parent.name) if p.parent.name in ordinals else len(ordinals), p.parent.name))
+  paths = [f"{folder}/suite.json"] + [str(p.relative_to(ROOT)) for p in subs]
   ratios: dict[str, list[float]] = {}
   for rel in paths:
     for name, r in src.json(rel)["results"].items():
