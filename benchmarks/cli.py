@@ -9,7 +9,7 @@ import os
 
 import jax
 
-from jaxgen.train.outputs import cpu_info
+from jaxgen.xla_options import cpu_has_avx512, cpu_info
 
 
 def override(config, item: str) -> None:
@@ -47,7 +47,7 @@ def load_config(spec: str):
 def machine_line() -> str:
   """One line: backend, device, CPU model and vector extensions, jax version."""
   cpu = cpu_info()
-  avx512 = any(f.startswith("avx512") for f in cpu["vector_extensions"])
+  avx512 = cpu_has_avx512()
   return (f"jax {jax.__version__}, backend {jax.default_backend()}, "
           f"{jax.devices()[0].device_kind}; CPU {cpu['model']} ({cpu['cores']} cores, "
           f"{'AVX-512' if avx512 else 'no AVX-512'})")

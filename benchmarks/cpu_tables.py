@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.fingerprint import checkpoint_hashes
-from jaxgen.train.outputs import cpu_info
+from jaxgen.xla_options import cpu_has_avx512, cpu_info
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # name -> (config, extra overrides, table)
@@ -118,8 +118,7 @@ def main(argv=None) -> None:
   cpu = cpu_info()
   commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True, cwd=ROOT).stdout.strip()
-  summary.update(machine={"cpu": cpu, "avx512": any(f.startswith("avx512") for f in
-                                                    cpu["vector_extensions"]),
+  summary.update(machine={"cpu": cpu, "avx512": cpu_has_avx512(),
                           "jax": jax.__version__, "commit": commit},
                  date=time.strftime("%Y-%m-%d"))
   summary["jobs"] = args.jobs
