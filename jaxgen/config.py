@@ -132,14 +132,16 @@ def _check_top_level(config) -> None:
 
 def _mesh() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()   # the device mesh of training (jaxgen.scale.mesh)
-  c.data = 0                     # devices the batch is split over (0: every device the runs leave)
-  c.runs = 1                     # devices the seeds (num_seeds > 1) are laid over, no communication
+  c.data = 0                     # devices the batch is split over (0: every device the runs leave;
+                                 # 1 on jaxgen's per-core CPU devices, which serve the seeds only)
+  c.runs = 0                     # devices the seeds (num_seeds > 1) are laid over, no communication
+                                 # (0: as many as divide the seeds)
   return c
 
 
 def _check_mesh(mesh) -> None:
   config = {"mesh": mesh}   # the group under its name: messages name the full key
-  _int(config, "mesh.runs")
+  _int(config, "mesh.runs", minimum=0)
   _int(config, "mesh.data", minimum=0)
 
 

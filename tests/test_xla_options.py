@@ -61,3 +61,40 @@ def test_a_backend_started_before_jaxgen_is_warned_about(monkeypatch):
   monkeypatch.delenv("JAXGEN_XLA_DEFAULTS", raising=False)
   with pytest.warns(RuntimeWarning, match="import jaxgen first"):
     assert xla_options.apply() == [FLAG]
+
+
+def test_one_cpu_device_per_core_unless_the_user_chose(monkeypatch):
+  monkeypatch.setattr(xla_options, "usable_cores", lambda: 4)
+  assert xla_options.cpu_devices_to_set("", {}) == 4
+  assert xla_options.cpu_devices_to_set(FLAG, {}) == 4
+  assert xla_options.cpu_devices_to_set("--xla_force_host_platform_device_count=8", {}) is None
+  assert xla_options.cpu_devices_to_set("", {"JAX_NUM_CPU_DEVICES": "3"}) is None
+  assert xla_options.cpu_devices_to_set("", {"JAXGEN_XLA_DEFAULTS": "off"}) is None
+  monkeypatch.setattr(xla_options, "usable_cores", lambda: 1)
+  assert xla_options.cpu_devices_to_set("", {}) is None
+
+
+_DEVICES = ("import jaxgen, jax; from jaxgen import xla_options; from jaxgen.scale import distributed; "
+            "import sys; sys.argv[1:] and distributed.use_cpu_devices(int(sys.argv[1])); "
+            "print(jax.device_count(), xla_options.own_cpu_devices(), xla_options.usable_cores())")
+
+
+def _devices(*args, **env) -> tuple[int, bool, int]:
+  full = {k: v for k, v in os.environ.items()
+          if k not in ("XLA_FLAGS", "JAXGEN_XLA_DEFAULTS", "JAX_NUM_CPU_DEVICES", "JAX_PLATFORMS")}
+  full.update(env)
+  out = subprocess.run([sys.executable, "-c", _DEVICES, *args], env=full, capture_output=True,
+                       text=True, check=True).stdout.split()
+  return int(out[0]), out[1] == "True", int(out[2])
+
+
+def test_the_cpu_devices_at_import_are_jaxgens_or_the_users():
+  """One device per core, marked as jaxgen's (the mesh lays seeds over them, never a batch);
+  devices the user asked for (XLA_FLAGS, JAX_NUM_CPU_DEVICES, train.py --cpu_devices and the
+  launcher through distributed.use_cpu_devices) are the user's; the switch turns it off."""
+  count, own, cores = _devices()
+  assert (count, own) == ((cores, True) if cores > 1 else (1, False))
+  assert _devices(XLA_FLAGS="--xla_force_host_platform_device_count=3")[:2] == (3, False)
+  assert _devices(JAX_NUM_CPU_DEVICES="3")[:2] == (3, False)
+  assert _devices(JAXGEN_XLA_DEFAULTS="off")[:2] == (1, False)
+  assert _devices(str(cores))[:2] == (cores, False)

@@ -28,6 +28,8 @@ import jax
 import numpy as np
 from jax.experimental import multihost_utils
 
+from jaxgen import xla_options
+
 ENV_COORDINATOR = "JAXGEN_COORDINATOR_ADDRESS"
 ENV_NUM_PROCESSES = "JAXGEN_NUM_PROCESSES"
 ENV_PROCESS_ID = "JAXGEN_PROCESS_ID"
@@ -49,7 +51,7 @@ def use_cpu_devices(count: int) -> None:
   (for trying a multi-device or multi-process run on one machine). Call before anything
   touches a JAX device."""
   jax.config.update("jax_platforms", "cpu")
-  jax.config.update("jax_num_cpu_devices", int(count))
+  xla_options.set_cpu_devices(count)           # the user's devices: the batch may split over them
   jax.config.update("jax_cpu_collectives_implementation", "gloo")
 
 

@@ -24,8 +24,6 @@ import chex
 import numpy as np
 import pytest
 
-from jaxgen import config as config_lib
-from jaxgen.scale import mesh as mesh_lib
 
 # The slow tier (python -m pytest tests -m slow; CI runs it): real multi-process runs, about 3 minutes.
 pytestmark = pytest.mark.slow
@@ -103,26 +101,6 @@ def _assert_eval_close(a: dict, b: dict):
 
 
 # --------------------------------------------------------------------------- the mesh
-
-
-@pytest.mark.parametrize("overrides, message", [
-    ({"batch_size": 50, "mesh.data": 8}, "does not split over the 8 devices"),
-    ({"mesh.data": 16}, "there are 8"),
-    ({"mesh.runs": 3}, "does not divide the 8 devices"),
-    ({"num_seeds": 2, "mesh.runs": 4, "mesh.data": 2}, "num_seeds=2 does not split"),
-])
-def test_mesh_that_does_not_fit_is_refused_in_one_line(load_config, tiny, overrides, message):
-  config = tiny(load_config("vae_mnist"), **overrides)
-  with pytest.raises(config_lib.ConfigError, match=message) as e:
-    mesh_lib.mesh_shape(config, num_devices=8)
-  assert "\n" not in str(e.value) and "--config." in str(e.value)
-
-
-def test_mesh_shape_defaults_to_every_device_on_data(load_config, tiny):
-  config = tiny(load_config("vae_mnist"), batch_size=48)
-  assert mesh_lib.mesh_shape(config, num_devices=8) == (1, 8)
-  config = tiny(load_config("gan_mnist"), batch_size=48, num_seeds=4, **{"mesh.runs": 4})
-  assert mesh_lib.mesh_shape(config, num_devices=8) == (4, 2)
 
 
 @pytest.mark.parametrize("name, ref", [("vae_4", "vae_1"), ("vae_8", "vae_1"),
