@@ -10,9 +10,10 @@ step includes the interpreter, the imports and the compilation, and the peak mem
 that workload's alone):
 
 * ``jaxgen``: the compiled, scanned training chunk that ``train.py`` runs
-  (:meth:`jaxgen.train.Run.compile_chunk`: many steps per call, all seeds in one program);
+  (:meth:`jaxgen.train.Run.compile_chunk`: many steps per call, all seeds in one program,
+  on the run's default mesh: on a CPU the seeds over its cores, :mod:`jaxgen.scale.mesh`);
 * ``jit_loop``: the same jaxgen step jitted alone (a chunk of one step) and called from a
-  Python loop, what a user gets without the scanned loop;
+  Python loop, all seeds on one device, what a user gets without the scanned loop;
 * ``torch``: the PyTorch twin (:mod:`benchmarks.torch_twins`), when torch is installed
   (``pip install -e '.[bench]'``);
 * ``jaxgen_bf16`` (the DCGANs, with ``--bf16``): jaxgen's chunk with bfloat16 compute in
@@ -61,8 +62,9 @@ def _peak_rss_mib() -> float:
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _jaxgen_run(name: str, batch_size: int | None, bf16: bool = False):
-  """The :class:`jaxgen.train.Run` of a workload (random images where it names a shape)."""
+def _jaxgen_run(name: str, batch_size: int | None, bf16: bool = False, one_device: bool = False):
+  """The :class:`jaxgen.train.Run` of a workload (random images where it names a shape);
+  ``one_device``: all seeds on one device (``mesh.runs=1``), as a plain jitted loop has them."""
   import jax
   import jax.numpy as jnp
   from benchmarks.cli import load_config
@@ -75,6 +77,8 @@ def _jaxgen_run(name: str, batch_size: int | None, bf16: bool = False):
   config = load_config(w["spec"])
   if batch_size:
     config.batch_size = batch_size
+  if one_device:
+    config.mesh.runs = 1
   if "shape" in w:
     model = models_lib.build(config, w["shape"])
     keys = steps.seed_keys(config)
@@ -127,7 +131,7 @@ def _jit_loop(run, steps: int):
 def _time_jaxgen(name, impl, steps, windows, batch_size, t0):
   import jax
   import jax.numpy as jnp
-  run = _jaxgen_run(name, batch_size, bf16=impl == "jaxgen_bf16")
+  run = _jaxgen_run(name, batch_size, bf16=impl == "jaxgen_bf16", one_device=impl == "jit_loop")
   inputs = run.chunk_inputs()
   state = run.place_state(run.init_state())  # as train.py: the chunk compiles once
   one = run.compile_chunk(1)
@@ -163,6 +167,7 @@ def _time_jaxgen(name, impl, steps, windows, batch_size, t0):
   stats = device.memory_stats() if device.platform != "cpu" else None
   return dict(times=times, first_step_s=first, batch=int(run.config.batch_size),
               seeds=run.num_seeds, flops_per_step=flops,
+              seed_devices=int(run.mesh.shape["runs"]),
               device_peak_mib=(stats or {}).get("peak_bytes_in_use", 0) / 2**20 or None)
 
 
@@ -311,7 +316,8 @@ def table(results: dict, env: dict) -> str:
     first = f"{j['first_step_s']:.1f} s{warm} / " + (f"{t['first_step_s']:.1f} s" if t else "—")
     rss = f"{j['peak_rss_mib']:.0f} / " + (f"{t['peak_rss_mib']:.0f}" if t else "—")
     gf = f"{j['gflop_per_s']:.0f}" if j.get("gflop_per_s") else "—"
-    lines.append(f"| `{name}` | {j['batch']} × {j['seeds']} | {_fmt_rate(rate(j))} | "
+    rows = f" (over {j['seed_devices']} devices)" if j.get("seed_devices", 1) > 1 else ""
+    lines.append(f"| `{name}` | {j['batch']} × {j['seeds']}{rows} | {_fmt_rate(rate(j))} | "
                  f"{_fmt_rate(rate(l))} | {_fmt_rate(rate(t))} | {ratio(j, t)} | {ratio(j, l)} | "
                  f"{first} | {rss} | {gf} |")
   bf = [(n, r) for n, r in results.items() if r.get("jaxgen_bf16") and r.get("jaxgen")]
