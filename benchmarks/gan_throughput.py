@@ -53,7 +53,8 @@ def spec_run(spec: str):
 def time_chunk(config, steps: int, repeats: int, run=None) -> tuple[float, float]:
   """Median seconds per training step (all seeds) of the compiled chunk, and the floating-
   point operations of one step (all seeds) by XLA's cost analysis of the compiled program
-  (which counts a loop's body once: the scan over steps, and ``lax.map`` over seeds).
+  (which counts a loop's body once: the scan over steps, and ``lax.map`` over seeds; and,
+  on a mesh, one device's share).
   ``run``: the Run to time (default: ``build_run(config)``)."""
   run = run or build_run(config)
   state = run.init_state()
@@ -61,8 +62,12 @@ def time_chunk(config, steps: int, repeats: int, run=None) -> tuple[float, float
   chunk = run.compile_chunk(steps).lower(state, *inputs, jnp.int32(0)).compile()
   cost = chunk.cost_analysis()
   flops = float((cost[0] if isinstance(cost, (list, tuple)) else cost or {}).get("flops", 0.0))
+  devices = dict(run.mesh.shape) if run.mesh is not None else {"runs": 1, "data": 1}
   if run.num_seeds > 1 and config.seed_batching == "map":
-    flops *= run.num_seeds          # lax.map over seeds is a loop too: its body is counted once
+    # lax.map over seeds is a loop too: its body (one seed, one device's rows) is counted once
+    flops *= run.num_seeds * devices["data"]
+  else:
+    flops *= devices["runs"] * devices["data"]   # the cost of one device's share of the program
   state, _ = chunk(state, *inputs, jnp.int32(0))
   jax.block_until_ready(state)
   times = []

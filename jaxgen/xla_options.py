@@ -29,10 +29,11 @@ And one JAX option, set the same way (not when ``XLA_FLAGS`` names
   CPU device per core, so that the seeds of a multi-seed run train concurrently, a group
   per core (:func:`jaxgen.scale.mesh.mesh_shape` lays them over these devices; it never
   splits a batch over them: :func:`own_cpu_devices`). XLA:CPU runs one small model's step on
-  one core however many it has: the 10-seed ``gan_ring`` ran at 8.8 ms per step with two
-  cores and with one; over two devices, 4.1 ms (results record, Speed). A single-seed run,
-  and so every figure of a single-seed config, is unchanged; each seed of a multi-seed run
-  stays bit-identical to its single-seed run.
+  one core however many it has: on a 2-core AMD EPYC the 10-seed ``gan_ring`` took 8.7 ms
+  per step on one device, 8.0 pinned to one core, 4.1 over two devices (results record,
+  Speed). A single-seed run, and so every figure of a single-seed config, is unchanged;
+  each seed of a multi-seed run (``seed_batching='map'``) stays bit-identical to its
+  single-seed run.
 
 If JAX's backend is already running when jaxgen is imported (a computation ran first), the
 defaults cannot take effect; jaxgen warns once, since results then differ in the last bits
