@@ -67,7 +67,8 @@ def mesh_shape(config, num_devices: int | None = None,
   if runs < 0 or data < 0:
     raise config_lib.ConfigError(f"config.mesh.runs and mesh.data must be >= 0 (runs 0: as many "
                                  f"devices as divide the seeds; data 0: every device the runs "
-                                 f"leave), got runs={runs}, data={data}; set --config.mesh.runs=0 --config.mesh.data=0")
+                                 f"leave), got runs={runs}, data={data}; set "
+                                 f"--config.mesh.runs=0 --config.mesh.data=0")
   if data == 0 and seeds_only:
     data = 1
   if runs == 0:
