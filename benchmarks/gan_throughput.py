@@ -62,12 +62,12 @@ def time_chunk(config, steps: int, repeats: int, run=None) -> tuple[float, float
   chunk = run.compile_chunk(steps).lower(state, *inputs, jnp.int32(0)).compile()
   cost = chunk.cost_analysis()
   flops = float((cost[0] if isinstance(cost, (list, tuple)) else cost or {}).get("flops", 0.0))
-  devices = dict(run.mesh.shape) if run.mesh is not None else {"runs": 1, "data": 1}
+  data, devices = (run.mesh.shape["data"], run.mesh.size) if run.mesh is not None else (1, 1)
   if run.num_seeds > 1 and config.seed_batching == "map":
     # lax.map over seeds is a loop too: its body (one seed, one device's rows) is counted once
-    flops *= run.num_seeds * devices["data"]
+    flops *= run.num_seeds * data
   else:
-    flops *= devices["runs"] * devices["data"]   # the cost of one device's share of the program
+    flops *= devices                # the cost of one device's share of the program
   state, _ = chunk(state, *inputs, jnp.int32(0))
   jax.block_until_ready(state)
   times = []
