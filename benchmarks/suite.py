@@ -4,6 +4,7 @@
     python -m benchmarks.suite --only vae_mnist dcgan_mnist --out results/benchmarks
     python -m benchmarks.suite --scaling            # throughput against batch size, + plot
     python -m benchmarks.suite --quick              # a short run (checks that it all works)
+    python -m benchmarks.suite --paired --only dcgan_mnist   # jaxgen and PyTorch window for window
 
 For each workload it runs, each in a fresh child process (so that the time to the first
 step includes the interpreter, the imports and the compilation, and the peak memory is
@@ -18,6 +19,12 @@ that workload's alone):
   (``pip install -e '.[bench]'``);
 * ``jaxgen_bf16`` (the DCGANs, with ``--bf16``): jaxgen's chunk with bfloat16 compute in
   the convolutions (parameters, optimizer states and losses float32).
+
+With ``--paired`` it times instead jaxgen's chunk and the PyTorch twin in one child process,
+alternating window for window (the order swapped every round), and reports the ratio of
+each round's two windows, their median and range (``OUT/paired.md`` and ``.json``). On a
+shared machine whose speed drifts over minutes, one process after the other can see
+different machines; a round's two windows see the same one.
 
 Each reports examples/s after compilation as the median of ``--windows`` timed windows
 (each synchronised with ``block_until_ready`` / the end of PyTorch's eager work), the
@@ -171,7 +178,8 @@ def _time_jaxgen(name, impl, steps, windows, batch_size, t0):
               device_peak_mib=(stats or {}).get("peak_bytes_in_use", 0) / 2**20 or None)
 
 
-def _time_torch(name, steps, windows, batch_size, t0, device):
+def _torch_step(name, batch_size, device):
+  """The PyTorch twin of a workload: (one training step, sync, batch, seeds)."""
   import torch
   from benchmarks import torch_twins
   torch.manual_seed(0)
@@ -198,6 +206,12 @@ def _time_torch(name, steps, windows, batch_size, t0, device):
                                        tuple(config.gan.d_hidden), int(config.num_steps),
                                        device=device)
   sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+  return step, sync, b, int(config.num_seeds)
+
+
+def _time_torch(name, steps, windows, batch_size, t0, device):
+  import torch
+  step, sync, b, seeds = _torch_step(name, batch_size, device)
   step()
   sync()
   first = time.time() - t0
@@ -212,8 +226,50 @@ def _time_torch(name, steps, windows, batch_size, t0, device):
     sync()
     times.append(time.perf_counter() - tic)
   peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None
-  return dict(times=times, first_step_s=first, batch=b, seeds=int(config.num_seeds),
+  return dict(times=times, first_step_s=first, batch=b, seeds=seeds,
               flops_per_step=None, device_peak_mib=peak, torch_threads=torch.get_num_threads())
+
+
+def _time_paired(name, steps, windows, batch_size, device):
+  """jaxgen's chunk and the PyTorch twin in one process, window for window: each round
+  times one window of each, the order alternating between rounds, so that both see the
+  same machine (on a shared machine the speed drifts by 10-20% over minutes, more than
+  the gaps measured). Returns both window times per round."""
+  import jax
+  import jax.numpy as jnp
+  import torch
+  run = _jaxgen_run(name, batch_size)
+  inputs = run.chunk_inputs()
+  state = run.place_state(run.init_state())
+  chunk = run.compile_chunk(steps)
+  start = 0
+  step, sync, b, seeds = _torch_step(name, batch_size, device)
+
+  def jaxgen_window():
+    nonlocal state, start
+    tic = time.perf_counter()
+    state = chunk(state, *inputs, jnp.int32(start))[0]
+    jax.block_until_ready(state)
+    start += steps
+    return time.perf_counter() - tic
+
+  def torch_window():
+    tic = time.perf_counter()
+    for _ in range(steps):
+      step()
+    sync()
+    return time.perf_counter() - tic
+
+  jaxgen_window()                                   # compiles
+  torch_window()                                    # warms up
+  jaxgen_times, torch_times = [], []
+  for r in range(windows):
+    order = (jaxgen_window, torch_window) if r % 2 == 0 else (torch_window, jaxgen_window)
+    timed = {f: f() for f in order}
+    jaxgen_times.append(timed[jaxgen_window])
+    torch_times.append(timed[torch_window])
+  return dict(times=jaxgen_times, torch_times=torch_times, batch=b, seeds=seeds,
+              seed_devices=int(run.mesh.shape["runs"]), torch_threads=torch.get_num_threads())
 
 
 def child(args) -> None:
@@ -224,6 +280,8 @@ def child(args) -> None:
     use_compilation_cache(os.environ["JAXGEN_BENCH_CACHE"])
   if args.impl == "torch":
     out = _time_torch(args.workload, args.steps, args.windows, args.batch_size, t0, args.torch_device)
+  elif args.impl == "paired":
+    out = _time_paired(args.workload, args.steps, args.windows, args.batch_size, args.torch_device)
   else:
     out = _time_jaxgen(args.workload, args.impl, args.steps, args.windows, args.batch_size, t0)
   out["peak_rss_mib"] = _peak_rss_mib()
@@ -271,13 +329,24 @@ def run_child(workload: str, impl: str, steps: int, windows: int, batch_size: in
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
     print(f"  {workload} {impl}: failed ({' | '.join(tail)})", flush=True)
     return None
-  out = json.loads(lines[-1][len("RESULT "):])
+  return summarize(json.loads(lines[-1][len("RESULT "):]), steps)
+
+
+def summarize(out: dict, steps: int) -> dict:
+  """A child's window times as rates: examples/s and ms per step (medians over windows);
+  for a paired child also the twin's and the ratio of each round's windows (jaxgen's
+  rate / PyTorch's = PyTorch's time / jaxgen's)."""
   if not out["times"]:
     return out
   per_window = out["batch"] * out["seeds"] * steps
   rates = [per_window / t for t in out["times"]]
   out.update(steps=steps, examples_per_s=float(np.median(rates)),
              ms_per_step=1000 * float(np.median(out["times"])) / steps)
+  if "torch_times" in out:                          # paired: the ratio of each round's windows
+    ratios = [t / j for j, t in zip(out["times"], out["torch_times"])]
+    out.update(torch_examples_per_s=float(np.median([per_window / t for t in out["torch_times"]])),
+               torch_ms_per_step=1000 * float(np.median(out["torch_times"])) / steps,
+               ratios=ratios, ratio_median=float(np.median(ratios)))
   if out.get("flops_per_step"):
     out["gflop_per_s"] = out["flops_per_step"] / out["ms_per_step"] / 1e6
   return out
@@ -329,6 +398,27 @@ def table(results: dict, env: dict) -> str:
   return "\n".join(lines)
 
 
+def paired_table(results: dict, env: dict) -> str:
+  """The paired rounds (``--paired``): per workload the medians of both and the ratio of
+  each round's windows (jaxgen's rate / PyTorch's), median and range."""
+  lines = [f"CPU: {cpu_line(env['cpu'])}, {env['cores']} cores; jax {env['jax']} "
+           f"({env['backend']}, {env['device']}); torch {env.get('torch')} "
+           f"({env.get('torch_threads')} threads); jaxgen's chunk and the PyTorch twin "
+           "alternating window for window in one process", "",
+           "| workload | batch × seeds | rounds × steps | jaxgen ex/s | PyTorch ex/s | "
+           "jaxgen / PyTorch, median of rounds | lowest – highest round |",
+           "|---|---|---|---|---|---|---|"]
+  for name, r in results.items():
+    p = r.get("paired")
+    if not p:
+      continue
+    rows = f" (over {p['seed_devices']} devices)" if p.get("seed_devices", 1) > 1 else ""
+    lines.append(f"| `{name}` | {p['batch']} × {p['seeds']}{rows} | {len(p['ratios'])} × {p['steps']} | "
+                 f"{_fmt_rate(p['examples_per_s'])} | {_fmt_rate(p['torch_examples_per_s'])} | "
+                 f"{p['ratio_median']:.2f}× | {min(p['ratios']):.2f}× – {max(p['ratios']):.2f}× |")
+  return "\n".join(lines)
+
+
 def scaling_plot(scaling: dict, path: str, env: dict) -> None:
   import matplotlib
   matplotlib.use("Agg")
@@ -359,7 +449,11 @@ def main(argv=None) -> None:
   parser.add_argument("--only", nargs="+", choices=sorted(WORKLOADS), help="workloads to run")
   parser.add_argument("--impls", nargs="+", default=list(IMPLS), choices=IMPLS + ("jaxgen_bf16",))
   parser.add_argument("--bf16", action="store_true", help="also time bfloat16 compute (DCGANs)")
-  parser.add_argument("--windows", type=int, default=3, help="timed windows (median)")
+  parser.add_argument("--windows", type=int, help="timed windows (median; default 3, "
+                      "with --paired 9 rounds)")
+  parser.add_argument("--paired", action="store_true",
+                      help="jaxgen's chunk and the PyTorch twin in one process, alternating "
+                           "window for window: the ratio of each round (paired.md / .json)")
   parser.add_argument("--steps-scale", type=float, default=1.0, help="multiply steps per window")
   parser.add_argument("--scaling", action="store_true", help="throughput against batch size")
   parser.add_argument("--quick", action="store_true", help="2 short windows (a smoke test)")
@@ -383,7 +477,7 @@ def main(argv=None) -> None:
       print("torch is not installed: the PyTorch twins are skipped "
             "(pip install -e '.[bench]' to add them)")
       impls.remove("torch")
-  windows = 2 if args.quick else args.windows
+  windows = 2 if args.quick else args.windows or (9 if args.paired else 3)
   scale = 0.25 if args.quick else args.steps_scale
   env = environment()
   os.makedirs(args.out, exist_ok=True)
@@ -391,7 +485,13 @@ def main(argv=None) -> None:
         f"torch {env.get('torch')}; {windows} windows per figure", flush=True)
 
   jobs = []
-  if args.scaling:
+  if args.paired:
+    if "torch" not in impls:
+      parser.error("--paired times jaxgen beside the PyTorch twins: install torch "
+                   "(pip install -e '.[bench]')")
+    for name in names:
+      jobs.append((name, "paired", max(1, int(round(WORKLOADS[name]["steps"] * scale))), None))
+  elif args.scaling:
     for name, batches in SCALING.items():
       if args.only and name not in args.only:
         continue
@@ -423,22 +523,26 @@ def main(argv=None) -> None:
     if key:
       slot = slot.setdefault(key, {})
     slot[impl] = r
-    if r:
+    if r and impl == "paired":
+      print(f"  {name:18s} paired       {'b=' + str(r['batch']):7s} jaxgen {r['examples_per_s']:10.1f} ex/s, "
+            f"PyTorch {r['torch_examples_per_s']:10.1f} ex/s, ratio {r['ratio_median']:.2f}x "
+            f"(rounds {min(r['ratios']):.2f}-{max(r['ratios']):.2f})  ({time.time() - tic:.0f} s)", flush=True)
+    elif r:
       print(f"  {name:18s} {impl:12s} {'b=' + str(r['batch']):7s} {r['examples_per_s']:10.1f} ex/s "
             f"{r['ms_per_step']:9.2f} ms/step  first step {r['first_step_s']:5.1f} s  "
             f"RSS {r['peak_rss_mib']:6.0f} MiB  ({time.time() - tic:.0f} s)", flush=True)
 
-  stem = "scaling" if args.scaling else "suite"
+  stem = "scaling" if args.scaling else "paired" if args.paired else "suite"
   with open(os.path.join(args.out, f"{stem}.json"), "w") as f:
     json.dump({"environment": env, "windows": windows, "results": results}, f, indent=1)
   if args.scaling:
     scaling_plot(results, os.path.join(args.out, "scaling.png"), env)
     print(f"wrote {args.out}/scaling.json and scaling.png")
   else:
-    md = table(results, env)
-    with open(os.path.join(args.out, "suite.md"), "w") as f:
+    md = paired_table(results, env) if args.paired else table(results, env)
+    with open(os.path.join(args.out, f"{stem}.md"), "w") as f:
       f.write(md + "\n")
-    print("\n" + md + f"\n\nwrote {args.out}/suite.md and suite.json")
+    print("\n" + md + f"\n\nwrote {args.out}/{stem}.md and {stem}.json")
 
 
 if __name__ == "__main__":

@@ -216,3 +216,26 @@ def test_ablation_table_mean_row_over_separate_seed_runs(tmp_path, monkeypatch):
   assert "mean ± std over 3 runs" in last and "12.0 ± 1.6" in last and "8.50 ± 0.41" in last
   assert "2.0 min" in last
   assert "mean ± std" not in results_record.ablation(results_record.Sources(), "a.json")
+
+
+def test_paired_rounds_compare_each_jaxgen_window_with_the_twins_window_beside_it():
+  """--paired: a round's ratio is the twin's window time over jaxgen's (jaxgen's rate over
+  PyTorch's), round by round, not a ratio of two medians; the table gives the median and
+  the range of the rounds."""
+  out = suite.summarize({"times": [1.0, 1.0, 4.0], "torch_times": [2.0, 3.0, 2.0],
+                         "batch": 8, "seeds": 1, "seed_devices": 1}, steps=2)
+  assert out["ratios"] == [2.0, 3.0, 0.5] and out["ratio_median"] == 2.0
+  assert out["examples_per_s"] == 16.0 and out["torch_examples_per_s"] == 8.0
+  env = {"cpu": {"model": "X"}, "cores": 2, "jax": "0", "backend": "cpu", "device": "cpu"}
+  row = suite.paired_table({"w": {"paired": out}}, env).splitlines()[-1]
+  assert row == "| `w` | 8 × 1 | 3 × 2 | 16 | 8 | 2.00× | 0.50× – 3.00× |"
+
+
+def test_a_paired_child_times_both_implementations_in_turn():
+  """The paired child trains jaxgen's chunk and the twin alternately: as many windows of
+  each as rounds asked, with the workload's batch and seeds."""
+  pytest.importorskip("torch")
+  out = suite._time_paired("gan_ring_1seed", steps=3, windows=2, batch_size=16, device="cpu")
+  assert len(out["times"]) == len(out["torch_times"]) == 2
+  assert min(out["times"] + out["torch_times"]) > 0
+  assert out["batch"] == 16 and out["seeds"] == 1

@@ -1074,6 +1074,12 @@ MUTANTS: list[Mutant] = [
            "    nearest = int(np.argmin(((self._tsne() - p) ** 2).sum(1)))",
            "    nearest = 0",
            (T_STUDIO,), "a click on the t-SNE map decodes a fixed code, not the nearest"),
+    # ---------------------------------------------------------------- benchmarks
+    Mutant("suite_paired_ratio_inverted", "benchmarks/suite.py",
+           '    ratios = [t / j for j, t in zip(out["times"], out["torch_times"])]',
+           '    ratios = [j / t for j, t in zip(out["times"], out["torch_times"])]',
+           ("tests/test_benchmarks.py",),
+           "the paired suite reports PyTorch's rate over jaxgen's as jaxgen's lead"),
 ]
 
 
