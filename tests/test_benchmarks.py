@@ -239,3 +239,23 @@ def test_a_paired_child_times_both_implementations_in_turn():
   assert len(out["times"]) == len(out["torch_times"]) == 2
   assert min(out["times"] + out["torch_times"]) > 0
   assert out["batch"] == 16 and out["seeds"] == 1
+
+
+def test_the_record_gives_each_paired_invocation_and_their_median(tmp_path, monkeypatch):
+  """tools.results_record's paired_ratios: one figure per invocation (the folder's own
+  first, then 'second', 'third'), the range of all rounds, and the median of the
+  invocations, not of the rounds pooled."""
+  import json
+  from tools import results_record
+  def write(rel, ratios):
+    path = tmp_path / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    paired = {"ratios": ratios, "ratio_median": float(np.median(ratios))}
+    path.write_text(json.dumps({"results": {"w": {"paired": paired}, "x": {}}}))
+  write("p/paired.json", [1.0, 1.1, 1.2])
+  write("p/third/paired.json", [1.3, 1.4, 1.5])
+  write("p/second/paired.json", [0.8, 0.9, 2.0])
+  monkeypatch.setattr(results_record, "ROOT", tmp_path)
+  table = results_record.paired_ratios(results_record.Sources(), "p")
+  assert "`p/paired.json`, `p/second/paired.json`, `p/third/paired.json`" in table
+  assert table.splitlines()[-1] == "| `w` | 1.10×, 0.90×, 1.40× | 0.80× – 2.00× | **1.10×** |"

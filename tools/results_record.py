@@ -339,14 +339,41 @@ def gan_throughput(src: Sources, rel: str) -> str:
                                  + (["the config's run, training only"] if timed else []), rows)
 
 
+def _invocations(folder: str, stem: str) -> list[str]:
+  """FOLDER/STEM.json, then its sub-folders' ('second', 'third', ... in that order, others
+  by name): the invocations of one suite command."""
+  ordinals = ("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+  subs = sorted((ROOT / folder).glob(f"*/{stem}.json"), key=lambda p: (
+      ordinals.index(p.parent.name) if p.parent.name in ordinals else len(ordinals), p.parent.name))
+  return [f"{folder}/{stem}.json"] + [str(p.relative_to(ROOT)) for p in subs]
+
+
+def paired_ratios(src: Sources, folder: str) -> str:
+  """Several invocations of ``python -m benchmarks.suite --paired --out FOLDER[/NAME]``: per
+  workload, each invocation's median round ratio (jaxgen's rate / PyTorch's, the two
+  windows of a round side by side), the lowest and highest round of all, and the median of
+  the invocations."""
+  paths = _invocations(folder, "paired")
+  per: dict[str, list[dict]] = {}
+  for rel in paths:
+    for name, r in src.json(rel)["results"].items():
+      if r.get("paired"):
+        per.setdefault(name, []).append(r["paired"])
+  rows = [[f"`{name}`", ", ".join(f"{p['ratio_median']:.2f}×" for p in ps),
+           f"{min(min(p['ratios']) for p in ps):.2f}× – {max(max(p['ratios']) for p in ps):.2f}×",
+           f"**{statistics.median(p['ratio_median'] for p in ps):.2f}×**"] for name, ps in per.items()]
+  head = (f"{len(paths)} invocations of `python -m benchmarks.suite --paired` "
+          f"({', '.join(f'`{p}`' for p in paths)}); jaxgen's examples per second over PyTorch's, "
+          "each invocation's figure the median of its rounds.")
+  return head + "\n\n" + _table(["workload", "jaxgen / PyTorch, each invocation",
+                                  "lowest – highest round", "median"], rows)
+
+
 def suite_ratios(src: Sources, folder: str) -> str:
   """Several invocations of ``python -m benchmarks.suite --out FOLDER[/NAME]``: per workload,
   jaxgen's throughput over PyTorch's in each invocation (FOLDER's own first, then its
   sub-folders: 'second', 'third', ... in that order, others by name) and their median."""
-  ordinals = ("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
-  subs = sorted((ROOT / folder).glob("*/suite.json"), key=lambda p: (
-      ordinals.index(p.parent.name) if p.parent.name in ordinals else len(ordinals), p.parent.name))
-  paths = [f"{folder}/suite.json"] + [str(p.relative_to(ROOT)) for p in subs]
+  paths = _invocations(folder, "suite")
   ratios: dict[str, list[float]] = {}
   for rel in paths:
     for name, r in src.json(rel)["results"].items():
@@ -717,7 +744,7 @@ def background_rate(src: Sources, rel: str) -> str:
 
 
 TABLES = {"studio_latency": studio_latency, "folder_io": folder_io, "streaming": streaming,
-          "feature_yardstick": feature_yardstick, "own_dcgan": own_dcgan, "folder_run": folder_run, "seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "gan_throughput_ab": gan_throughput_ab, "step_profile": step_profile, "suite_ratios": suite_ratios, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
+          "feature_yardstick": feature_yardstick, "own_dcgan": own_dcgan, "folder_run": folder_run, "seed_rows": seed_rows, "sr_gain": sr_gain, "background_rate": background_rate, "score_parts": score_parts, "truncation": truncation, "gan_throughput": gan_throughput, "gan_throughput_ab": gan_throughput_ab, "step_profile": step_profile, "suite_ratios": suite_ratios, "paired_ratios": paired_ratios, "eval_trajectory": eval_trajectory, "saturation": saturation, "ablation": ablation,
           "fingerprints": fingerprints, "startup": startup, "suite_times": suite_times, "cpu_tables": cpu_tables, "density": density, "anomaly": anomaly,
           "domain_change": domain_change, "judge": judge, "translation": translation,
           "style_transfer": style_transfer, "stacked": stacked, "plant_bugs": plant_bugs}
