@@ -486,6 +486,8 @@ def main(argv=None) -> None:
 
   jobs = []
   if args.paired:
+    if args.scaling:
+      parser.error("--paired and --scaling are separate runs: give one of them")
     if "torch" not in impls:
       parser.error("--paired times jaxgen beside the PyTorch twins: install torch "
                    "(pip install -e '.[bench]')")
