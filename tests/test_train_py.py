@@ -64,6 +64,7 @@ def test_train_then_evaluate(tmp_path):
   assert p.returncode == 2 and "--allow_config_change" in p.stderr, p.stderr[-2000:]
 
 
+@pytest.mark.slow       # train.py in a fresh process: 9 s
 def test_autoencoder_draws_random_codes(tmp_path):
   work = str(tmp_path / "ae")
   p = run("--config", "configs/ae_mnist.py", "--workdir", work, *SMALL,

@@ -88,6 +88,7 @@ def _devices(*args, **env) -> tuple[int, bool, int]:
   return int(out[0]), out[1] == "True", int(out[2])
 
 
+@pytest.mark.slow       # three fresh processes importing jax: 12 s
 def test_the_cpu_devices_at_import_are_jaxgens_or_the_users():
   """One device per core, marked as jaxgen's (the mesh lays seeds over them, never a batch);
   devices the user asked for (train.py --cpu_devices and the launcher, through

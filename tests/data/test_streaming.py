@@ -98,6 +98,7 @@ def _run(config, workdir, **overrides):
   return _leaves(state)
 
 
+@pytest.mark.slow       # three 30-60-step runs, streamed and on the device: 8 s
 def test_a_streamed_run_equals_the_on_device_run_and_resumes(vae_config, tmp_path):
   """60 steps over two epochs (the tiny VAE's split is 2,000 examples of batch 50: 40 steps
   per epoch), 2 streamed calls per chunk of 30 (dataset.stream_mb); the streamed run

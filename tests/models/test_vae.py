@@ -203,6 +203,7 @@ def test_bernoulli_pictures_are_probabilities(vae_config):
                              jax.nn.sigmoid(model.decode(state.params, z)), rtol=1e-6)
 
 
+@pytest.mark.slow       # a VAE trained 300 steps, then NLL_K at three K: 10 s
 def test_trained_vae_nll_sits_between_zero_and_the_neg_elbo(tmp_path, vae_config):
   """On a trained VAE (300 steps) and binary test digits: 0 < NLL_K, NLL_5000-ish bounds
   tighten with K, and 0 <= -ELBO - NLL_500 <= a few nats, each within its Monte-Carlo error.
