@@ -147,6 +147,7 @@ class _FakeClassifier:
     return np.round(np.asarray(x).sum(axis=(1, 2, 3))).astype(int) % 10
 
 
+@pytest.mark.slow       # a CVAE trained, then explored: 10 s
 def test_cvae_explore_draws_analogies_and_measures_them(tmp_path, cvae_config):
   work = str(tmp_path / "c")
   train.train(cvae_config, work, log=lambda s: None)

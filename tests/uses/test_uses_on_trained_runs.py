@@ -169,6 +169,7 @@ def test_explore_refuses_a_gan(trained_tiny, tmp_path):
     explore.explore_workdir(_copy(workdir, tmp_path), log=lambda s: None)
 
 
+@pytest.mark.slow       # a 2-seed GAN trained for it, then --mode sample twice: 12 s
 def test_sample_writes_every_seed_or_a_chosen_one(trained_tiny, tmp_path):
   config, workdir, state, _ = trained_tiny("gan_ring", num_seeds=2, num_samples=30)
   wd = _copy(workdir, tmp_path)
