@@ -259,3 +259,14 @@ def test_the_record_gives_each_paired_invocation_and_their_median(tmp_path, monk
   table = results_record.paired_ratios(results_record.Sources(), "p")
   assert "`p/paired.json`, `p/second/paired.json`, `p/third/paired.json`" in table
   assert table.splitlines()[-1] == "| `w` | 1.10×, 0.90×, 1.40× | 0.80× – 2.00× | **1.10×** |"
+
+
+@pytest.mark.parametrize("size,channels", [(28, 1), (64, 3)])
+def test_the_layer_benchmark_counts_every_pass_a_step_needs(size, channels):
+  """Of a DCGAN's passes only the gradient with respect to the noise (G1's input gradient)
+  is never needed; D1's input gradient carries the generator's update into G and counts in
+  the step's total (it was once left out)."""
+  convs = dcgan_layers.dcgan_convs(size, channels, 8, 100)
+  left_out = [(c["name"][:2], p) for c in convs for p in ("fwd", "dx", "dk")
+              if dcgan_layers.unused(c["name"], p)]
+  assert left_out == [("G1", "dx")]
