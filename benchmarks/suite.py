@@ -209,22 +209,23 @@ def _torch_step(name, batch_size, device):
   return step, sync, b, int(config.num_seeds)
 
 
+def _torch_window(step, sync, steps: int) -> float:
+  """Seconds for ``steps`` steps of a twin, its (GPU) work finished."""
+  tic = time.perf_counter()
+  for _ in range(steps):
+    step()
+  sync()
+  return time.perf_counter() - tic
+
+
 def _time_torch(name, steps, windows, batch_size, t0, device):
   import torch
   step, sync, b, seeds = _torch_step(name, batch_size, device)
   step()
   sync()
   first = time.time() - t0
-  for _ in range(steps):
-    step()
-  sync()
-  times = []
-  for _ in range(windows):
-    tic = time.perf_counter()
-    for _ in range(steps):
-      step()
-    sync()
-    times.append(time.perf_counter() - tic)
+  _torch_window(step, sync, steps)                  # warms up
+  times = [_torch_window(step, sync, steps) for _ in range(windows)]
   peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None
   return dict(times=times, first_step_s=first, batch=b, seeds=seeds,
               flops_per_step=None, device_peak_mib=peak, torch_threads=torch.get_num_threads())
@@ -254,11 +255,7 @@ def _time_paired(name, steps, windows, batch_size, device):
     return time.perf_counter() - tic
 
   def torch_window():
-    tic = time.perf_counter()
-    for _ in range(steps):
-      step()
-    sync()
-    return time.perf_counter() - tic
+    return _torch_window(step, sync, steps)
 
   jaxgen_window()                                   # compiles
   torch_window()                                    # warms up
